@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian packages svcscore needs to build, test and run.
+# With --if-missing it only calls apt-get when a package is absent, so
+# 'make test' and 'make demo' stay quick on a machine that has them.
+set -eu
+
+PKGS="gcc make pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev
+libcsv-dev libcunit1-dev libmicrohttpd-dev"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'
+    then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    [ "${1:-}" = "--if-missing" ] || echo "install-deps: all packages present"
+    exit 0
+fi
+
+echo "install-deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

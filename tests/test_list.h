@@ -1,0 +1,5 @@
+/*
+ * The single registry of test suites (as libuv's test-list.h): one line per
+ * tests/test_<module>.c, each naming the CU_SuiteInfo array it exports.
+ */
+X(test_eng_suites)
