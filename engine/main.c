@@ -1,4 +1,4 @@
-/* svcscore — command-line entry point (the only file that prints or exits). */
+/* svcscore — command-line entry point: dispatches to the cmd_*() functions. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,24 +7,67 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_version.h>
 
-#include "eng.h"
+#include "cli.h"
+#include "version.h"
 
-#define SVCSCORE_VERSION "0.1.0"
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"score", cmd_score, "histories (files or the API) -> scores CSV"},
+    {"fetch", cmd_fetch, "pull histories from the API into a JSONL bundle"},
+    {"features", cmd_features, "histories -> features CSV"},
+    {"train", cmd_train, "features + claims -> fitted GLM model file"},
+    {"evaluate", cmd_evaluate, "model + labelled data -> Gini, lift, deviance"},
+    {"explain", cmd_explain, "one vehicle -> a readable maintenance report"},
+    {"synth", cmd_synth, "a synthetic fleet with known ground truth"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: svcscore <command> [options]\n"
+               "       svcscore --version | --help\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'svcscore <command> --help' describes a command.\n");
+}
 
 static void print_version(void)
 {
-    printf("svcscore %s\nlibcurl %s, cJSON %s, GSL %s\n", SVCSCORE_VERSION,
+    printf("svcscore %s (model format %d)\n", SVCSCORE_VERSION,
+           SVCSCORE_MODEL_FORMAT);
+    printf("libcurl %s, cJSON %s, GSL %s\n",
            curl_version_info(CURLVERSION_NOW)->version, cJSON_Version(),
            gsl_version);
 }
 
 int main(int argc, char **argv)
 {
+    /* GSL's default handler aborts; every GSL status is checked instead. */
     gsl_set_error_handler_off();
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        print_version();
-        return 0;
+
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_USAGE;
     }
-    fprintf(stderr, "usage: svcscore <command> [options]\n");
-    return 2;
+    if (strcmp(argv[1], "--version") == 0) {
+        print_version();
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    cli_fail(CLI_USAGE, "unknown command '%s'", argv[1]);
+    print_usage(stderr);
+    return CLI_USAGE;
 }

@@ -1,0 +1,18 @@
+/* Commands not built yet: each says so plainly and fails. */
+#include "cli.h"
+
+#define NOT_YET(fn, name)                                                  \
+    int fn(int argc, char **argv)                                          \
+    {                                                                      \
+        (void)argc;                                                        \
+        (void)argv;                                                        \
+        return cli_fail(CLI_FAIL, "'%s' is not available yet", name);      \
+    }
+
+NOT_YET(cmd_features, "features")
+NOT_YET(cmd_synth, "synth")
+NOT_YET(cmd_train, "train")
+NOT_YET(cmd_evaluate, "evaluate")
+NOT_YET(cmd_score, "score")
+NOT_YET(cmd_explain, "explain")
+NOT_YET(cmd_fetch, "fetch")
