@@ -1,0 +1,481 @@
+/* feat — maintenance features from one vehicle's records. */
+#include "feat.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_fit.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "hist.h"
+#include "task.h"
+
+#define DAYS_PER_YEAR 365.25
+
+static const char *const names[FEAT_COUNT] = {
+    "n_records", "n_dated", "n_with_odometer", "n_with_cost",
+    "duplicate_records", "span_days", "services_per_year",
+    "interval_days_median", "interval_days_cv", "interval_days_max",
+    "interval_km_median", "interval_km_max", "days_since_last_service",
+    "km_per_day", "odometer_r2", "km_per_day_cv", "est_annual_km",
+    "est_current_km", "odometer_rollbacks", "rollback_max_km",
+    "implausible_segments", "oil_changes", "oil_interval_km_median",
+    "oil_interval_days_median", "oil_in_schedule_share",
+    "overdue_oil_change", "overdue_tire_rotation", "cost_total",
+    "cost_per_service_median", "cost_per_1000km", "repair_cost_share",
+    "currency", "cost_other_currency_records", "dealer_share",
+    "task_categories", "data_completeness"
+};
+
+const char *feat_name(int id)
+{
+    return id >= 0 && id < FEAT_COUNT ? names[id] : NULL;
+}
+
+int feat_find(const char *name)
+{
+    for (int i = 0; i < FEAT_COUNT; i++) {
+        if (strcmp(names[i], name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Orders records by date (undated last), then by every other field. */
+static int cmp_rec(const void *a, const void *b)
+{
+    const struct hist_rec *x = *(const struct hist_rec *const *)a;
+    const struct hist_rec *y = *(const struct hist_rec *const *)b;
+    int xd = x->day == HIST_NO_DAY, yd = y->day == HIST_NO_DAY;
+    if (xd != yd)
+        return xd - yd;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    /* NAN sorts first: isnan() is 1 for it */
+    int xk = !isnan(x->km), yk = !isnan(y->km);
+    if (xk != yk)
+        return xk - yk;
+    if (xk && x->km != y->km)
+        return x->km < y->km ? -1 : 1;
+    int xc = !isnan(x->cost), yc = !isnan(y->cost);
+    if (xc != yc)
+        return xc - yc;
+    if (xc && x->cost != y->cost)
+        return x->cost < y->cost ? -1 : 1;
+    if (x->cats != y->cats)
+        return x->cats < y->cats ? -1 : 1;
+    if (x->source != y->source)
+        return x->source - y->source;
+    int c = strcmp(x->currency, y->currency);
+    return c ? c : strcmp(x->service_id, y->service_id);
+}
+
+static int same_rec(const struct hist_rec *x, const struct hist_rec *y)
+{
+    const struct hist_rec *p[2] = {x, y};
+    return cmp_rec(&p[0], &p[1]) == 0 && x->n_tasks == y->n_tasks;
+}
+
+/* Median of n values, sorting them in place; NAN when n is 0. */
+static double median(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    gsl_sort(v, 1, n);
+    return gsl_stats_median_from_sorted_data(v, 1, n);
+}
+
+static double max_of(const double *v, size_t n)
+{
+    return n == 0 ? NAN : gsl_stats_max(v, 1, n);
+}
+
+/* Coefficient of variation (sample sd / mean); NAN below two values. */
+static double cv(const double *v, size_t n)
+{
+    if (n < 2)
+        return NAN;
+    double mean = gsl_stats_mean(v, 1, n);
+    if (!(mean > 0))
+        return NAN;
+    return gsl_stats_sd_m(v, 1, n, mean) / mean;
+}
+
+/* Scratch space of one call, carved from a single allocation. */
+struct scratch {
+    const struct hist_rec **rec;  /* deduplicated, sorted by date */
+    size_t n;                     /* records kept */
+    size_t n_dated;               /* rec[0..n_dated) are dated, <= as_of */
+    double *a, *b, *c;            /* work arrays of n values each */
+};
+
+struct odo {
+    double slope, r2, rate_cv;
+    int rollbacks, implausible;
+    double rollback_max;
+    double first_km, last_km;
+    long last_day;
+};
+
+/*
+ * Is reading i a miles-for-km slip?  Its value in km must sit between the
+ * highest earlier reading and the next reading (or above the earlier one
+ * when it is the last).
+ */
+static int unit_slip(const double *km, size_t n, size_t i, double high,
+                     double tol)
+{
+    double as_km = km[i] * HIST_KM_PER_MILE;
+    if (as_km < high - tol)
+        return 0;
+    return i + 1 >= n || as_km <= km[i + 1] + tol;
+}
+
+static void odometer_features(const struct scratch *s, struct odo *o)
+{
+    double *day = s->a, *km = s->b, *rate = s->c;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_dated; i++) {
+        if (!isnan(s->rec[i]->km)) {
+            day[n] = (double)s->rec[i]->day;
+            km[n] = s->rec[i]->km;
+            n++;
+        }
+    }
+    memset(o, 0, sizeof(*o));
+    o->slope = o->r2 = o->rate_cv = o->rollback_max = NAN;
+    o->first_km = o->last_km = NAN;
+    if (n == 0)
+        return;
+    o->first_km = km[0];
+    o->last_km = km[n - 1];
+    o->last_day = (long)day[n - 1];
+
+    double high = km[0];
+    size_t n_rate = 0;
+    for (size_t i = 1; i < n; i++) {
+        double tol = fmax(FEAT_ROLLBACK_TOL_KM, 0.01 * high);
+        if (km[i] < high - tol) {
+            if (unit_slip(km, n, i, high, tol)) {
+                o->implausible++;
+            } else {
+                o->rollbacks++;
+                double drop = high - km[i];
+                o->rollback_max = isnan(o->rollback_max)
+                                  ? drop : fmax(o->rollback_max, drop);
+            }
+        }
+        high = fmax(high, km[i]);
+        double gap = day[i] - day[i - 1];
+        double dk = km[i] - km[i - 1];
+        if (gap >= 1 && dk >= 0) {
+            double r = dk / gap;
+            if (r > FEAT_MAX_KM_PER_DAY ||
+                (gap >= 30 && r * DAYS_PER_YEAR > FEAT_MAX_KM_PER_YEAR))
+                o->implausible++;
+            rate[n_rate++] = r;
+        }
+    }
+    o->rate_cv = cv(rate, n_rate);
+
+    if (n >= 2 && day[n - 1] > day[0]) {
+        double c0, c1, cov00, cov01, cov11, sumsq;
+        if (gsl_fit_linear(day, 1, km, 1, n, &c0, &c1, &cov00, &cov01,
+                           &cov11, &sumsq) == GSL_SUCCESS) {
+            o->slope = c1;
+            double var = gsl_stats_variance(km, 1, n);
+            double sst = var * (double)(n - 1);
+            o->r2 = sst > 0 ? 1.0 - sumsq / sst : NAN;
+        }
+    }
+}
+
+/* Distinct visit days and the readings at them, in date order. */
+struct visits {
+    size_t n;
+    double *day;   /* visit day */
+    double *km;    /* highest reading that day, or NAN */
+};
+
+static void collect_visits(const struct scratch *s, unsigned need_cats,
+                           double *day, double *km, struct visits *v)
+{
+    v->n = 0;
+    v->day = day;
+    v->km = km;
+    for (size_t i = 0; i < s->n_dated; i++) {
+        const struct hist_rec *r = s->rec[i];
+        if (need_cats && !(r->cats & need_cats))
+            continue;
+        if (v->n > 0 && v->day[v->n - 1] == (double)r->day) {
+            if (!isnan(r->km))
+                v->km[v->n - 1] = isnan(v->km[v->n - 1])
+                                  ? r->km : fmax(v->km[v->n - 1], r->km);
+            continue;
+        }
+        v->day[v->n] = (double)r->day;
+        v->km[v->n] = r->km;
+        v->n++;
+    }
+}
+
+/* Interval lengths in days and (where both ends have readings) in km. */
+static void intervals(const struct visits *v, double *days, size_t *n_days,
+                      double *kms, size_t *n_kms)
+{
+    *n_days = 0;
+    *n_kms = 0;
+    for (size_t i = 1; i < v->n; i++) {
+        days[(*n_days)++] = v->day[i] - v->day[i - 1];
+        double dk = v->km[i] - v->km[i - 1];
+        if (!isnan(dk) && dk >= 0)
+            kms[(*n_kms)++] = dk;
+    }
+}
+
+/*
+ * Overdue as of as_of: the time or the estimated distance since the last
+ * visit of this kind exceeds the interval plus tolerance, whichever comes
+ * first.  With no visit of this kind, the clock starts at the first service.
+ */
+static double overdue(const struct visits *v, long first_day, double est_km,
+                      double first_km, long as_of, double int_km,
+                      double int_days, double tol)
+{
+    if (first_day == HIST_NO_DAY)
+        return NAN;
+    long since_day = v->n ? (long)v->day[v->n - 1] : first_day;
+    double since_km = v->n ? v->km[v->n - 1] : first_km;
+    if ((double)(as_of - since_day) > int_days * (1 + tol))
+        return 1;
+    if (!isnan(est_km) && !isnan(since_km) &&
+        est_km - since_km > int_km * (1 + tol))
+        return 1;
+    return 0;
+}
+
+static void cost_features(const struct scratch *s, double km_driven,
+                          struct feat_vec *out)
+{
+    /* The main currency: the most frequent, ties to the first in order. */
+    const char *cur[16];
+    size_t cnt[16];
+    size_t ncur = 0;
+    size_t with_cost = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hist_rec *r = s->rec[i];
+        if (isnan(r->cost))
+            continue;
+        with_cost++;
+        if (!r->currency[0])
+            continue;
+        size_t j = 0;
+        while (j < ncur && strcmp(cur[j], r->currency) != 0)
+            j++;
+        if (j == ncur && ncur < 16) {
+            cur[ncur] = r->currency;
+            cnt[ncur++] = 0;
+        }
+        if (j < ncur)
+            cnt[j]++;
+    }
+    const char *main_cur = NULL;
+    size_t best = 0;
+    for (size_t j = 0; j < ncur; j++) {
+        if (cnt[j] > best || (cnt[j] == best && main_cur &&
+                              strcmp(cur[j], main_cur) < 0)) {
+            best = cnt[j];
+            main_cur = cur[j];
+        }
+    }
+    out->v[FEAT_N_WITH_COST] = (double)with_cost;
+    snprintf(out->currency, sizeof(out->currency), "%s",
+             main_cur ? main_cur : "");
+
+    double total = 0, repair = 0, other = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hist_rec *r = s->rec[i];
+        if (isnan(r->cost))
+            continue;
+        if (r->currency[0] && main_cur && strcmp(r->currency, main_cur)) {
+            other++;
+            continue;
+        }
+        total += r->cost;
+        if (r->cats & TASK_BIT(TASK_REPAIR))
+            repair += r->cost;
+        s->c[n++] = r->cost;
+    }
+    out->v[FEAT_COST_OTHER_CURRENCY_RECORDS] = other;
+    if (n == 0)
+        return;
+    out->v[FEAT_COST_TOTAL] = total;
+    out->v[FEAT_COST_PER_SERVICE_MEDIAN] = median(s->c, n);
+    if (km_driven >= 500)
+        out->v[FEAT_COST_PER_1000KM] = total / km_driven * 1000.0;
+    if (total > 0)
+        out->v[FEAT_REPAIR_COST_SHARE] = repair / total;
+}
+
+static void record_features(const struct scratch *s, struct feat_vec *out)
+{
+    size_t dealer = 0, owner = 0, odo = 0;
+    unsigned cats = 0;
+    double complete = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct hist_rec *r = s->rec[i];
+        dealer += r->source == HIST_SRC_DEALER;
+        owner += r->source == HIST_SRC_OWNER;
+        odo += !isnan(r->km);
+        cats |= r->cats;
+        /* five core fields: date, odometer, described task, cost, source */
+        int have = (r->day != HIST_NO_DAY) + !isnan(r->km) +
+                   ((r->cats & ~TASK_BIT(TASK_OTHER)) != 0) +
+                   !isnan(r->cost) + (r->source != HIST_SRC_UNKNOWN);
+        complete += have / 5.0;
+    }
+    out->v[FEAT_N_WITH_ODOMETER] = (double)odo;
+    if (dealer + owner > 0)
+        out->v[FEAT_DEALER_SHARE] = (double)dealer / (double)(dealer + owner);
+    unsigned known = cats & ~TASK_BIT(TASK_OTHER);
+    out->v[FEAT_TASK_CATEGORIES] = (double)__builtin_popcount(known);
+    out->v[FEAT_DATA_COMPLETENESS] = s->n ? complete / (double)s->n : 0;
+}
+
+static void oil_features(const struct scratch *s, const struct task_sched *sc,
+                         double *buf, struct feat_vec *out,
+                         struct visits *oil)
+{
+    size_t n_oil = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n_oil += (s->rec[i]->cats & TASK_BIT(TASK_OIL)) != 0;
+    out->v[FEAT_OIL_CHANGES] = (double)n_oil;
+
+    collect_visits(s, TASK_BIT(TASK_OIL), buf, buf + s->n, oil);
+    double *days = buf + 2 * s->n, *kms = buf + 3 * s->n;
+    size_t nd, nk;
+    intervals(oil, days, &nd, kms, &nk);
+    size_t in_sched = 0;
+    for (size_t i = 1; i < oil->n; i++) {
+        double dd = oil->day[i] - oil->day[i - 1];
+        double dk = oil->km[i] - oil->km[i - 1];
+        int late = dd > sc->oil_days * (1 + sc->tolerance) ||
+                   (!isnan(dk) && dk > sc->oil_km * (1 + sc->tolerance));
+        in_sched += !late;
+    }
+    if (nd > 0)
+        out->v[FEAT_OIL_IN_SCHEDULE_SHARE] = (double)in_sched / (double)nd;
+    out->v[FEAT_OIL_INTERVAL_DAYS_MEDIAN] = median(days, nd);
+    out->v[FEAT_OIL_INTERVAL_KM_MEDIAN] = median(kms, nk);
+}
+
+int feat_compute(const struct hist *h, const struct task_sched *sc,
+                 long as_of, struct feat_vec *out, struct eng_err *err)
+{
+    size_t n = h->n ? h->n : 1;
+    /* pointers, then 9 double arrays: 3 scratch + 6 for visits/oil */
+    void *mem = malloc(n * (sizeof(void *) + 9 * sizeof(double)));
+    if (!mem)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    struct scratch s = {0};
+    s.rec = mem;
+    double *d = (double *)(s.rec + n);
+    s.a = d;
+    s.b = d + n;
+    s.c = d + 2 * n;
+    double *more = d + 3 * n;    /* 6n doubles */
+
+    struct feat_vec f;
+    for (int i = 0; i < FEAT_COUNT; i++)
+        f.v[i] = NAN;
+    f.currency[0] = '\0';
+    f.first_day = f.last_day = HIST_NO_DAY;
+    f.last_km = NAN;
+
+    /* Sort, drop exact duplicates and records after as_of. */
+    for (size_t i = 0; i < h->n; i++)
+        s.rec[i] = &h->rec[i];
+    qsort(s.rec, h->n, sizeof(*s.rec), cmp_rec);
+    size_t dups = 0, kept = 0, dated = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        const struct hist_rec *r = s.rec[i];
+        if (kept > 0 && same_rec(s.rec[kept - 1], r)) {
+            dups++;
+            continue;
+        }
+        if (r->day != HIST_NO_DAY && r->day > as_of)
+            continue;
+        dated += r->day != HIST_NO_DAY;
+        s.rec[kept++] = r;
+    }
+    s.n = kept;
+    s.n_dated = dated;
+    f.v[FEAT_N_RECORDS] = (double)h->n;
+    f.v[FEAT_N_DATED] = (double)dated;
+    f.v[FEAT_DUPLICATE_RECORDS] = (double)dups;
+    f.v[FEAT_ODOMETER_ROLLBACKS] = 0;
+    f.v[FEAT_IMPLAUSIBLE_SEGMENTS] = 0;
+
+    record_features(&s, &f);
+
+    struct odo o;
+    odometer_features(&s, &o);
+    f.v[FEAT_KM_PER_DAY] = o.slope;
+    f.v[FEAT_ODOMETER_R2] = o.r2;
+    f.v[FEAT_KM_PER_DAY_CV] = o.rate_cv;
+    f.v[FEAT_ODOMETER_ROLLBACKS] = o.rollbacks;
+    f.v[FEAT_ROLLBACK_MAX_KM] = o.rollbacks ? o.rollback_max : 0;
+    f.v[FEAT_IMPLAUSIBLE_SEGMENTS] = o.implausible;
+    f.last_km = o.last_km;
+    double est_km = NAN;
+    if (o.slope >= 0) {
+        f.v[FEAT_EST_ANNUAL_KM] = o.slope * DAYS_PER_YEAR;
+        est_km = o.last_km + o.slope * (double)(as_of - o.last_day);
+        f.v[FEAT_EST_CURRENT_KM] = est_km;
+    } else if (!isnan(o.last_km)) {
+        est_km = o.last_km;
+    }
+
+    struct visits all;
+    collect_visits(&s, 0, more, more + n, &all);
+    if (all.n > 0) {
+        f.first_day = (long)all.day[0];
+        f.last_day = (long)all.day[all.n - 1];
+        double span = all.day[all.n - 1] - all.day[0];
+        f.v[FEAT_SPAN_DAYS] = span;
+        double years = fmax(0.5, (double)(as_of - f.first_day) /
+                                 DAYS_PER_YEAR);
+        f.v[FEAT_SERVICES_PER_YEAR] = (double)all.n / years;
+        f.v[FEAT_DAYS_SINCE_LAST_SERVICE] = (double)(as_of - f.last_day);
+    }
+    double *days = more + 2 * n, *kms = more + 3 * n;
+    size_t nd, nk;
+    intervals(&all, days, &nd, kms, &nk);
+    f.v[FEAT_INTERVAL_DAYS_MAX] = max_of(days, nd);
+    f.v[FEAT_INTERVAL_DAYS_CV] = cv(days, nd);
+    f.v[FEAT_INTERVAL_DAYS_MEDIAN] = median(days, nd);
+    f.v[FEAT_INTERVAL_KM_MAX] = max_of(kms, nk);
+    f.v[FEAT_INTERVAL_KM_MEDIAN] = median(kms, nk);
+
+    double km_driven = isnan(o.first_km) ? NAN : o.last_km - o.first_km;
+    cost_features(&s, km_driven, &f);
+
+    struct visits oil;
+    oil_features(&s, sc, more, &f, &oil);
+    f.v[FEAT_OVERDUE_OIL_CHANGE] =
+        overdue(&oil, f.first_day, est_km, o.first_km, as_of, sc->oil_km,
+                sc->oil_days, sc->tolerance);
+    struct visits rot;
+    collect_visits(&s, TASK_BIT(TASK_TIRE_ROTATION), more, more + n, &rot);
+    f.v[FEAT_OVERDUE_TIRE_ROTATION] =
+        overdue(&rot, f.first_day, est_km, o.first_km, as_of,
+                sc->rotation_km, sc->rotation_days, sc->tolerance);
+
+    free(mem);
+    *out = f;
+    return ENG_OK;
+}

@@ -1,0 +1,97 @@
+/*
+ * feat — the feature catalogue: pure functions of (records, schedule, as-of).
+ *
+ * feat_compute() turns one vehicle's parsed history into a struct feat_vec:
+ * one double per catalogue column (insurance-facts §4), NAN where a feature
+ * cannot be computed (too few readings, no cost, ...), plus the history's
+ * main currency and the dates the score row reports.  It does not change its
+ * inputs and keeps no state, so any number of threads may call it.
+ *
+ * Conventions:
+ *   - records are deduplicated first (identical date, odometer, cost,
+ *     currency, tasks and id); undated records count in n_records but not in
+ *     time features; records dated after as_of are left out of everything
+ *     but n_records;
+ *   - a "visit" is a distinct service day: intervals are between visits;
+ *   - the odometer features use the dated readings in date order; a
+ *     decrease by more than FEAT_ROLLBACK_TOL_KM (or 1% of the highest
+ *     earlier reading, whichever is larger) is a rollback unless the
+ *     reading times 1.609344 fits the sequence (a miles/km slip, counted as
+ *     an implausible segment instead).
+ * The README's feature table gives each column's unit and definition.
+ */
+#ifndef FEAT_H
+#define FEAT_H
+
+#include "eng.h"
+
+struct hist;
+struct task_sched;
+
+enum feat_id {
+    FEAT_N_RECORDS,
+    FEAT_N_DATED,
+    FEAT_N_WITH_ODOMETER,
+    FEAT_N_WITH_COST,
+    FEAT_DUPLICATE_RECORDS,
+    FEAT_SPAN_DAYS,
+    FEAT_SERVICES_PER_YEAR,
+    FEAT_INTERVAL_DAYS_MEDIAN,
+    FEAT_INTERVAL_DAYS_CV,
+    FEAT_INTERVAL_DAYS_MAX,
+    FEAT_INTERVAL_KM_MEDIAN,
+    FEAT_INTERVAL_KM_MAX,
+    FEAT_DAYS_SINCE_LAST_SERVICE,
+    FEAT_KM_PER_DAY,
+    FEAT_ODOMETER_R2,
+    FEAT_KM_PER_DAY_CV,
+    FEAT_EST_ANNUAL_KM,
+    FEAT_EST_CURRENT_KM,
+    FEAT_ODOMETER_ROLLBACKS,
+    FEAT_ROLLBACK_MAX_KM,
+    FEAT_IMPLAUSIBLE_SEGMENTS,
+    FEAT_OIL_CHANGES,
+    FEAT_OIL_INTERVAL_KM_MEDIAN,
+    FEAT_OIL_INTERVAL_DAYS_MEDIAN,
+    FEAT_OIL_IN_SCHEDULE_SHARE,
+    FEAT_OVERDUE_OIL_CHANGE,
+    FEAT_OVERDUE_TIRE_ROTATION,
+    FEAT_COST_TOTAL,
+    FEAT_COST_PER_SERVICE_MEDIAN,
+    FEAT_COST_PER_1000KM,
+    FEAT_REPAIR_COST_SHARE,
+    FEAT_CURRENCY,              /* a text column: see feat_vec.currency */
+    FEAT_COST_OTHER_CURRENCY_RECORDS,
+    FEAT_DEALER_SHARE,
+    FEAT_TASK_CATEGORIES,
+    FEAT_DATA_COMPLETENESS,
+    FEAT_COUNT
+};
+
+#define FEAT_ROLLBACK_TOL_KM 100.0
+#define FEAT_MAX_KM_PER_DAY 400.0
+#define FEAT_MAX_KM_PER_YEAR 64000.0
+
+struct feat_vec {
+    double v[FEAT_COUNT];       /* NAN = not computable */
+    char currency[4];           /* main currency, "" when no cost */
+    long first_day;             /* first dated visit, or HIST_NO_DAY */
+    long last_day;              /* last dated visit, or HIST_NO_DAY */
+    double last_km;             /* last odometer reading, or NAN */
+};
+
+/* The CSV column name of a feature; NULL when id is out of range. */
+const char *feat_name(int id);
+
+/* The feature id of a column name, or -1. */
+int feat_find(const char *name);
+
+/*
+ * Computes every feature of one history as of day as_of, with the vehicle's
+ * schedule s.  Returns ENG_OK with out filled, or ENG_ENOMEM (out is then
+ * unchanged).
+ */
+int feat_compute(const struct hist *h, const struct task_sched *s,
+                 long as_of, struct feat_vec *out, struct eng_err *err);
+
+#endif
