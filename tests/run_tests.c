@@ -1,6 +1,7 @@
 /* Runs every CUnit suite listed in test_list.h; exits 1 on any failure. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -17,6 +18,8 @@ static CU_SuiteInfo *all_suites[] = {
 int main(void)
 {
     gsl_set_error_handler_off();
+    /* scratch files of the tests go to tests/tmp (ignored by git) */
+    mkdir("tmp", 0755);
     if (CU_initialize_registry() != CUE_SUCCESS) {
         fprintf(stderr, "run_tests: %s\n", CU_get_error_msg());
         return 1;

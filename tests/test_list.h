@@ -3,3 +3,7 @@
  * tests/test_<module>.c, each naming the CU_SuiteInfo array it exports.
  */
 X(test_eng_suites)
+X(test_hist_suites)
+X(test_feat_suites)
+X(test_task_suites)
+X(test_io_suites)
