@@ -2,14 +2,19 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "feat.h"
 #include "out.h"
 #include "pipe.h"
 #include "task.h"
+#include "veh.h"
 
 #define READ_CHUNK (256u << 10)
 #define SALVAGE_BYTES 4096
@@ -152,7 +157,179 @@ static int blank(const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
+/* Bundle index: VIN -> where its line is, for list-driven runs. */
+
+struct slot {
+    char vin[VEH_VIN_LEN + 1];      /* "" = empty slot */
+    off_t off;
+    size_t len;                      /* SIZE_MAX: past the line cap */
+};
+
+struct index {
+    struct slot *slots;
+    size_t cap;                      /* a power of two */
+    size_t n;
+    int fd;
+};
+
+static size_t hash_vin(const char *vin)
+{
+    size_t h = (size_t)1469598103934665603u;
+    for (; *vin; vin++)
+        h = (h ^ (unsigned char)*vin) * (size_t)1099511628211u;
+    return h;
+}
+
+static struct slot *index_find(const struct index *ix, const char *vin)
+{
+    size_t mask = ix->cap - 1;
+    for (size_t i = hash_vin(vin) & mask;; i = (i + 1) & mask) {
+        if (!ix->slots[i].vin[0] || strcmp(ix->slots[i].vin, vin) == 0)
+            return &ix->slots[i];
+    }
+}
+
+static int index_grow(struct index *ix, struct eng_err *err)
+{
+    size_t cap = ix->cap ? ix->cap * 2 : 1024;
+    struct slot *old = ix->slots;
+    size_t old_cap = ix->cap;
+    ix->slots = calloc(cap, sizeof(*ix->slots));
+    if (!ix->slots) {
+        ix->slots = old;
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    }
+    ix->cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].vin[0])
+            *index_find(ix, old[i].vin) = old[i];
+    }
+    free(old);
+    return ENG_OK;
+}
+
+static int index_add(struct index *ix, const char *prefix, size_t plen,
+                     off_t off, size_t len, size_t max,
+                     struct eng_err *err)
+{
+    char vin[VEH_VIN_LEN + 16];
+    if (!hist_peek_vin(prefix, plen, vin, sizeof(vin)) ||
+        strlen(vin) > VEH_VIN_LEN)
+        return ENG_OK;
+    if (2 * (ix->n + 1) > ix->cap) {
+        int rc = index_grow(ix, err);
+        if (rc < 0)
+            return rc;
+    }
+    struct slot *sl = index_find(ix, vin);
+    if (sl->vin[0])
+        return ENG_OK;           /* the first line of a VIN wins */
+    memcpy(sl->vin, vin, strlen(vin) + 1);
+    sl->off = off;
+    sl->len = len > max ? SIZE_MAX : len;
+    ix->n++;
+    return ENG_OK;
+}
+
+/*
+ * Reads the bundle once and remembers where each VIN's line starts.  Only
+ * the first SALVAGE_BYTES of a line are looked at (the writer puts "vin"
+ * first); lines without a readable VIN are left out: no vehicle-list row
+ * can ask for them.
+ */
+static int index_build(struct index *ix, const char *path, size_t max,
+                       struct eng_err *err)
+{
+    memset(ix, 0, sizeof(*ix));
+    ix->fd = open(path, O_RDONLY);
+    if (ix->fd < 0)
+        return eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
+                           strerror(errno));
+    char *chunk = malloc(READ_CHUNK);
+    char *prefix = malloc(SALVAGE_BYTES);
+    int rc = chunk && prefix ? ENG_OK
+                             : eng_err_set(err, ENG_ENOMEM, "out of memory");
+    off_t pos = 0, line_off = 0;
+    size_t plen = 0;
+    while (rc == ENG_OK) {
+        ssize_t n = read(ix->fd, chunk, READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = eng_err_set(err, ENG_EIO, "cannot read '%s': %s", path,
+                             strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n && rc == ENG_OK; i++) {
+            if (chunk[i] != '\n') {
+                if (plen < SALVAGE_BYTES)
+                    prefix[plen++] = chunk[i];
+                continue;
+            }
+            off_t end = pos + i;
+            rc = index_add(ix, prefix, plen, line_off,
+                           (size_t)(end - line_off), max, err);
+            line_off = end + 1;
+            plen = 0;
+        }
+        pos += n;
+    }
+    if (rc == ENG_OK && pos > line_off)
+        rc = index_add(ix, prefix, plen, line_off, (size_t)(pos - line_off),
+                       max, err);
+    if (rc == ENG_OK && ix->cap == 0)
+        rc = index_grow(ix, err);
+    free(chunk);
+    free(prefix);
+    return rc;
+}
+
+static void index_free(struct index *ix)
+{
+    if (ix->fd > 0)
+        close(ix->fd);
+    free(ix->slots);
+    memset(ix, 0, sizeof(*ix));
+}
+
+/* ------------------------------------------------------------------ */
 /* The run: producer, workers, consumer. */
+
+/* A list-driven item's vehicle: one allocation, strings after the struct. */
+struct job {
+    const char *vin;
+    const char *vehicle_id;
+    const char *policy_id;
+    const char *make;
+    int imperial;
+    char status[VEH_STATUS_LEN];
+};
+
+static struct job *job_new(const struct veh_row *row)
+{
+    const char *src[4] = {row->vin, row->vehicle_id, row->policy_id,
+                          row->make};
+    size_t size = sizeof(struct job);
+    for (int i = 0; i < 4; i++)
+        size += strlen(src[i]) + 1;
+    struct job *j = malloc(size);
+    if (!j)
+        return NULL;
+    char *p = (char *)(j + 1);
+    const char **dst[4] = {&j->vin, &j->vehicle_id, &j->policy_id,
+                           &j->make};
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(src[i]) + 1;
+        memcpy(p, src[i], n);
+        *dst[i] = p;
+        p += n;
+    }
+    j->imperial = strcmp(row->unit_system, "imperial") == 0;
+    snprintf(j->status, sizeof(j->status), "%s", row->status);
+    return j;
+}
 
 struct worker_state {
     struct hist_entry entry;
@@ -164,10 +341,23 @@ struct worker_state {
 struct run {
     const struct batch_config *cfg;
     struct batch_stats *stats;
-    struct lines lines;
+    struct lines lines;              /* bundle-driven runs */
+    struct veh_reader *veh;          /* list-driven runs */
+    struct veh_row row;
+    struct index index;              /* list + bundle */
+    int dir_mode;                    /* list + directory */
     struct out_file *out;
     struct worker_state *ws;
 };
+
+static int add_tagged(struct buf *in, char tag, const char *data, size_t n,
+                      struct eng_err *err)
+{
+    int rc = buf_add(in, &tag, 1, err);
+    if (rc == ENG_OK && n)
+        rc = buf_add(in, data, n, err);
+    return rc < 0 ? rc : 1;
+}
 
 static int produce_bundle(void *ud, struct buf *in, void **ctx,
                           struct eng_err *err)
@@ -186,12 +376,112 @@ static int produce_bundle(void *ud, struct buf *in, void **ctx,
             r->stats->blank_lines++;
             continue;
         }
-        char tag = too_long ? TAG_TOOLONG : TAG_LINE;
-        rc = buf_add(in, &tag, 1, err);
-        if (rc == ENG_OK)
-            rc = buf_add(in, line, len, err);
-        return rc < 0 ? rc : 1;
+        return add_tagged(in, too_long ? TAG_TOOLONG : TAG_LINE, line, len,
+                          err);
     }
+}
+
+/*
+ * Appends TAG_BODY and the whole file dir/<name>.json to in.  Returns 1 when
+ * added, 0 when there is no such file, 2 when the file is there but
+ * unusable (j->status says why), or a fatal error.
+ */
+static int read_body(struct run *r, struct job *j, const char *name,
+                     struct buf *in, struct eng_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.json", r->cfg->histories_path, name);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    struct stat sb;
+    int rc = 2;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(j->status, sizeof(j->status), "error:INPUT:NOT_A_FILE");
+    } else if ((size_t)sb.st_size > r->cfg->limits.max_body) {
+        snprintf(j->status, sizeof(j->status), "error:LIMIT");
+    } else {
+        size_t start = in->len;
+        size_t size = (size_t)sb.st_size;
+        char *dst = buf_extend(in, 1 + size, err);
+        if (!dst) {
+            close(fd);
+            return err ? err->code : ENG_ENOMEM;
+        }
+        dst[0] = TAG_BODY;
+        size_t got = 0;
+        while (got < size) {
+            ssize_t n = read(fd, dst + 1 + got, size - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (got == size) {
+            r->stats->bytes += size;
+            rc = 1;
+        } else {
+            in->len = start;     /* shrank or failed while being read */
+            snprintf(j->status, sizeof(j->status), "error:INPUT:READ");
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static int produce_listed(void *ud, struct buf *in, void **ctx,
+                          struct eng_err *err)
+{
+    struct run *r = ud;
+    int rc = veh_next(r->veh, &r->row, err);
+    if (rc <= 0)
+        return rc;
+    struct job *j = job_new(&r->row);
+    if (!j)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    *ctx = j;
+    if (j->status[0])
+        return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    if (r->dir_mode) {
+        rc = read_body(r, j, j->vin, in, err);
+        if (rc == 0 && j->vehicle_id[0])
+            rc = read_body(r, j, j->vehicle_id, in, err);
+        if (rc < 0 || rc == 1)
+            return rc;
+        if (rc == 0)
+            snprintf(j->status, sizeof(j->status),
+                     "error:INPUT:NO_HISTORY_FILE");
+        return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    }
+    const struct slot *sl = index_find(&r->index, j->vin);
+    if (!sl->vin[0] || sl->len == SIZE_MAX) {
+        snprintf(j->status, sizeof(j->status), "%s",
+                 sl->vin[0] ? "error:LIMIT" : "error:INPUT:NOT_IN_BUNDLE");
+        return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    }
+    size_t start = in->len;
+    char *dst = buf_extend(in, 1 + sl->len, err);
+    if (!dst)
+        return err ? err->code : ENG_ENOMEM;
+    dst[0] = TAG_LINE;
+    ssize_t got = pread(r->index.fd, dst + 1, sl->len, sl->off);
+    if (got != (ssize_t)sl->len) {
+        in->len = start;
+        snprintf(j->status, sizeof(j->status), "error:INPUT:READ");
+        return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    }
+    /* the index kept the whole line: drop a CR before its newline */
+    while (in->len > start + 1 && in->data[in->len - 1] == '\r')
+        in->len--;
+    r->stats->bytes += sl->len;
+    return 1;
+}
+
+static void free_job(void *ud, void *ctx)
+{
+    (void)ud;
+    free(ctx);
 }
 
 /* Status of a failed parse: error:PARSE or error:LIMIT. */
@@ -207,48 +497,55 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     const struct batch_config *cfg = r->cfg;
     struct worker_state *w = &r->ws[worker];
     struct hist_entry *e = &w->entry;
+    const struct job *j = it->ctx;
     const char *payload = it->in + 1;
     size_t len = it->in_len - 1;
     struct eng_err perr = {0};
     const struct hist *h = &w->hist;
     const char *status = "ok";
+    int rc = ENG_OK;
 
     buf_reset(&w->log);
     hist_clear(&w->hist);
+    hist_entry_clear(e);
     switch (it->in[0]) {
-    case TAG_LINE: {
-        int rc = hist_parse_line(e, payload, len, &cfg->limits, cfg->tasks,
-                                 &perr);
+    case TAG_LINE:
+        rc = hist_parse_line(e, payload, len, &cfg->limits, cfg->tasks,
+                             &perr);
         h = &e->hist;
-        if (rc < 0) {
-            status = parse_status(rc);
-            buf_printf(&w->log, NULL, "row %zu: vin '%s': %s", it->index + 1,
-                       e->vin ? e->vin : "", perr.msg);
-        } else if (e->status && strcmp(e->status, "ok") != 0 &&
-                   strcmp(e->status, "no_history") != 0) {
+        if (rc == ENG_OK && e->status && strcmp(e->status, "ok") != 0 &&
+            strcmp(e->status, "no_history") != 0)
             status = e->status;
-        }
         break;
-    }
-    case TAG_TOOLONG: {
+    case TAG_BODY:
+        rc = hist_parse(&w->hist, payload, len, j->imperial, &cfg->limits,
+                        cfg->tasks, &perr);
+        break;
+    case TAG_TOOLONG:
         hist_parse_line(e, payload, len, &cfg->limits, NULL, NULL);
-        h = &e->hist;
-        status = "error:LIMIT";
-        buf_printf(&w->log, NULL, "row %zu: vin '%s': bundle line is above "
-                   "the cap of %zu bytes", it->index + 1,
-                   e->vin ? e->vin : "", cfg->limits.max_body);
+        rc = eng_err_set(&perr, ENG_ELIMIT, "bundle line is above the cap "
+                         "of %zu bytes", cfg->limits.max_body);
         break;
-    }
+    case TAG_STATUS:
+        status = j->status;
+        break;
     default:
         return eng_err_set(err, ENG_EDATA, "unknown item tag %d", it->in[0]);
+    }
+    const char *vin = j ? j->vin : e->vin ? e->vin : "";
+    if (rc < 0) {
+        status = parse_status(rc);
+        buf_printf(&w->log, NULL, "row %zu: vin '%s': %s", it->index + 1,
+                   vin, perr.msg);
     }
 
     struct batch_vehicle v = {
         .index = it->index,
-        .vin = e->vin ? e->vin : "",
-        .vehicle_id = e->vehicle_id ? e->vehicle_id : "",
-        .policy_id = "",
-        .make = NULL,
+        .vin = vin,
+        .vehicle_id = j && j->vehicle_id[0] ? j->vehicle_id
+                      : e->vehicle_id ? e->vehicle_id : "",
+        .policy_id = j ? j->policy_id : "",
+        .make = j && j->make[0] ? j->make : NULL,
         .status = status,
         .hist = h,
         .feat = NULL,
@@ -256,14 +553,15 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     if (strcmp(status, "ok") == 0) {
         if (h->n == 0)
             v.status = "no_history";
-        v.make = cfg->sched ? task_make_of_vin(cfg->sched, v.vin) : NULL;
+        if (!v.make)
+            v.make = task_make_of_vin(cfg->sched, v.vin);
         const struct task_sched *sc = task_sched_for(cfg->sched, v.make);
-        int rc = feat_compute(h, sc, cfg->as_of, &w->feat, err);
+        rc = feat_compute(h, sc, cfg->as_of, &w->feat, err);
         if (rc < 0)
             return rc;
         v.feat = &w->feat;
     }
-    int rc = cfg->row(cfg->ud, worker, &v, out, err);
+    rc = cfg->row(cfg->ud, worker, &v, out, err);
     if (rc < 0)
         return rc;
     /*
@@ -346,10 +644,26 @@ int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
         .produce = produce_bundle,
         .work = work_item,
         .consume = consume_item,
-        .free_ctx = NULL,
+        .free_ctx = free_job,
     };
-    int rc = lines_open(&r.lines, cfg->histories_path,
-                        cfg->limits.max_body + 65536, err);
+    size_t max_line = cfg->limits.max_body + 65536;
+    int rc;
+    if (!cfg->vehicles_path) {
+        rc = lines_open(&r.lines, cfg->histories_path, max_line, err);
+    } else {
+        struct stat sb;
+        if (stat(cfg->histories_path, &sb) != 0) {
+            rc = eng_err_set(err, ENG_EIO, "cannot open '%s': %s",
+                             cfg->histories_path, strerror(errno));
+            goto out;
+        }
+        r.dir_mode = S_ISDIR(sb.st_mode);
+        ops.produce = produce_listed;
+        r.veh = veh_open(cfg->vehicles_path, err);
+        rc = r.veh ? ENG_OK : err ? err->code : ENG_EIO;
+        if (rc == ENG_OK && !r.dir_mode)
+            rc = index_build(&r.index, cfg->histories_path, max_line, err);
+    }
     if (rc < 0)
         goto out;
     r.out = out_open(cfg->out_path, err);
@@ -372,6 +686,9 @@ int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
 out:
     out_abort(r.out);
     lines_close(&r.lines);
+    veh_row_release(&r.row);
+    veh_close(r.veh);
+    index_free(&r.index);
     free_workers(&r, cfg->jobs);
     return rc;
 }

@@ -63,6 +63,16 @@ int buf_add(struct buf *b, const void *data, size_t n, struct eng_err *err)
     return ENG_OK;
 }
 
+char *buf_extend(struct buf *b, size_t n, struct eng_err *err)
+{
+    if (grow(b, n, err) < 0)
+        return NULL;
+    char *p = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return p;
+}
+
 int buf_adds(struct buf *b, const char *s, struct eng_err *err)
 {
     return buf_add(b, s, strlen(s), err);

@@ -33,6 +33,13 @@ void buf_reset(struct buf *b);
 /* Appends n bytes; ENG_OK, ENG_ELIMIT or ENG_ENOMEM (b unchanged). */
 int buf_add(struct buf *b, const void *data, size_t n, struct eng_err *err);
 
+/*
+ * Extends b by n bytes the caller fills in (the data is NUL-terminated
+ * after them).  Returns a pointer to the first new byte, valid until the
+ * next change of b, or NULL with ENG_ELIMIT / ENG_ENOMEM (b unchanged).
+ */
+char *buf_extend(struct buf *b, size_t n, struct eng_err *err);
+
 /* Appends a NUL-terminated string; as buf_add(). */
 int buf_adds(struct buf *b, const char *s, struct eng_err *err);
 

@@ -404,7 +404,7 @@ void hist_entry_init(struct hist_entry *e)
     hist_init(&e->hist);
 }
 
-static void entry_clear(struct hist_entry *e)
+void hist_entry_clear(struct hist_entry *e)
 {
     free(e->vin);
     free(e->vehicle_id);
@@ -418,7 +418,7 @@ static void entry_clear(struct hist_entry *e)
 
 void hist_entry_release(struct hist_entry *e)
 {
-    entry_clear(e);
+    hist_entry_clear(e);
     hist_release(&e->hist);
 }
 
@@ -430,11 +430,7 @@ static int copy_string(const cJSON *it, char **out, struct eng_err *err)
     return *out ? ENG_OK : eng_err_set(err, ENG_ENOMEM, "out of memory");
 }
 
-/*
- * Finds "vin":"..." in a line that failed to parse, so the status row can
- * name the vehicle.  Only plain VIN characters are taken.
- */
-static char *salvage_vin(const char *line, size_t len)
+int hist_peek_vin(const char *line, size_t len, char *out, size_t size)
 {
     static const char key[] = "\"vin\"";
     for (size_t i = 0; i + sizeof(key) - 1 < len; i++) {
@@ -444,25 +440,34 @@ static char *salvage_vin(const char *line, size_t len)
         while (j < len && (line[j] == ' ' || line[j] == ':'))
             j++;
         if (j >= len || line[j] != '"')
-            return NULL;
+            return 0;
         size_t start = ++j;
-        while (j < len && j - start < 32 &&
+        while (j < len && j - start < size - 1 &&
                ((line[j] >= '0' && line[j] <= '9') ||
                 (line[j] >= 'A' && line[j] <= 'Z') ||
                 (line[j] >= 'a' && line[j] <= 'z')))
             j++;
         if (j >= len || line[j] != '"' || j == start)
-            return NULL;
-        return strndup(line + start, j - start);
+            return 0;
+        memcpy(out, line + start, j - start);
+        out[j - start] = '\0';
+        return 1;
     }
-    return NULL;
+    return 0;
+}
+
+/* The VIN of a line that failed to parse, so its status row can name it. */
+static char *salvage_vin(const char *line, size_t len)
+{
+    char vin[64];
+    return hist_peek_vin(line, len, vin, sizeof(vin)) ? strdup(vin) : NULL;
 }
 
 int hist_parse_line(struct hist_entry *e, const char *line, size_t len,
                     const struct hist_limits *lim,
                     const struct task_map *tasks, struct eng_err *err)
 {
-    entry_clear(e);
+    hist_entry_clear(e);
     if (len > lim->max_body + 4096) {
         e->vin = salvage_vin(line, len < 4096 ? len : 4096);
         return eng_err_set(err, ENG_ELIMIT,

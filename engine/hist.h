@@ -107,6 +107,9 @@ struct hist_entry {
 };
 
 void hist_entry_init(struct hist_entry *e);
+
+/* Empties e (frees its strings, keeps record memory); cannot fail. */
+void hist_entry_clear(struct hist_entry *e);
 void hist_entry_release(struct hist_entry *e);
 
 /*
@@ -119,5 +122,13 @@ void hist_entry_release(struct hist_entry *e);
 int hist_parse_line(struct hist_entry *e, const char *line, size_t len,
                     const struct hist_limits *lim,
                     const struct task_map *tasks, struct eng_err *err);
+
+/*
+ * Finds the value of "vin" in the first len bytes of a bundle line without
+ * parsing it (to index a bundle, or to name the vehicle of a line that does
+ * not parse).  Only a plain run of letters and digits is taken.  Returns 1
+ * and writes it to out (size bytes, NUL-terminated), or 0.  Cannot fail.
+ */
+int hist_peek_vin(const char *line, size_t len, char *out, size_t size);
 
 #endif
