@@ -537,6 +537,12 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
         status = parse_status(rc);
         buf_printf(&w->log, NULL, "row %zu: vin '%s': %s", it->index + 1,
                    vin, perr.msg);
+    } else if (h->bad_fields || h->bad_records) {
+        buf_printf(&w->log, NULL, "row %zu: vin '%s': %zu fields and %zu "
+                   "records dropped (first: %s)", it->index + 1, vin,
+                   h->bad_fields, h->bad_records,
+                   h->first_bad[0] ? h->first_bad : "a record that is not "
+                   "an object");
     }
 
     struct batch_vehicle v = {

@@ -39,6 +39,7 @@ void hist_clear(struct hist *h)
     h->n = 0;
     h->bad_records = 0;
     h->bad_fields = 0;
+    h->first_bad[0] = '\0';
 }
 
 static int hist_reserve(struct hist *h, size_t n, struct eng_err *err)
@@ -109,10 +110,15 @@ static enum field get_id(const cJSON *it, char *out, size_t size)
     return F_BAD;
 }
 
-static void count(struct hist *h, enum field f)
+/* Counts a dropped field; the first one of a history is described. */
+static void count(struct hist *h, enum field f, const char *name,
+                  const char *why)
 {
-    if (f == F_BAD)
-        h->bad_fields++;
+    if (f != F_BAD)
+        return;
+    if (h->bad_fields++ == 0)
+        snprintf(h->first_bad, sizeof(h->first_bad), "record %zu: %.24s %.90s",
+                 h->n, name, why);
 }
 
 static const cJSON *field(const cJSON *obj, const char *name)
@@ -126,10 +132,14 @@ static void read_date(struct hist *h, struct hist_rec *r, const cJSON *it,
     if (!it || cJSON_IsNull(it))
         return;
     long day;
-    if (!cJSON_IsString(it) ||
-        eng_parse_day(it->valuestring, lim->min_year, lim->max_year, &day,
-                      NULL) != ENG_OK) {
-        h->bad_fields++;
+    struct eng_err err;
+    if (!cJSON_IsString(it)) {
+        count(h, F_BAD, "date", "is not a string");
+        return;
+    }
+    if (eng_parse_day(it->valuestring, lim->min_year, lim->max_year, &day,
+                      &err) != ENG_OK) {
+        count(h, F_BAD, "date:", err.msg);
         return;
     }
     r->day = day;
@@ -148,7 +158,7 @@ static void read_odometer(struct hist *h, struct hist_rec *r,
         else
             r->km = v;
     }
-    count(h, f);
+    count(h, f, "odometer", "is not a plausible distance");
 }
 
 static void read_cost(struct hist *h, struct hist_rec *r, const cJSON *cost,
@@ -157,7 +167,7 @@ static void read_cost(struct hist *h, struct hist_rec *r, const cJSON *cost,
     if (!cost || cJSON_IsNull(cost))
         return;
     if (!cJSON_IsObject(cost)) {
-        h->bad_fields++;
+        count(h, F_BAD, "cost", "is not an object");
         return;
     }
     double v;
@@ -168,7 +178,7 @@ static void read_cost(struct hist *h, struct hist_rec *r, const cJSON *cost,
         else
             r->cost = v;
     }
-    count(h, f);
+    count(h, f, "cost", "is not a plausible amount");
     const cJSON *cur = field(cost, "currency");
     if (!cur || cJSON_IsNull(cur))
         return;
@@ -182,8 +192,7 @@ static void read_cost(struct hist *h, struct hist_rec *r, const cJSON *cost,
         r->currency[i] = c;
     }
     r->currency[ok ? 3 : 0] = '\0';
-    if (!ok)
-        h->bad_fields++;
+    count(h, ok ? F_OK : F_BAD, "currency", "is not a 3-letter code");
 }
 
 /* Calls fn for each element of an array, or once for a lone object. */
@@ -281,15 +290,19 @@ static void read_record(struct hist *h, const cJSON *obj,
     r->km = NAN;
     r->cost = NAN;
 
-    count(h, get_id(field(obj, sh->id), r->service_id, sizeof(r->service_id)));
+    count(h, get_id(field(obj, sh->id), r->service_id, sizeof(r->service_id)),
+          "service id", "is neither a string nor a number");
     if (!field(obj, sh->id) && sh == &v2_shape)
         count(h, get_id(field(obj, "serviceID"), r->service_id,
-                        sizeof(r->service_id)));
+                        sizeof(r->service_id)),
+              "service id", "is neither a string nor a number");
     read_date(h, r, field(obj, sh->date), lim);
     read_odometer(h, r, field(obj, sh->odometer), imperial);
     struct task_ctx tc = {r, tasks, sh->task_desc};
-    count(h, each_item(field(obj, sh->tasks), add_task, &tc));
-    count(h, each_item(field(obj, sh->details), add_detail, r));
+    count(h, each_item(field(obj, sh->tasks), add_task, &tc), "tasks",
+          "are not a list");
+    count(h, each_item(field(obj, sh->details), add_detail, r), "details",
+          "are not a list");
     read_cost(h, r, field(obj, sh->cost), sh->amount);
 }
 

@@ -61,6 +61,7 @@ struct hist {
     size_t cap;
     size_t bad_records;        /* array elements that were not records */
     size_t bad_fields;         /* fields dropped for type or meaning */
+    char first_bad[128];       /* what the first dropped field was, or "" */
 };
 
 struct hist_limits {

@@ -156,6 +156,7 @@ static void test_hist_drops_bad_fields_and_counts_them(void)
     }
     CU_ASSERT_STRING_EQUAL(h.rec[3].currency, "");
     CU_ASSERT_EQUAL(h.bad_fields, 11);
+    CU_ASSERT_STRING_EQUAL(h.first_bad, "record 1: date is not a string");
     hist_release(&h);
 }
 
