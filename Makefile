@@ -45,6 +45,7 @@ SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all \
 LIB_SRCS  := $(filter-out engine/main.c,$(wildcard engine/*.c))
 SIM_SRCS  := $(wildcard engine/sim/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=build/%.o)
 SIM_OBJS  := $(SIM_SRCS:%.c=build/%.o)
@@ -53,6 +54,7 @@ SAN_LIB   := $(LIB_SRCS:%.c=build/san/%.o)
 SAN_TEST  := $(TEST_SRCS:%.c=build/san/%.o)
 
 ALL_OBJS  := build/engine/main.o $(LIB_OBJS) $(SIM_OBJS) $(TEST_OBJS) \
+             $(BENCH_SRCS:%.c=build/%.o) \
              $(SAN_LIB) $(SAN_TEST)
 
 .PHONY: all test unit unit-san e2e demo bench model install clean deps \
@@ -89,6 +91,11 @@ bin/run_tests: $(TEST_OBJS) build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CUNIT_LIBS) $(LIBS) $(LDFLAGS)
+
+bin/bench-parse: build/tests/bench/bench_parse.o
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
 
 bin/run_tests_san: $(SAN_TEST) $(SAN_LIB)
 	$(Q)mkdir -p $(@D)
@@ -131,7 +138,7 @@ demo:
 
 bench:
 	$(Q)scripts/install-deps.sh --if-missing
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all bin/bench-parse
 	$(Q)scripts/bench.sh
 
 model: all
