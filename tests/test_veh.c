@@ -200,6 +200,26 @@ static void test_veh_reader_needs_only_the_vin_column(void)
     veh_close(NULL);
 }
 
+static void test_veh_reader_reads_stdin_for_a_dash(void)
+{
+    const char *path = write_text("stdin.csv", "vin\n11111111111111111\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(freopen(path, "rb", stdin));
+    struct eng_err err = {0};
+    struct veh_reader *r = veh_open("-", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    struct veh_row row = VEH_ROW_INIT;
+    CU_ASSERT_EQUAL(veh_next(r, &row, &err), 1);
+    CU_ASSERT_STRING_EQUAL(row.vin, "11111111111111111");
+    CU_ASSERT_EQUAL(veh_next(r, &row, &err), 0);
+    veh_row_release(&row);
+    veh_close(r);
+    /* stdin stays open */
+    CU_ASSERT_EQUAL(fileno(stdin), 0);
+    CU_ASSERT_EQUAL(fgetc(stdin), EOF);
+    CU_ASSERT_FALSE(ferror(stdin));
+    CU_ASSERT_PTR_NOT_NULL(freopen("/dev/null", "rb", stdin));
+}
+
 static void test_veh_reader_skips_bom_and_reads_crlf(void)
 {
     const char *path = write_text("bom.csv",
@@ -514,6 +534,7 @@ static CU_TestInfo veh_tests[] = {
      test_veh_reader_maps_columns_by_header_name},
     {"reader needs only the vin column",
      test_veh_reader_needs_only_the_vin_column},
+    {"reader reads stdin for a dash", test_veh_reader_reads_stdin_for_a_dash},
     {"reader skips a BOM and reads CRLF",
      test_veh_reader_skips_bom_and_reads_crlf},
     {"reader reads lone CR line ends",
