@@ -10,7 +10,6 @@
     }
 
 NOT_YET(cmd_features, "features")
-NOT_YET(cmd_synth, "synth")
 NOT_YET(cmd_train, "train")
 NOT_YET(cmd_evaluate, "evaluate")
 NOT_YET(cmd_score, "score")

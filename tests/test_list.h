@@ -4,3 +4,4 @@
  */
 X(test_eng_suites)
 X(test_veh_suites)
+X(test_synth_suites)
