@@ -47,11 +47,13 @@ int cmd_synth(int argc, char **argv)
     long seed = DEFAULT_SEED;
     const char *out = NULL;
     const char *as_of_text = DEFAULT_AS_OF;
-    int c;
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    for (;;) {
+        int c = getopt_long(argc, argv, ":h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 'n':
             if (cli_parse_long(optarg, 1, SYNTH_MAX_VEHICLES, &n) < 0)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,27 +247,75 @@ void synth_params_default(struct synth_params *p)
     p->sev_d = -0.1;
 }
 
-static int check_prob(double v, const char *name, struct eng_err *err)
-{
-    if (!(v >= 0 && v <= 1))
-        return eng_err_set(err, ENG_EUSAGE,
-                           "synth parameter %s must be within 0..1", name);
-    return ENG_OK;
-}
+/* How a parameter is checked. */
+enum check { PROB, POS, FIN, NONNEG };
 
-static int check_positive(double v, const char *name, struct eng_err *err)
-{
-    if (!(v > 0 && isfinite(v)))
-        return eng_err_set(err, ENG_EUSAGE,
-                           "synth parameter %s must be positive", name);
-    return ENG_OK;
-}
+struct param_rule {
+    const char *name;
+    size_t offset;              /* of a double in struct synth_params */
+    enum check check;
+};
 
-static int check_finite(double v, const char *name, struct eng_err *err)
+#define RULE(field, check) {#field, offsetof(struct synth_params, field), check}
+
+static const struct param_rule rules[] = {
+    RULE(reg_sd_days, NONNEG), RULE(imperial_share, PROB),
+    RULE(no_history_share, PROB), RULE(km_median, POS),
+    RULE(km_sigma, NONNEG), RULE(km_segment_sigma, NONNEG),
+    RULE(interval_d, FIN), RULE(interval_sigma, NONNEG),
+    RULE(interval_sigma_d, FIN), RULE(first_service_share, POS),
+    RULE(skip_a, FIN), RULE(skip_b, FIN),
+    RULE(rotation_a, FIN), RULE(rotation_b, FIN),
+    RULE(filter_p, PROB), RULE(inspection_dealer_p, PROB),
+    RULE(inspection_owner_p, PROB), RULE(wiper_p, PROB),
+    RULE(other_p, PROB), RULE(brake_km, POS), RULE(tire_km, POS),
+    RULE(battery_years, POS), RULE(fluid_years, POS),
+    RULE(repair_a, FIN), RULE(repair_b, FIN), RULE(recall_p, PROB),
+    RULE(dealer_a, FIN), RULE(dealer_b, FIN),
+    RULE(dealer_cost_factor, POS),
+    RULE(rollback_share, PROB), RULE(rollback_min, PROB),
+    RULE(rollback_max, PROB), RULE(unit_confusion_share, PROB),
+    RULE(duplicate_p, PROB), RULE(date_null_p, PROB),
+    RULE(date_only_p, PROB), RULE(odo_null_p, PROB),
+    RULE(odo_string_p, PROB), RULE(cost_null_p, PROB),
+    RULE(other_currency_p, PROB), RULE(id_null_p, PROB),
+    RULE(id_number_p, PROB), RULE(details_object_p, PROB),
+    RULE(details_null_p, PROB), RULE(tasks_empty_p, PROB),
+    RULE(task_desc_null_p, PROB), RULE(task_id_null_p, PROB),
+    RULE(newest_first_share, PROB), RULE(swap_share, PROB),
+    RULE(exposure_min, POS), RULE(exposure_max, POS),
+    RULE(freq_base, POS), RULE(beta_d, FIN), RULE(beta_km, FIN),
+    RULE(beta_rollback, FIN), RULE(beta_age, FIN),
+    RULE(sev_shape, POS), RULE(sev_scale, POS), RULE(sev_d, FIN),
+};
+
+#undef RULE
+
+static int check_value(double v, enum check check, const char *name,
+                       struct eng_err *err)
 {
-    if (!isfinite(v))
-        return eng_err_set(err, ENG_EUSAGE,
-                           "synth parameter %s must be finite", name);
+    switch (check) {
+    case PROB:
+        if (!(v >= 0 && v <= 1))
+            return eng_err_set(err, ENG_EUSAGE, "synth parameter %s must "
+                               "be within 0..1", name);
+        break;
+    case POS:
+        if (!(v > 0 && isfinite(v)))
+            return eng_err_set(err, ENG_EUSAGE, "synth parameter %s must "
+                               "be positive", name);
+        break;
+    case NONNEG:
+        if (!(v >= 0 && isfinite(v)))
+            return eng_err_set(err, ENG_EUSAGE, "synth parameter %s must "
+                               "not be negative", name);
+        break;
+    case FIN:
+        if (!isfinite(v))
+            return eng_err_set(err, ENG_EUSAGE, "synth parameter %s must "
+                               "be finite", name);
+        break;
+    }
     return ENG_OK;
 }
 
@@ -288,13 +337,6 @@ static int check_weights(const double *w, size_t n, const char *name,
 
 int synth_params_check(const struct synth_params *p, struct eng_err *err)
 {
-    int rc = ENG_OK;
-#define PROB(f) if (rc == ENG_OK) rc = check_prob(p->f, #f, err)
-#define POS(f) if (rc == ENG_OK) rc = check_positive(p->f, #f, err)
-#define FIN(f) if (rc == ENG_OK) rc = check_finite(p->f, #f, err)
-#define NONNEG(f) if (rc == ENG_OK && !(p->f >= 0 && isfinite(p->f)))      \
-        rc = eng_err_set(err, ENG_EUSAGE,                                 \
-                         "synth parameter %s must not be negative", #f)
     if (check_weights(p->make_weight, SYNTH_N_MAKES, "make_weight", err)
         || check_weights(p->user_share, 3, "user_share", err)
         || check_weights(p->lang_share, SYNTH_N_LANGS, "lang_share", err))
@@ -302,86 +344,35 @@ int synth_params_check(const struct synth_params *p, struct eng_err *err)
     if (p->min_model_year < 1981 || p->min_model_year > 2099)
         return eng_err_set(err, ENG_EUSAGE, "synth parameter min_model_year "
                            "must be within 1981..2099");
-    NONNEG(reg_sd_days);
-    PROB(imperial_share);
-    PROB(no_history_share);
-    POS(km_median);
-    NONNEG(km_sigma);
-    NONNEG(km_segment_sigma);
-    FIN(interval_d);
-    NONNEG(interval_sigma);
-    FIN(interval_sigma_d);
-    POS(first_service_share);
-    FIN(skip_a);
-    FIN(skip_b);
-    FIN(rotation_a);
-    FIN(rotation_b);
-    PROB(filter_p);
-    PROB(inspection_dealer_p);
-    PROB(inspection_owner_p);
-    PROB(wiper_p);
-    PROB(other_p);
-    POS(brake_km);
-    POS(tire_km);
-    POS(battery_years);
-    POS(fluid_years);
-    FIN(repair_a);
-    FIN(repair_b);
-    PROB(recall_p);
-    FIN(dealer_a);
-    FIN(dealer_b);
-    for (int k = 0; k < SYNTH_N_TASKS; k++) {
-        NONNEG(task_cost[k]);
-        NONNEG(task_cost_sigma[k]);
+    const char *base = (const char *)p;
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        double v;
+        memcpy(&v, base + rules[i].offset, sizeof(v));
+        int rc = check_value(v, rules[i].check, rules[i].name, err);
+        if (rc < 0)
+            return rc;
     }
-    POS(dealer_cost_factor);
-    PROB(rollback_share);
-    PROB(rollback_min);
-    PROB(rollback_max);
-    if (rc == ENG_OK && p->rollback_min > p->rollback_max)
-        rc = eng_err_set(err, ENG_EUSAGE, "synth parameter rollback_min "
-                         "exceeds rollback_max");
-    PROB(unit_confusion_share);
-    PROB(duplicate_p);
-    PROB(date_null_p);
-    PROB(date_only_p);
-    PROB(odo_null_p);
-    PROB(odo_string_p);
-    PROB(cost_null_p);
-    PROB(other_currency_p);
-    PROB(id_null_p);
-    PROB(id_number_p);
-    PROB(details_object_p);
-    PROB(details_null_p);
-    PROB(tasks_empty_p);
-    PROB(task_desc_null_p);
-    PROB(task_id_null_p);
-    PROB(newest_first_share);
-    PROB(swap_share);
-    if (rc == ENG_OK && (p->date_null_p + p->date_only_p > 1
-                         || p->odo_null_p + p->odo_string_p > 1
-                         || p->id_null_p + p->id_number_p > 1
-                         || p->details_object_p + p->details_null_p > 1))
-        rc = eng_err_set(err, ENG_EUSAGE, "synth parameters: two shares of "
-                         "one field add up to more than 1");
-    POS(exposure_min);
-    POS(exposure_max);
-    if (rc == ENG_OK && p->exposure_min > p->exposure_max)
-        rc = eng_err_set(err, ENG_EUSAGE, "synth parameter exposure_min "
-                         "exceeds exposure_max");
-    POS(freq_base);
-    FIN(beta_d);
-    FIN(beta_km);
-    FIN(beta_rollback);
-    FIN(beta_age);
-    POS(sev_shape);
-    POS(sev_scale);
-    FIN(sev_d);
-#undef PROB
-#undef POS
-#undef FIN
-#undef NONNEG
-    return rc;
+    for (int k = 0; k < SYNTH_N_TASKS; k++) {
+        int rc = check_value(p->task_cost[k], NONNEG, "task_cost", err);
+        if (rc == ENG_OK)
+            rc = check_value(p->task_cost_sigma[k], NONNEG,
+                             "task_cost_sigma", err);
+        if (rc < 0)
+            return rc;
+    }
+    if (p->rollback_min > p->rollback_max)
+        return eng_err_set(err, ENG_EUSAGE, "synth parameter rollback_min "
+                           "exceeds rollback_max");
+    if (p->exposure_min > p->exposure_max)
+        return eng_err_set(err, ENG_EUSAGE, "synth parameter exposure_min "
+                           "exceeds exposure_max");
+    if (p->date_null_p + p->date_only_p > 1
+        || p->odo_null_p + p->odo_string_p > 1
+        || p->id_null_p + p->id_number_p > 1
+        || p->details_object_p + p->details_null_p > 1)
+        return eng_err_set(err, ENG_EUSAGE, "synth parameters: two shares "
+                           "of one field add up to more than 1");
+    return ENG_OK;
 }
 
 /* ======================= generation ======================= */

@@ -801,13 +801,13 @@ static void test_synth_creates_missing_parents_and_leaves_no_temp_files(void)
     int count = 0;
     DIR *dp = opendir(sub);
     CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
-    const struct dirent *de;
-    while ((de = readdir(dp)) != NULL)
-        count += de->d_name[0] != '.';
     int hidden = -2;        /* . and .. */
-    rewinddir(dp);
-    while ((de = readdir(dp)) != NULL)
-        hidden += de->d_name[0] == '.';
+    for (const struct dirent *de = readdir(dp); de; de = readdir(dp)) {
+        if (de->d_name[0] == '.')
+            hidden++;
+        else
+            count++;
+    }
     closedir(dp);
     CU_ASSERT_EQUAL(count, N_FILES);
     CU_ASSERT_EQUAL(hidden, 0);

@@ -35,8 +35,8 @@ static int read_all(const char *path, struct veh_row *rows, int max)
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     int n = 0;
     struct veh_row row = VEH_ROW_INIT;
-    int rc;
-    while ((rc = veh_next(r, &row, &err)) == 1) {
+    int rc = veh_next(r, &row, &err);
+    for (; rc == 1; rc = veh_next(r, &row, &err)) {
         CU_ASSERT_FATAL(n < max);
         rows[n] = row;
         memset(&row, 0, sizeof(row));
@@ -502,8 +502,8 @@ static void test_veh_reader_streams_a_hundred_thousand_rows(void)
     int n = 0;
     int wrong = 0;
     long line = 2;
-    int rc;
-    while ((rc = veh_next(r, &row, &err)) == 1) {
+    int rc = veh_next(r, &row, &err);
+    for (; rc == 1; rc = veh_next(r, &row, &err)) {
         char want[32];
         snprintf(want, sizeof(want), "POL-%d", n);
         if (row.index != (size_t)n || row.line != line
