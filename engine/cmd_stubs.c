@@ -9,7 +9,6 @@
         return cli_fail(CLI_FAIL, "'%s' is not available yet", name);      \
     }
 
-NOT_YET(cmd_synth, "synth")
 NOT_YET(cmd_train, "train")
 NOT_YET(cmd_evaluate, "evaluate")
 NOT_YET(cmd_score, "score")

@@ -265,8 +265,7 @@ static char *put(char **at, const char *s, size_t len)
  * in one block: the normalised VIN, then each field trimmed (the raw VIN
  * untrimmed).
  */
-static int make_row(struct veh_reader *r, struct veh_row *row,
-                    struct eng_err *err)
+static int make_row(struct veh_reader *r, struct veh_row *row)
 {
     const struct field *f = r->cur;
     size_t total = 2 * (f[COL_VIN].len + 1);
@@ -274,8 +273,7 @@ static int make_row(struct veh_reader *r, struct veh_row *row,
         total += f[c].len + 1;
     char *mem = malloc(total);
     if (!mem)
-        return eng_err_set(err, ENG_ENOMEM, "out of memory reading '%s'",
-                           r->name);
+        return ENG_ENOMEM;
 
     struct veh_row out = VEH_ROW_INIT;
     out.mem_ = mem;
@@ -679,9 +677,9 @@ int veh_next(struct veh_reader *r, struct veh_row *row, struct eng_err *err)
         if (rc < 0)
             return rc;
     }
-    int rc = make_row(r, row, err);
-    if (rc < 0)
-        return rc;
+    if (make_row(r, row) < 0)
+        return reader_fail(r, err, ENG_ENOMEM, "line %ld: out of memory",
+                           r->row_line);
     r->next_index++;
     reset_row(r);
     return 1;

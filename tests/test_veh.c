@@ -35,8 +35,8 @@ static int read_all(const char *path, struct veh_row *rows, int max)
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     int n = 0;
     struct veh_row row = VEH_ROW_INIT;
-    int rc;
-    while ((rc = veh_next(r, &row, &err)) == 1) {
+    int rc = veh_next(r, &row, &err);
+    for (; rc == 1; rc = veh_next(r, &row, &err)) {
         CU_ASSERT_FATAL(n < max);
         rows[n] = row;
         memset(&row, 0, sizeof(row));
@@ -198,6 +198,26 @@ static void test_veh_reader_needs_only_the_vin_column(void)
     veh_row_release(NULL);
     veh_close(r);
     veh_close(NULL);
+}
+
+static void test_veh_reader_reads_stdin_for_a_dash(void)
+{
+    const char *path = write_text("stdin.csv", "vin\n11111111111111111\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(freopen(path, "rb", stdin));
+    struct eng_err err = {0};
+    struct veh_reader *r = veh_open("-", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    struct veh_row row = VEH_ROW_INIT;
+    CU_ASSERT_EQUAL(veh_next(r, &row, &err), 1);
+    CU_ASSERT_STRING_EQUAL(row.vin, "11111111111111111");
+    CU_ASSERT_EQUAL(veh_next(r, &row, &err), 0);
+    veh_row_release(&row);
+    veh_close(r);
+    /* stdin stays open */
+    CU_ASSERT_EQUAL(fileno(stdin), 0);
+    CU_ASSERT_EQUAL(fgetc(stdin), EOF);
+    CU_ASSERT_FALSE(ferror(stdin));
+    CU_ASSERT_PTR_NOT_NULL(freopen("/dev/null", "rb", stdin));
 }
 
 static void test_veh_reader_skips_bom_and_reads_crlf(void)
@@ -482,8 +502,8 @@ static void test_veh_reader_streams_a_hundred_thousand_rows(void)
     int n = 0;
     int wrong = 0;
     long line = 2;
-    int rc;
-    while ((rc = veh_next(r, &row, &err)) == 1) {
+    int rc = veh_next(r, &row, &err);
+    for (; rc == 1; rc = veh_next(r, &row, &err)) {
         char want[32];
         snprintf(want, sizeof(want), "POL-%d", n);
         if (row.index != (size_t)n || row.line != line
@@ -514,6 +534,7 @@ static CU_TestInfo veh_tests[] = {
      test_veh_reader_maps_columns_by_header_name},
     {"reader needs only the vin column",
      test_veh_reader_needs_only_the_vin_column},
+    {"reader reads stdin for a dash", test_veh_reader_reads_stdin_for_a_dash},
     {"reader skips a BOM and reads CRLF",
      test_veh_reader_skips_bom_and_reads_crlf},
     {"reader reads lone CR line ends",

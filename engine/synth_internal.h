@@ -1,0 +1,41 @@
+/*
+ * synth_internal — the generator's compiled-in tables (makes and
+ * service-task texts), shared with the tests so that they can check them
+ * against data/makes.tsv, data/schedules.tsv and data/tasks.tsv.
+ * Read-only static data; nothing to free.
+ */
+#ifndef SYNTH_INTERNAL_H
+#define SYNTH_INTERNAL_H
+
+#include <stddef.h>
+
+#include "synth.h"
+
+enum synth_lang { SYNTH_EN, SYNTH_FR, SYNTH_DE, SYNTH_ES };
+
+struct synth_task_text {
+    enum synth_task kind;
+    enum synth_lang lang;
+    const char *text;       /* UTF-8 */
+};
+
+struct synth_make_info {
+    const char *name;           /* as in data/makes.tsv */
+    const char *wmi[5];
+    int n_wmi;
+    double oil_months;          /* as in data/schedules.tsv */
+    double oil_km;
+    int gives_cost;             /* 0: every record's cost is null */
+};
+
+/* The compiled-in make table, indexed by enum synth_make. */
+extern const struct synth_make_info synth_makes[SYNTH_N_MAKES];
+
+/* All texts, grouped by kind then language; synth_n_task_texts entries. */
+extern const struct synth_task_text synth_task_texts[];
+extern const size_t synth_n_task_texts;
+
+/* The data/tasks.tsv category name of a kind ("oil", "tire_rotation"...). */
+const char *synth_task_name(enum synth_task kind);
+
+#endif
