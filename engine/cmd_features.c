@@ -12,7 +12,8 @@ static const char usage[] =
     "usage: svcscore features --histories PATH [--vehicles FILE] [options]\n"
     "\n"
     "Writes one CSV row per vehicle: vin, vehicle_id, status, then one\n"
-    "column per feature (empty = not computable).\n\noptions:\n"
+    "column per feature (empty = not computable), then the make (from the\n"
+    "vehicle list, else the VIN's manufacturer code).\n\noptions:\n"
     CLI_COMMON_HELP
     "  --help               this text\n";
 
@@ -22,7 +23,7 @@ static int features_header(void *ud, struct buf *out, struct eng_err *err)
     int rc = buf_adds(out, "vin,vehicle_id,status", err);
     for (int i = 0; rc == ENG_OK && i < FEAT_COUNT; i++)
         rc = buf_printf(out, err, ",%s", feat_name(i));
-    return rc == ENG_OK ? buf_adds(out, "\n", err) : rc;
+    return rc == ENG_OK ? buf_adds(out, ",make\n", err) : rc;
 }
 
 static int features_row(void *ud, int worker, const struct batch_vehicle *v,
@@ -48,6 +49,10 @@ static int features_row(void *ud, int worker, const struct batch_vehicle *v,
         else
             rc = buf_num(out, v->feat->v[i], err);
     }
+    if (rc == ENG_OK)
+        rc = buf_adds(out, ",", err);
+    if (rc == ENG_OK && v->make)
+        rc = buf_csv(out, v->make, 1, err);
     return rc == ENG_OK ? buf_adds(out, "\n", err) : rc;
 }
 

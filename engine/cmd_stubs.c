@@ -9,8 +9,8 @@
         return cli_fail(CLI_FAIL, "'%s' is not available yet", name);      \
     }
 
-NOT_YET(cmd_train, "train")
 NOT_YET(cmd_evaluate, "evaluate")
 NOT_YET(cmd_score, "score")
 NOT_YET(cmd_explain, "explain")
 NOT_YET(cmd_fetch, "fetch")
+NOT_YET(cmd_train, "train")

@@ -125,20 +125,8 @@ features --histories /no/such --out "$T/keep.csv" 2>/dev/null
 check "a failed run leaves an existing output untouched" \
     bash -c "[ \"\$(cat '$T/keep.csv')\" = old ] && [ -z \"\$(ls '$T' | grep 'keep.csv.tmp')\" ]"
 
-for f in tests/*_e2e.sh; do
-    [ -f "$f" ] || continue
-    echo "e2e: $f"
-    out=$(bash "$f" 2>&1); echo "$out" | grep -E '^\s+(ok|FAIL)'
-    p=$(echo "$out" | grep -cE '^\s+ok'); q=$(echo "$out" | grep -cE '^\s+FAIL')
-    pass=$((pass + p)); fail=$((fail + q))
-    if ! echo "$out" | tail -1 | grep -q ' 0 failed'; then
-        [ "$q" -gt 0 ] || { fail=$((fail + 1)); echo "  FAIL  $f did not finish"; }
-    fi
-done
-
-# --- synth ---
-synth_tmp=$(mktemp -d)
-trap 'rm -rf "$synth_tmp"' EXIT
+echo "e2e: synth"
+synth_tmp="$T/synth"; mkdir -p "$synth_tmp"
 check "synth --help describes the command" bash -c 'bin/svcscore synth --help | grep -q -- "--vehicles N"'
 check "synth without --out is a usage error" bash -c 'bin/svcscore synth --vehicles 3 2>/dev/null; [ $? -eq 2 ]'
 check "synth with a bad seed is a usage error" bash -c 'bin/svcscore synth --vehicles 3 --seed x --out "$1" 2>/dev/null; [ $? -eq 2 ]' _ "$synth_tmp/x"
@@ -151,6 +139,18 @@ check "synth writes the same bytes twice" bash -c '
 check "the committed sample matches scripts/make-sample.sh" bash -c '
   bin/svcscore synth --vehicles 1000 --seed 42 --out "$1/sample" 2>/dev/null &&
   diff -r "$1/sample" data/sample >/dev/null' _ "$synth_tmp"
+
+
+for f in tests/*_e2e.sh; do
+    [ -f "$f" ] || continue
+    echo "e2e: $f"
+    out=$(bash "$f" 2>&1); echo "$out" | grep -E '^\s+(ok|FAIL)'
+    p=$(echo "$out" | grep -cE '^\s+ok'); q=$(echo "$out" | grep -cE '^\s+FAIL')
+    pass=$((pass + p)); fail=$((fail + q))
+    if ! echo "$out" | tail -1 | grep -q ' 0 failed'; then
+        [ "$q" -gt 0 ] || { fail=$((fail + 1)); echo "  FAIL  $f did not finish"; }
+    fi
+done
 
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
