@@ -128,13 +128,89 @@ int buf_csv(struct buf *b, const char *s, int neutralise, struct eng_err *err)
     return rc;
 }
 
+/* Writes the decimal digits of u backwards ending at end; returns start. */
+static char *put_digits(char *end, unsigned long long u)
+{
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return end;
+}
+
+static const double pow10_tab[] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+    1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19
+};
+
+/*
+ * Numbers are most of the output, and printf's exact decimal conversion is
+ * slow; this writes the same kind of text ("%.10g" without an exponent for
+ * moderate magnitudes) from one scaled integer.  The last digit may differ
+ * from printf's in rare halfway cases; the text is the same on every run.
+ */
 int buf_num(struct buf *b, double v, struct eng_err *err)
 {
     if (isnan(v))
         return ENG_OK;
     if (v == 0)
         return buf_add(b, "0", 1, err);
-    if (v == floor(v) && fabs(v) < 1e15)
-        return buf_printf(b, err, "%.0f", v);
-    return buf_printf(b, err, "%.10g", v);
+    char tmp[48];
+    char *end = tmp + sizeof(tmp);
+    double a = fabs(v);
+    if (v == floor(v) && a < 1e15) {
+        char *p = put_digits(end, (unsigned long long)a);
+        if (v < 0)
+            *--p = '-';
+        return buf_add(b, p, (size_t)(end - p), err);
+    }
+    int e = (int)floor(log10(a));
+    if (e < -4 || e >= 10)
+        return buf_printf(b, err, "%.10g", v);
+    /* ten significant digits: a * 10^(9 - e) as an integer */
+    int k = 9 - e;
+    double scaled = k >= 0 ? a * pow10_tab[k] : a / pow10_tab[-k];
+    unsigned long long m = (unsigned long long)llround(scaled);
+    if (m >= 10000000000ull) {      /* rounded up to eleven digits */
+        m /= 10;
+        k--;
+    }
+    /* k digits after the decimal point; drop trailing zeros */
+    while (k > 0 && m % 10 == 0) {
+        m /= 10;
+        k--;
+    }
+    char *p;
+    if (k <= 0) {
+        for (int i = 0; i < -k; i++)
+            *--end = '0';
+        p = put_digits(end, m);
+    } else {
+        char digits[24];
+        char *dend = digits + sizeof(digits);
+        char *d = put_digits(dend, m);
+        int nd = (int)(dend - d);
+        p = end;
+        if (nd > k) {
+            /* integer part and fraction */
+            size_t frac = (size_t)k;
+            p -= frac;
+            memcpy(p, dend - frac, frac);
+            *--p = '.';
+            size_t ip = (size_t)(nd - k);
+            p -= ip;
+            memcpy(p, d, ip);
+        } else {
+            size_t nf = (size_t)nd;
+            p -= nf;
+            memcpy(p, d, nf);
+            for (int i = nd; i < k; i++)
+                *--p = '0';
+            *--p = '.';
+            *--p = '0';
+        }
+    }
+    if (v < 0)
+        *--p = '-';
+    return buf_add(b, p, (size_t)(end - p), err);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cJSON.h>
+#include "jscan.h"
 
 #include "task.h"
 
@@ -60,56 +60,6 @@ static int hist_reserve(struct hist *h, size_t n, struct eng_err *err)
 /* Results of reading one field. */
 enum field { F_MISSING = 0, F_OK = 1, F_BAD = -1 };
 
-/*
- * A number given as a JSON number or as a string holding only a decimal
- * number (strtod alone would also take "nan", "inf" and hex).
- */
-static enum field get_number(const cJSON *it, double *out)
-{
-    if (!it || cJSON_IsNull(it))
-        return F_MISSING;
-    if (cJSON_IsNumber(it)) {
-        if (!isfinite(it->valuedouble))
-            return F_BAD;
-        *out = it->valuedouble;
-        return F_OK;
-    }
-    if (!cJSON_IsString(it))
-        return F_BAD;
-    const char *s = it->valuestring;
-    while (*s == ' ')
-        s++;
-    if (*s == '\0')
-        return F_MISSING;
-    if (strspn(s, "0123456789+-.eE ") != strlen(s))
-        return F_BAD;
-    char *end;
-    double v = strtod(s, &end);
-    while (*end == ' ')
-        end++;
-    if (end == s || *end || !isfinite(v))
-        return F_BAD;
-    *out = v;
-    return F_OK;
-}
-
-/* A string (copied, truncated to size) or a number printed as an integer. */
-static enum field get_id(const cJSON *it, char *out, size_t size)
-{
-    if (!it || cJSON_IsNull(it))
-        return F_MISSING;
-    if (cJSON_IsString(it)) {
-        snprintf(out, size, "%s", it->valuestring);
-        return F_OK;
-    }
-    if (cJSON_IsNumber(it) && isfinite(it->valuedouble) &&
-        fabs(it->valuedouble) < 1e15) {
-        snprintf(out, size, "%.0f", it->valuedouble);
-        return F_OK;
-    }
-    return F_BAD;
-}
-
 /* Counts a dropped field; the first one of a history is described. */
 static void count(struct hist *h, enum field f, const char *name,
                   const char *why)
@@ -121,113 +71,97 @@ static void count(struct hist *h, enum field f, const char *name,
                  h->n, name, why);
 }
 
-static const cJSON *field(const cJSON *obj, const char *name)
+/* Longest task description looked at; the rest is cut (and still checked). */
+#define HIST_TEXT_MAX 512
+
+/*
+ * Field readers.  Each consumes one value whatever its type and returns
+ * F_OK, F_MISSING (null) or F_BAD (a type or value we cannot use); a JSON
+ * syntax error shows as s->failed, checked by the caller.
+ */
+
+/* A string of at most cap-1 bytes (longer ones are cut). */
+static enum field read_text(struct js *s, char *out, size_t cap)
 {
-    return cJSON_GetObjectItemCaseSensitive(obj, name);
+    enum js_type t = js_peek(s);
+    if (t == JS_STRING)
+        return js_string(s, out, cap, NULL) < 0 ? F_BAD : F_OK;
+    if (js_skip(s) < 0)
+        return F_BAD;
+    return t == JS_NULL ? F_MISSING : F_BAD;
 }
 
-static void read_date(struct hist *h, struct hist_rec *r, const cJSON *it,
+/*
+ * A number given as a JSON number or as a string holding only a decimal
+ * number (strtod alone would also take "nan", "inf" and hex).
+ */
+static enum field read_number(struct js *s, double *out)
+{
+    enum js_type t = js_peek(s);
+    if (t == JS_NUMBER) {
+        double v;
+        if (js_number(s, &v) < 0 || !isfinite(v))
+            return F_BAD;
+        *out = v;
+        return F_OK;
+    }
+    if (t != JS_STRING) {
+        js_skip(s);
+        return t == JS_NULL ? F_MISSING : F_BAD;
+    }
+    char text[64];
+    size_t n;
+    if (js_string(s, text, sizeof(text), &n) < 0)
+        return F_BAD;
+    const char *p = text;
+    while (*p == ' ')
+        p++;
+    if (*p == '\0')
+        return F_MISSING;
+    if (n == sizeof(text) - 1 || strspn(p, "0123456789+-.eE ") != strlen(p))
+        return F_BAD;
+    char *end;
+    double v = strtod(p, &end);
+    while (*end == ' ')
+        end++;
+    if (end == p || *end || !isfinite(v))
+        return F_BAD;
+    *out = v;
+    return F_OK;
+}
+
+/* An id: a string (copied, truncated) or a number printed as an integer. */
+static enum field read_id(struct js *s, char *out, size_t size)
+{
+    enum js_type t = js_peek(s);
+    if (t == JS_NUMBER) {
+        double v;
+        if (js_number(s, &v) < 0 || !(fabs(v) < 1e15))
+            return F_BAD;
+        snprintf(out, size, "%.0f", v);
+        return F_OK;
+    }
+    return read_text(s, out, size);
+}
+
+static void read_date(struct js *s, struct hist *h, struct hist_rec *r,
                       const struct hist_limits *lim)
 {
-    if (!it || cJSON_IsNull(it))
-        return;
-    long day;
-    struct eng_err err;
-    if (!cJSON_IsString(it)) {
+    char text[64];
+    enum field f = read_text(s, text, sizeof(text));
+    if (f == F_BAD) {
         count(h, F_BAD, "date", "is not a string");
         return;
     }
-    if (eng_parse_day(it->valuestring, lim->min_year, lim->max_year, &day,
-                      &err) != ENG_OK) {
+    if (f == F_MISSING)
+        return;
+    struct eng_err err;
+    long day;
+    if (eng_parse_day(text, lim->min_year, lim->max_year, &day, &err) < 0) {
         count(h, F_BAD, "date:", err.msg);
         return;
     }
     r->day = day;
-}
-
-static void read_odometer(struct hist *h, struct hist_rec *r,
-                          const cJSON *it, int imperial)
-{
-    double v;
-    enum field f = get_number(it, &v);
-    if (f == F_OK) {
-        if (imperial)
-            v *= HIST_KM_PER_MILE;
-        if (v < 0 || v > HIST_MAX_KM)
-            f = F_BAD;
-        else
-            r->km = v;
-    }
-    count(h, f, "odometer", "is not a plausible distance");
-}
-
-static void read_cost(struct hist *h, struct hist_rec *r, const cJSON *cost,
-                      const char *amount_name)
-{
-    if (!cost || cJSON_IsNull(cost))
-        return;
-    if (!cJSON_IsObject(cost)) {
-        count(h, F_BAD, "cost", "is not an object");
-        return;
-    }
-    double v;
-    enum field f = get_number(field(cost, amount_name), &v);
-    if (f == F_OK) {
-        if (v < 0 || v > HIST_MAX_COST)
-            f = F_BAD;
-        else
-            r->cost = v;
-    }
-    count(h, f, "cost", "is not a plausible amount");
-    const cJSON *cur = field(cost, "currency");
-    if (!cur || cJSON_IsNull(cur))
-        return;
-    const char *s = cJSON_IsString(cur) ? cur->valuestring : "";
-    int ok = strlen(s) == 3;
-    for (int i = 0; ok && i < 3; i++) {
-        char c = s[i];
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
-        ok = c >= 'A' && c <= 'Z';
-        r->currency[i] = c;
-    }
-    r->currency[ok ? 3 : 0] = '\0';
-    count(h, ok ? F_OK : F_BAD, "currency", "is not a 3-letter code");
-}
-
-/* Calls fn for each element of an array, or once for a lone object. */
-static int each_item(const cJSON *it, void (*fn)(const cJSON *, void *),
-                     void *ud)
-{
-    if (!it || cJSON_IsNull(it))
-        return F_MISSING;
-    if (cJSON_IsObject(it)) {
-        fn(it, ud);
-        return F_OK;
-    }
-    if (!cJSON_IsArray(it))
-        return F_BAD;
-    const cJSON *el;
-    cJSON_ArrayForEach(el, it) {
-        if (cJSON_IsObject(el))
-            fn(el, ud);
-    }
-    return F_OK;
-}
-
-struct task_ctx {
-    struct hist_rec *rec;
-    const struct task_map *map;
-    const char *desc_name;
-};
-
-static void add_task(const cJSON *task, void *ud)
-{
-    struct task_ctx *c = ud;
-    c->rec->n_tasks++;
-    const cJSON *d = field(task, c->desc_name);
-    if (c->map && cJSON_IsString(d))
-        c->rec->cats |= task_classify(c->map, d->valuestring);
 }
 
 /* Case-insensitive ASCII substring test for the source vocabulary. */
@@ -236,31 +170,12 @@ static int has_word(const char *s, const char *word)
     size_t n = strlen(word);
     for (; *s; s++) {
         size_t i = 0;
-        while (i < n && s[i] &&
-               (s[i] | 0x20) == word[i])
+        while (i < n && s[i] && (s[i] | 0x20) == word[i])
             i++;
         if (i == n)
             return 1;
     }
     return 0;
-}
-
-static void add_detail(const cJSON *detail, void *ud)
-{
-    struct hist_rec *r = ud;
-    const char *names[] = {"value", "type", "description"};
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *s = field(detail, names[i]);
-        if (!cJSON_IsString(s))
-            continue;
-        if (has_word(s->valuestring, "dealer"))
-            r->source = HIST_SRC_DEALER;
-        else if (r->source == HIST_SRC_UNKNOWN &&
-                 (has_word(s->valuestring, "owner") ||
-                  has_word(s->valuestring, "manual") ||
-                  has_word(s->valuestring, "self")))
-            r->source = HIST_SRC_OWNER;
-    }
 }
 
 /* Field names of the two record shapes. */
@@ -279,8 +194,128 @@ static const struct shape v3_shape = {
     "amount"
 };
 
-static void read_record(struct hist *h, const cJSON *obj,
-                        const struct shape *sh, int imperial,
+/* One task object: counted, its description classified. */
+static void read_task(struct js *s, struct hist_rec *r,
+                      const struct shape *sh, const struct task_map *tasks)
+{
+    char key[32];
+    int rc;
+    r->n_tasks++;
+    js_object_begin(s);
+    while ((rc = js_object_next(s, key, sizeof(key))) == 1) {
+        char text[HIST_TEXT_MAX];
+        if (strcmp(key, sh->task_desc) == 0 &&
+            read_text(s, text, sizeof(text)) == F_OK) {
+            if (tasks)
+                r->cats |= task_classify(tasks, text);
+        } else if (strcmp(key, sh->task_desc) != 0) {
+            js_skip(s);
+        }
+    }
+}
+
+/* One detail object: says who did the service, if it says so. */
+static void read_detail(struct js *s, struct hist_rec *r)
+{
+    char key[32];
+    while (js_object_next(s, key, sizeof(key)) == 1) {
+        if (strcmp(key, "value") != 0 && strcmp(key, "type") != 0 &&
+            strcmp(key, "description") != 0) {
+            js_skip(s);
+            continue;
+        }
+        char text[128];
+        if (read_text(s, text, sizeof(text)) != F_OK)
+            continue;
+        if (has_word(text, "dealer"))
+            r->source = HIST_SRC_DEALER;
+        else if (r->source == HIST_SRC_UNKNOWN &&
+                 (has_word(text, "owner") || has_word(text, "manual") ||
+                  has_word(text, "self")))
+            r->source = HIST_SRC_OWNER;
+    }
+}
+
+/*
+ * A list of task or detail objects, or one lone object.  Elements that are
+ * not objects are passed over.
+ */
+static enum field read_items(struct js *s, struct hist_rec *r,
+                             const struct shape *sh,
+                             const struct task_map *tasks, int is_tasks)
+{
+    enum js_type t = js_peek(s);
+    if (t == JS_OBJECT) {
+        if (is_tasks) {
+            read_task(s, r, sh, tasks);
+        } else {
+            js_object_begin(s);
+            read_detail(s, r);
+        }
+        return F_OK;
+    }
+    if (t != JS_ARRAY) {
+        js_skip(s);
+        return t == JS_NULL ? F_MISSING : F_BAD;
+    }
+    js_array_begin(s);
+    while (js_array_next(s) == 1) {
+        if (js_peek(s) != JS_OBJECT)
+            js_skip(s);
+        else if (is_tasks)
+            read_task(s, r, sh, tasks);
+        else {
+            js_object_begin(s);
+            read_detail(s, r);
+        }
+    }
+    return F_OK;
+}
+
+static void read_cost(struct js *s, struct hist *h, struct hist_rec *r,
+                      const struct shape *sh)
+{
+    enum js_type t = js_peek(s);
+    if (t != JS_OBJECT) {
+        js_skip(s);
+        count(h, t == JS_NULL ? F_MISSING : F_BAD, "cost",
+              "is not an object");
+        return;
+    }
+    js_object_begin(s);
+    char key[32];
+    while (js_object_next(s, key, sizeof(key)) == 1) {
+        if (strcmp(key, sh->amount) == 0) {
+            double v;
+            enum field f = read_number(s, &v);
+            if (f == F_OK && (v < 0 || v > HIST_MAX_COST))
+                f = F_BAD;
+            if (f == F_OK)
+                r->cost = v;
+            count(h, f, "cost", "is not a plausible amount");
+        } else if (strcmp(key, "currency") == 0) {
+            char cur[8];
+            enum field f = read_text(s, cur, sizeof(cur));
+            if (f == F_MISSING)
+                continue;
+            int ok = f == F_OK && strlen(cur) == 3;
+            for (int i = 0; ok && i < 3; i++) {
+                char c = cur[i];
+                if (c >= 'a' && c <= 'z')
+                    c = (char)(c - 32);
+                ok = c >= 'A' && c <= 'Z';
+                r->currency[i] = c;
+            }
+            r->currency[ok ? 3 : 0] = '\0';
+            count(h, ok ? F_OK : F_BAD, "currency", "is not a 3-letter code");
+        } else {
+            js_skip(s);
+        }
+    }
+}
+
+/* One record object ('{' not yet read); appends it to h. */
+static void read_record(struct js *s, struct hist *h, const struct shape *sh,
                         const struct hist_limits *lim,
                         const struct task_map *tasks)
 {
@@ -289,107 +324,171 @@ static void read_record(struct hist *h, const cJSON *obj,
     r->day = HIST_NO_DAY;
     r->km = NAN;
     r->cost = NAN;
-
-    count(h, get_id(field(obj, sh->id), r->service_id, sizeof(r->service_id)),
-          "service id", "is neither a string nor a number");
-    if (!field(obj, sh->id) && sh == &v2_shape)
-        count(h, get_id(field(obj, "serviceID"), r->service_id,
-                        sizeof(r->service_id)),
-              "service id", "is neither a string nor a number");
-    read_date(h, r, field(obj, sh->date), lim);
-    read_odometer(h, r, field(obj, sh->odometer), imperial);
-    struct task_ctx tc = {r, tasks, sh->task_desc};
-    count(h, each_item(field(obj, sh->tasks), add_task, &tc), "tasks",
-          "are not a list");
-    count(h, each_item(field(obj, sh->details), add_detail, r), "details",
-          "are not a list");
-    read_cost(h, r, field(obj, sh->cost), sh->amount);
-}
-
-static int looks_like_record(const cJSON *obj)
-{
-    return field(obj, "serviceDate") || field(obj, "odometerDistance") ||
-           field(obj, "serviceTasks") || field(obj, "serviceCost");
-}
-
-static int read_records(struct hist *h, const cJSON *root, int imperial,
-                        const struct hist_limits *lim,
-                        const struct task_map *tasks, struct eng_err *err)
-{
-    const struct shape *sh = &v2_shape;
-    const cJSON *arr = root;
-    if (cJSON_IsObject(root)) {
-        const cJSON *wrapped = field(root, "serviceHistory");
-        const cJSON *values = field(root, "values");
-        if (cJSON_IsArray(wrapped)) {
-            arr = wrapped;
-        } else if (cJSON_IsArray(values)) {
-            arr = values;
-            sh = &v3_shape;
-        } else if (looks_like_record(root)) {
-            int rc = hist_reserve(h, 1, err);
-            if (rc < 0)
-                return rc;
-            read_record(h, root, sh, imperial, lim, tasks);
-            return ENG_OK;
+    js_object_begin(s);
+    char key[32];
+    while (js_object_next(s, key, sizeof(key)) == 1) {
+        if (strcmp(key, sh->id) == 0 ||
+            (sh == &v2_shape && strcmp(key, "serviceID") == 0)) {
+            count(h, read_id(s, r->service_id, sizeof(r->service_id)),
+                  "service id", "is neither a string nor a number");
+        } else if (strcmp(key, sh->date) == 0) {
+            read_date(s, h, r, lim);
+        } else if (strcmp(key, sh->odometer) == 0) {
+            double v;
+            enum field f = read_number(s, &v);
+            if (f == F_OK && (v < 0 || v > HIST_MAX_KM))
+                f = F_BAD;
+            if (f == F_OK)
+                r->km = v;
+            count(h, f, "odometer", "is not a plausible distance");
+        } else if (strcmp(key, sh->tasks) == 0) {
+            count(h, read_items(s, r, sh, tasks, 1), "tasks",
+                  "are not a list");
+        } else if (strcmp(key, sh->details) == 0) {
+            count(h, read_items(s, r, sh, tasks, 0), "details",
+                  "are not a list");
+        } else if (strcmp(key, sh->cost) == 0) {
+            read_cost(s, h, r, sh);
         } else {
-            return eng_err_set(err, ENG_EDATA,
-                               "not a service history: an object without "
-                               "'serviceHistory', 'values' or record fields");
+            js_skip(s);
         }
-    } else if (!cJSON_IsArray(root)) {
-        return eng_err_set(err, ENG_EDATA,
-                           "not a service history: a JSON %s where an array "
-                           "of records belongs",
-                           cJSON_IsString(root) ? "string"
-                           : cJSON_IsNumber(root) ? "number"
-                           : cJSON_IsBool(root) ? "boolean" : "null");
     }
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n > lim->max_records)
-        return eng_err_set(err, ENG_ELIMIT,
-                           "history has %zu records, above the cap of %zu", n,
-                           lim->max_records);
-    int rc = hist_reserve(h, n, err);
-    if (rc < 0)
-        return rc;
-    const cJSON *el;
-    cJSON_ArrayForEach(el, arr) {
-        if (cJSON_IsObject(el))
-            read_record(h, el, sh, imperial, lim, tasks);
-        else
-            h->bad_records++;
+}
+
+static int is_record_key(const char *key)
+{
+    return strcmp(key, "serviceDate") == 0 ||
+           strcmp(key, "odometerDistance") == 0 ||
+           strcmp(key, "serviceTasks") == 0 ||
+           strcmp(key, "serviceCost") == 0;
+}
+
+static int syntax_error(const struct js *s, size_t base, struct eng_err *err)
+{
+    return eng_err_set(err, ENG_EJSON, "invalid JSON at byte %zu: %s",
+                       base + s->err_off, s->err_what);
+}
+
+/* The records of an array ('[' not yet read). */
+static int read_array(struct js *s, struct hist *h, const struct shape *sh,
+                      const struct hist_limits *lim,
+                      const struct task_map *tasks, struct eng_err *err)
+{
+    js_array_begin(s);
+    int rc;
+    while ((rc = js_array_next(s)) == 1) {
+        if (js_peek(s) != JS_OBJECT) {
+            if (js_skip(s) == 0)
+                h->bad_records++;
+            continue;
+        }
+        if (h->n == lim->max_records) {
+            /* read on to the end: the text is still checked, and counted */
+            size_t total = h->n + h->bad_records + 1;
+            while (js_skip(s) == 0 && js_array_next(s) == 1)
+                total++;
+            if (s->failed)
+                return ENG_EJSON;
+            return eng_err_set(err, ENG_ELIMIT, "history has %zu records, "
+                               "above the cap of %zu", total,
+                               lim->max_records);
+        }
+        if (h->n == h->cap && hist_reserve(h, h->n + 1, err) < 0)
+            return ENG_ENOMEM;
+        read_record(s, h, sh, lim, tasks);
     }
     return ENG_OK;
 }
 
-/* Parses JSON text; on failure the message gives the byte offset. */
-static cJSON *parse_json(const char *text, size_t len, size_t base,
-                         struct eng_err *err)
+/*
+ * A history value of any accepted shape.  For an object the shape is found
+ * in a first pass over its keys, then the object is read again from its
+ * start: objects are the rare shapes.
+ */
+static int read_history(struct js *s, struct hist *h,
+                        const struct hist_limits *lim,
+                        const struct task_map *tasks, struct eng_err *err)
 {
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-        text += 3;
-        len -= 3;
-        base += 3;
+    enum js_type t = js_peek(s);
+    if (t == JS_ARRAY)
+        return read_array(s, h, &v2_shape, lim, tasks, err);
+    if (t != JS_OBJECT) {
+        if (t == JS_ERROR || js_skip(s) < 0)
+            return ENG_EJSON;
+        return eng_err_set(err, ENG_EDATA, "not a service history: a JSON "
+                           "%s where an array of records belongs",
+                           t == JS_STRING ? "string"
+                           : t == JS_NUMBER ? "number"
+                           : t == JS_NULL ? "null" : "boolean");
     }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) {
-        size_t off = end && end >= text ? (size_t)(end - text) : 0;
-        eng_err_set(err, ENG_EJSON, "invalid JSON at byte %zu", base + off);
-        return NULL;
+    struct js probe = *s;
+    char key[32];
+    int shape = 0;   /* 1 wrapped v2, 2 v3 values, 3 a lone record */
+    js_object_begin(&probe);
+    while (!shape && js_object_next(&probe, key, sizeof(key)) == 1) {
+        if ((strcmp(key, "serviceHistory") == 0 ||
+             strcmp(key, "values") == 0) && js_peek(&probe) == JS_ARRAY)
+            shape = key[0] == 's' ? 1 : 2;
+        else if (is_record_key(key))
+            shape = 3;
+        else
+            js_skip(&probe);
     }
-    /* Allow trailing white space only: "[] x" is not a history. */
-    size_t used = (size_t)(end - text);
-    while (used < len && (text[used] == ' ' || text[used] == '\t' ||
-                          text[used] == '\r' || text[used] == '\n'))
-        used++;
-    if (used < len) {
-        cJSON_Delete(root);
-        eng_err_set(err, ENG_EJSON, "trailing data at byte %zu", base + used);
-        return NULL;
+    if (probe.failed) {
+        *s = probe;
+        return ENG_EJSON;
     }
-    return root;
+    if (shape == 3) {
+        if (hist_reserve(h, 1, err) < 0)
+            return ENG_ENOMEM;
+        read_record(s, h, &v2_shape, lim, tasks);
+        return ENG_OK;
+    }
+    if (shape == 0) {
+        js_skip(s);
+        if (s->failed)
+            return ENG_EJSON;
+        return eng_err_set(err, ENG_EDATA, "not a service history: an "
+                           "object without 'serviceHistory', 'values' or "
+                           "record fields");
+    }
+    const char *want = shape == 1 ? "serviceHistory" : "values";
+    int rc = ENG_OK;
+    js_object_begin(s);
+    while (rc == ENG_OK && js_object_next(s, key, sizeof(key)) == 1) {
+        if (strcmp(key, want) == 0 && js_peek(s) == JS_ARRAY && h->n == 0)
+            rc = read_array(s, h, shape == 1 ? &v2_shape : &v3_shape, lim,
+                            tasks, err);
+        else
+            js_skip(s);
+    }
+    return rc;
+}
+
+/* Miles to km after the fact (the unit may come after the history). */
+static void convert_imperial(struct hist *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        struct hist_rec *r = &h->rec[i];
+        if (isnan(r->km))
+            continue;
+        r->km *= HIST_KM_PER_MILE;
+        if (r->km > HIST_MAX_KM) {
+            r->km = NAN;
+            count(h, F_BAD, "odometer", "is not a plausible distance");
+        }
+    }
+}
+
+/* Skips a UTF-8 byte-order mark; returns how many bytes it took. */
+static size_t skip_bom(const char **text, size_t *len)
+{
+    if (*len >= 3 && memcmp(*text, "\xEF\xBB\xBF", 3) == 0) {
+        *text += 3;
+        *len -= 3;
+        return 3;
+    }
+    return 0;
 }
 
 int hist_parse(struct hist *h, const char *body, size_t len, int imperial,
@@ -401,14 +500,21 @@ int hist_parse(struct hist *h, const char *body, size_t len, int imperial,
         return eng_err_set(err, ENG_ELIMIT,
                            "history body of %zu bytes is above the cap of %zu",
                            len, lim->max_body);
-    cJSON *root = parse_json(body, len, 0, err);
-    if (!root)
-        return ENG_EJSON;
-    int rc = read_records(h, root, imperial, lim, tasks, err);
-    cJSON_Delete(root);
-    if (rc < 0)
+    size_t base = skip_bom(&body, &len);
+    struct js s;
+    js_init(&s, body, len);
+    int rc = read_history(&s, h, lim, tasks, err);
+    if (rc == ENG_OK || rc == ENG_EJSON) {
+        if (s.failed || js_finish(&s) < 0)
+            rc = syntax_error(&s, base, err);
+    }
+    if (rc < 0) {
         hist_clear(h);
-    return rc;
+        return rc;
+    }
+    if (imperial)
+        convert_imperial(h);
+    return ENG_OK;
 }
 
 void hist_entry_init(struct hist_entry *e)
@@ -435,11 +541,14 @@ void hist_entry_release(struct hist_entry *e)
     hist_release(&e->hist);
 }
 
-static int copy_string(const cJSON *it, char **out, struct eng_err *err)
+/* Reads a string member into a new copy (NULL stays for non-strings). */
+static int copy_text(struct js *s, char **out, struct eng_err *err)
 {
-    if (!cJSON_IsString(it))
+    char text[256];
+    if (read_text(s, text, sizeof(text)) != F_OK)
         return ENG_OK;
-    *out = strdup(it->valuestring);
+    free(*out);
+    *out = strdup(text);
     return *out ? ENG_OK : eng_err_set(err, ENG_ENOMEM, "out of memory");
 }
 
@@ -487,38 +596,69 @@ int hist_parse_line(struct hist_entry *e, const char *line, size_t len,
                            "bundle line of %zu bytes is above the cap of %zu",
                            len, lim->max_body);
     }
-    cJSON *root = parse_json(line, len, 0, err);
-    if (!root) {
-        e->vin = salvage_vin(line, len);
-        return ENG_EJSON;
+    size_t base = skip_bom(&line, &len);
+    struct js s;
+    js_init(&s, line, len);
+    int rc = ENG_OK, hist_rc = ENG_OK;
+    struct eng_err hist_err = {0};
+    int have_history = 0;
+    if (js_peek(&s) != JS_OBJECT) {
+        if (!s.failed && js_skip(&s) == 0 && js_finish(&s) == 0)
+            return eng_err_set(err, ENG_EDATA, "bundle line is not a JSON "
+                               "object");
+        return syntax_error(&s, base, err);
     }
-    int rc = ENG_OK;
-    if (!cJSON_IsObject(root)) {
-        rc = eng_err_set(err, ENG_EDATA, "bundle line is not a JSON object");
-        goto out;
+    js_object_begin(&s);
+    char key[32];
+    while (rc == ENG_OK && js_object_next(&s, key, sizeof(key)) == 1) {
+        if (strcmp(key, "vin") == 0) {
+            rc = copy_text(&s, &e->vin, err);
+        } else if (strcmp(key, "vehicle_id") == 0) {
+            rc = copy_text(&s, &e->vehicle_id, err);
+        } else if (strcmp(key, "status") == 0) {
+            rc = copy_text(&s, &e->status, err);
+        } else if (strcmp(key, "unit_system") == 0) {
+            char units[16];
+            e->imperial = read_text(&s, units, sizeof(units)) == F_OK &&
+                          strcmp(units, "imperial") == 0;
+        } else if (strcmp(key, "history") == 0 && !have_history) {
+            have_history = 1;
+            int hrc = read_history(&s, &e->hist, lim, tasks, &hist_err);
+            /* a history that is no history: read on, decide at the end */
+            if (hrc == ENG_EDATA || hrc == ENG_ELIMIT)
+                hist_rc = hrc;
+            else if (hrc == ENG_ENOMEM)
+                rc = eng_err_set(err, hrc, "out of memory");        } else {
+            js_skip(&s);
+        }
     }
-    rc = copy_string(field(root, "vin"), &e->vin, err);
-    if (rc == ENG_OK)
-        rc = copy_string(field(root, "vehicle_id"), &e->vehicle_id, err);
-    if (rc == ENG_OK)
-        rc = copy_string(field(root, "status"), &e->status, err);
-    if (rc < 0)
-        goto out;
-    const cJSON *units = field(root, "unit_system");
-    e->imperial = cJSON_IsString(units) &&
-                  strcmp(units->valuestring, "imperial") == 0;
-    if (e->status && strcmp(e->status, "ok") != 0 &&
-        strcmp(e->status, "no_history") != 0)
-        goto out;
-    const cJSON *history = field(root, "history");
-    if (!history) {
-        rc = eng_err_set(err, ENG_EDATA, "bundle line has no 'history'");
-        goto out;
+    if (rc == ENG_OK || rc == ENG_EJSON) {
+        if (s.failed || js_finish(&s) < 0) {
+            if (!e->vin)
+                e->vin = salvage_vin(line, len);
+            hist_clear(&e->hist);
+            return syntax_error(&s, base, err);
+        }
     }
-    rc = read_records(&e->hist, history, e->imperial, lim, tasks, err);
-    if (rc < 0)
+    if (rc < 0) {
         hist_clear(&e->hist);
-out:
-    cJSON_Delete(root);
-    return rc;
+        return rc;
+    }
+    int failed_fetch = e->status && strcmp(e->status, "ok") != 0 &&
+                       strcmp(e->status, "no_history") != 0;
+    if (failed_fetch) {
+        hist_clear(&e->hist);
+        return ENG_OK;
+    }
+    if (hist_rc < 0) {
+        hist_clear(&e->hist);
+        if (err)
+            *err = hist_err;
+        return hist_rc;
+    }
+    if (!have_history)
+        return eng_err_set(err, ENG_EDATA, "bundle line has no 'history'");
+    if (e->imperial)
+        convert_imperial(&e->hist);
+    return ENG_OK;
 }

@@ -36,10 +36,48 @@ struct keyword {
     int cat;
 };
 
+/*
+ * Keywords are indexed by their first two bytes (all are at least two
+ * bytes long once folded), so classifying a description looks, at each of
+ * its positions, only at the keywords that could start there.
+ */
+#define BIGRAMS 65536
+
 struct task_map {
-    struct keyword *kw;
+    struct keyword *kw;          /* sorted by first two bytes */
     size_t n;
+    unsigned *first;             /* BIGRAMS + 1 offsets into kw */
 };
+
+static unsigned bigram(const char *s)
+{
+    return (unsigned)(unsigned char)s[0] << 8 | (unsigned char)s[1];
+}
+
+static int cmp_keyword(const void *a, const void *b)
+{
+    const struct keyword *x = a, *y = b;
+    unsigned bx = bigram(x->text), by = bigram(y->text);
+    if (bx != by)
+        return bx < by ? -1 : 1;
+    return strcmp(x->text, y->text);
+}
+
+static int build_index(struct task_map *map, struct eng_err *err)
+{
+    qsort(map->kw, map->n, sizeof(*map->kw), cmp_keyword);
+    map->first = calloc(BIGRAMS + 1, sizeof(*map->first));
+    if (!map->first)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (unsigned b = 0; b < BIGRAMS; b++) {
+        map->first[b] = (unsigned)k;
+        while (k < map->n && bigram(map->kw[k].text) == b)
+            k++;
+    }
+    map->first[BIGRAMS] = (unsigned)k;
+    return ENG_OK;
+}
 
 /*
  * Folds ASCII and the Latin-1 letters of UTF-8 (U+00C0..U+00DE, two bytes
@@ -114,6 +152,7 @@ void task_map_free(struct task_map *map)
     for (size_t i = 0; i < map->n; i++)
         free(map->kw[i].text);
     free(map->kw);
+    free(map->first);
     free(map);
 }
 
@@ -176,9 +215,9 @@ struct task_map *task_map_load(const char *path, struct eng_err *err)
         else if (cat < 0)
             rc = eng_err_set(err, ENG_EDATA, "%s:%d: unknown category '%s'",
                              path, lineno, fields[0]);
-        else if (fields[1][0] == '\0')
-            rc = eng_err_set(err, ENG_EDATA, "%s:%d: empty keyword", path,
-                             lineno);
+        else if (strlen(fields[1]) < 2)
+            rc = eng_err_set(err, ENG_EDATA, "%s:%d: keyword shorter than "
+                             "two bytes", path, lineno);
         else
             rc = map_add(map, &cap, cat, fields[1], err);
     }
@@ -187,25 +226,14 @@ struct task_map *task_map_load(const char *path, struct eng_err *err)
     if (rc == ENG_OK && map->n == 0)
         rc = eng_err_set(err, ENG_EDATA, "task taxonomy '%s' has no keyword",
                          path);
+    if (rc == ENG_OK)
+        rc = build_index(map, err);
     fclose(f);
     if (rc != ENG_OK) {
         task_map_free(map);
         return NULL;
     }
     return map;
-}
-
-/* memmem() is a GNU extension; this is the plain search we need. */
-static int contains(const char *hay, size_t hlen, const char *needle,
-                    size_t nlen)
-{
-    if (nlen > hlen)
-        return 0;
-    for (size_t i = 0; i + nlen <= hlen; i++) {
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, nlen) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 unsigned task_classify(const struct task_map *map, const char *desc)
@@ -220,11 +248,14 @@ unsigned task_classify(const struct task_map *map, const char *desc)
     memcpy(text, desc, len + 1);
     fold_case(text, len);
     unsigned mask = 0;
-    for (size_t i = 0; i < map->n; i++) {
-        const struct keyword *kw = &map->kw[i];
-        if (!(mask & TASK_BIT(kw->cat)) &&
-            contains(text, len, kw->text, kw->len))
-            mask |= TASK_BIT(kw->cat);
+    for (size_t i = 0; i + 1 < len; i++) {
+        unsigned b = bigram(text + i);
+        for (unsigned k = map->first[b]; k < map->first[b + 1]; k++) {
+            const struct keyword *kw = &map->kw[k];
+            if (!(mask & TASK_BIT(kw->cat)) && kw->len <= len - i &&
+                memcmp(text + i + 2, kw->text + 2, kw->len - 2) == 0)
+                mask |= TASK_BIT(kw->cat);
+        }
     }
     if (text != small)
         free(text);
