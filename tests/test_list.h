@@ -3,3 +3,4 @@
  * tests/test_<module>.c, each naming the CU_SuiteInfo array it exports.
  */
 X(test_eng_suites)
+X(test_glm_suites)
