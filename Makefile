@@ -45,15 +45,17 @@ SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all \
 LIB_SRCS  := $(filter-out engine/main.c,$(wildcard engine/*.c))
 SIM_SRCS  := $(wildcard engine/sim/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=build/%.o)
 SIM_OBJS  := $(SIM_SRCS:%.c=build/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=build/%.o)
+BENCH_OBJS := $(BENCH_SRCS:%.c=build/%.o)
 SAN_LIB   := $(LIB_SRCS:%.c=build/san/%.o)
 SAN_TEST  := $(TEST_SRCS:%.c=build/san/%.o)
 
 ALL_OBJS  := build/engine/main.o $(LIB_OBJS) $(SIM_OBJS) $(TEST_OBJS) \
-             $(SAN_LIB) $(SAN_TEST)
+             $(BENCH_OBJS) $(SAN_LIB) $(SAN_TEST)
 
 .PHONY: all test unit unit-san e2e demo bench model install clean deps \
         check-deps
@@ -89,6 +91,12 @@ bin/run_tests: $(TEST_OBJS) build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CUNIT_LIBS) $(LIBS) $(LDFLAGS)
+
+# Standalone GLM benchmark (not a unit test): bin/bench-glm --help.
+bin/bench-glm: build/tests/bench/bench_glm.o build/libsvcscore.a
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
 
 bin/run_tests_san: $(SAN_TEST) $(SAN_LIB)
 	$(Q)mkdir -p $(@D)
