@@ -93,8 +93,7 @@ static int simulate(struct sim *s, size_t n, unsigned long seed)
         x[13] = gsl_rng_uniform(r);
         x[14] = gsl_rng_uniform(r);
         x[15] = x[12] * x[13];
-        x[16] = log(16700.0) - 0.2 + gsl_ran_gaussian_ziggurat(r, 0.4)
-                - log(16700.0);
+        x[16] = -0.2 + gsl_ran_gaussian_ziggurat(r, 0.4); /* log(km/16700) */
         x[17] = gsl_ran_gaussian_ziggurat(r, 0.5) + 0.3 * z1;
         x[18] = gsl_rng_uniform(r) * (0.5 + 0.5 * x[9]);
         x[19] = gsl_rng_uniform(r) < 0.1;
