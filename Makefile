@@ -50,12 +50,12 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=build/%.o)
 SIM_OBJS  := $(SIM_SRCS:%.c=build/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=build/%.o)
+BENCH_OBJS := $(BENCH_SRCS:%.c=build/%.o)
 SAN_LIB   := $(LIB_SRCS:%.c=build/san/%.o)
 SAN_TEST  := $(TEST_SRCS:%.c=build/san/%.o)
 
 ALL_OBJS  := build/engine/main.o $(LIB_OBJS) $(SIM_OBJS) $(TEST_OBJS) \
-             $(BENCH_SRCS:%.c=build/%.o) \
-             $(SAN_LIB) $(SAN_TEST)
+             $(BENCH_OBJS) $(SAN_LIB) $(SAN_TEST)
 
 .PHONY: all test unit unit-san e2e demo bench model install clean deps \
         check-deps
@@ -92,7 +92,13 @@ bin/run_tests: $(TEST_OBJS) build/libsvcscore.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CUNIT_LIBS) $(LIBS) $(LDFLAGS)
 
+# Benchmark programs (not unit tests): the parse-only baseline and the GLM.
 bin/bench-parse: build/tests/bench/bench_parse.o
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+bin/bench-glm: build/tests/bench/bench_glm.o build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
