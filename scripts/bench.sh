@@ -58,11 +58,11 @@ if want features; then
     d=$(fleet 100000)
     bytes=$(stat -c %s "$d/histories.jsonl")
     n=$(wc -l < "$d/histories.jsonl")
-    printf '  fleet: %d vehicles, %.1f MB of JSONL\n' "$n" "$(calc "$bytes / 1e6")"
+    printf '  fleet: %d vehicles, %.1f MB of JSONL\n' "$n" "$(calc "$bytes / 1000000")"
     printf '  %-28s %9s %10s %12s %9s\n' run seconds MB/s vehicles/s "RSS MB"
     base=""
     while IFS='|' read -r name s r; do
-        mbs=$(calc "$bytes / 1e6 / $s")
+        mbs=$(calc "$bytes / 1000000 / $s")
         vps=$(calc "$n / $s")
         printf '  %-28s %9.2f %10.1f %12.0f %9.1f\n' "$name" "$s" "$mbs" "$vps" "$(calc "$r / 1024")"
         [ -n "$base" ] || base=$s
