@@ -562,7 +562,12 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
         if (!v.make)
             v.make = task_make_of_vin(cfg->sched, v.vin);
         const struct task_sched *sc = task_sched_for(cfg->sched, v.make);
-        rc = feat_compute(h, sc, cfg->as_of, &w->feat, err);
+        int ay, am, ad;
+        eng_civil_from_days(cfg->as_of, &ay, &am, &ad);
+        int my = veh_vin_model_year(v.vin, ay + 1);
+        /* a model year's vehicles are sold around its first of January */
+        long start = my ? eng_days_from_civil(my, 1, 1) : HIST_NO_DAY;
+        rc = feat_compute(h, sc, cfg->as_of, start, &w->feat, err);
         if (rc < 0)
             return rc;
         v.feat = &w->feat;

@@ -123,6 +123,14 @@ struct task_sched_table;
 int cli_load_taxonomy(const char *dir, struct task_map **tasks,
                       struct task_sched_table **sched);
 
+/*
+ * Loads a model file (path NULL: models/default.json found beside the
+ * program or installed).  Returns CLI_OK, or prints the error and returns
+ * CLI_FAIL.
+ */
+struct model;
+int cli_load_model(const char *path, struct model **m);
+
 /* An open log stream for --log (stderr when path is NULL); NULL on error. */
 FILE *cli_open_log(const char *path);
 #endif

@@ -9,7 +9,5 @@
         return cli_fail(CLI_FAIL, "'%s' is not available yet", name);      \
     }
 
-NOT_YET(cmd_evaluate, "evaluate")
-NOT_YET(cmd_score, "score")
 NOT_YET(cmd_explain, "explain")
 NOT_YET(cmd_fetch, "fetch")

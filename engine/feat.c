@@ -27,7 +27,10 @@ static const char *const names[FEAT_COUNT] = {
     "overdue_oil_change", "overdue_tire_rotation", "cost_total",
     "cost_per_service_median", "cost_per_1000km", "repair_cost_share",
     "currency", "cost_other_currency_records", "dealer_share",
-    "task_categories", "data_completeness"
+    "task_categories", "data_completeness", "interval_schedule_ratio",
+    "tire_rotation_share", "repair_record_share", "annual_km_corrected",
+    "vehicle_age_years", "low_rate_segments", "first_service_ratio",
+    "interval_ratio_spread", "dealer_logit", "tire_rotation_logit"
 };
 
 const char *feat_name(int id)
@@ -114,7 +117,8 @@ struct scratch {
 
 struct odo {
     double slope, r2, rate_cv;
-    int rollbacks, implausible;
+    double slope_corrected;       /* slope after undoing rollbacks, slips */
+    int rollbacks, implausible, low_segments;
     double rollback_max;
     double first_km, last_km;
     long last_day;
@@ -147,6 +151,7 @@ static void odometer_features(const struct scratch *s, struct odo *o)
     }
     memset(o, 0, sizeof(*o));
     o->slope = o->r2 = o->rate_cv = o->rollback_max = NAN;
+    o->slope_corrected = NAN;
     o->first_km = o->last_km = NAN;
     if (n == 0)
         return;
@@ -180,6 +185,41 @@ static void odometer_features(const struct scratch *s, struct odo *o)
         }
     }
     o->rate_cv = cv(rate, n_rate);
+    /*
+     * A rollback that stays above the previous reading shows only as a
+     * stretch driven far slower than the vehicle's usual pace.
+     */
+    o->low_segments = 0;
+    if (n_rate >= 3) {
+        double typical = median(rate, n_rate);     /* sorts rate[] */
+        for (size_t i = 0; i < n_rate; i++)
+            o->low_segments += rate[i] < FEAT_LOW_RATE_SHARE * typical;
+    }
+
+    /*
+     * The same readings with each rollback undone (later readings lifted
+     * by the drop) and each unit slip read as miles: the vehicle's real
+     * mileage as well as it can be told.  rate[] is free again.
+     */
+    double *fixed = rate;
+    double lift = 0;
+    high = km[0];
+    fixed[0] = km[0];
+    for (size_t i = 1; i < n; i++) {
+        double tol = fmax(FEAT_ROLLBACK_TOL_KM, 0.01 * high);
+        double v = km[i];
+        if (v < high - tol) {
+            if (unit_slip(km, n, i, high, tol)) {
+                fixed[i] = v * HIST_KM_PER_MILE + lift;
+                continue;
+            }
+            lift += high - v;
+            high = v;
+        }
+        high = fmax(high, v);
+        fixed[i] = v + lift;
+    }
+    o->slope_corrected = NAN;
 
     if (n >= 2 && day[n - 1] > day[0]) {
         double c0, c1, cov00, cov01, cov11, sumsq;
@@ -190,6 +230,10 @@ static void odometer_features(const struct scratch *s, struct odo *o)
             double sst = var * (double)(n - 1);
             o->r2 = sst > 0 ? 1.0 - sumsq / sst : NAN;
         }
+        if (day[n - 1] - day[0] >= FEAT_MIN_SPAN_DAYS &&
+            gsl_fit_linear(day, 1, fixed, 1, n, &c0, &c1, &cov00, &cov01,
+                           &cov11, &sumsq) == GSL_SUCCESS)
+            o->slope_corrected = c1;
     }
 }
 
@@ -341,6 +385,8 @@ static void record_features(const struct scratch *s, struct feat_vec *out)
     out->v[FEAT_N_WITH_ODOMETER] = (double)odo;
     if (dealer + owner > 0)
         out->v[FEAT_DEALER_SHARE] = (double)dealer / (double)(dealer + owner);
+    /* the same evidence as an empirical logit: few records, mild value */
+    out->v[FEAT_DEALER_LOGIT] = log((dealer + 0.5) / (owner + 0.5));
     unsigned known = cats & ~TASK_BIT(TASK_OTHER);
     out->v[FEAT_TASK_CATEGORIES] = (double)__builtin_popcount(known);
     out->v[FEAT_DATA_COMPLETENESS] = s->n ? complete / (double)s->n : 0;
@@ -374,7 +420,8 @@ static void oil_features(const struct scratch *s, const struct task_sched *sc,
 }
 
 int feat_compute(const struct hist *h, const struct task_sched *sc,
-                 long as_of, struct feat_vec *out, struct eng_err *err)
+                 long as_of, long start_day, struct feat_vec *out,
+                 struct eng_err *err)
 {
     size_t n = h->n ? h->n : 1;
     /* pointers, then 9 double arrays: 3 scratch + 6 for visits/oil */
@@ -430,6 +477,16 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     f.v[FEAT_ODOMETER_ROLLBACKS] = o.rollbacks;
     f.v[FEAT_ROLLBACK_MAX_KM] = o.rollbacks ? o.rollback_max : 0;
     f.v[FEAT_IMPLAUSIBLE_SEGMENTS] = o.implausible;
+    f.v[FEAT_LOW_RATE_SEGMENTS] = o.low_segments;
+    double rate = o.slope_corrected;
+    if (isnan(rate) && !isnan(o.last_km) && start_day != HIST_NO_DAY &&
+        o.last_day - start_day >= FEAT_MIN_SPAN_DAYS)
+        rate = o.last_km / (double)(o.last_day - start_day);
+    if (rate >= 0)
+        f.v[FEAT_ANNUAL_KM_CORRECTED] = rate * DAYS_PER_YEAR;
+    if (start_day != HIST_NO_DAY && as_of >= start_day)
+        f.v[FEAT_VEHICLE_AGE_YEARS] = (double)(as_of - start_day) /
+                                      DAYS_PER_YEAR;
     f.last_km = o.last_km;
     double est_km = NAN;
     if (o.slope >= 0) {
@@ -461,6 +518,18 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     f.v[FEAT_INTERVAL_KM_MAX] = max_of(kms, nk);
     f.v[FEAT_INTERVAL_KM_MEDIAN] = median(kms, nk);
 
+    size_t n_rot = 0, rep = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        n_rot += (s.rec[i]->cats & TASK_BIT(TASK_TIRE_ROTATION)) != 0;
+        rep += (s.rec[i]->cats & TASK_BIT(TASK_REPAIR)) != 0;
+    }
+    if (s.n > 0) {
+        f.v[FEAT_TIRE_ROTATION_SHARE] = (double)n_rot / (double)s.n;
+        f.v[FEAT_TIRE_ROTATION_LOGIT] = log((n_rot + 0.5) /
+                                            ((double)(s.n - n_rot) + 0.5));
+        f.v[FEAT_REPAIR_RECORD_SHARE] = (double)rep / (double)s.n;
+    }
+
     double km_driven = isnan(o.first_km) ? NAN : o.last_km - o.first_km;
     cost_features(&s, km_driven, &f);
 
@@ -469,6 +538,46 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     f.v[FEAT_OVERDUE_OIL_CHANGE] =
         overdue(&oil, f.first_day, est_km, o.first_km, as_of, sc->oil_km,
                 sc->oil_days, sc->tolerance);
+    /*
+     * How far each oil-change interval ran against the schedule, whichever
+     * of time and distance came first: 1.0 = exactly when due.  Oil visits
+     * only: a repair or recall visit in between is no maintenance interval.
+     */
+    size_t nr = 0;
+    double *ratio = more + 4 * n;
+    for (size_t i = 1; i < oil.n; i++) {
+        double dd = oil.day[i] - oil.day[i - 1];
+        double dk = oil.km[i] - oil.km[i - 1];
+        double r = dd / sc->oil_days;
+        if (!isnan(dk) && dk >= 0)
+            r = fmax(r, dk / sc->oil_km);
+        ratio[nr++] = r;
+    }
+    f.v[FEAT_INTERVAL_SCHEDULE_RATIO] = median(ratio, nr);
+    /* how steady that pace is: robust spread (MAD) of the log ratios */
+    if (nr >= 3) {
+        double mid = log(f.v[FEAT_INTERVAL_SCHEDULE_RATIO]);
+        for (size_t i = 0; i < nr; i++)
+            ratio[i] = fabs(log(fmax(ratio[i], 1e-6)) - mid);
+        f.v[FEAT_INTERVAL_RATIO_SPREAD] = 1.4826 * median(ratio, nr);
+    }
+    /*
+     * The stretch from new to the first service, against the schedule:
+     * the only pace a vehicle with one service on record shows.
+     */
+    const struct visits *fv = oil.n ? &oil : &all;
+    if (fv->n > 0) {
+        double r = NAN;
+        if (!isnan(fv->km[0]) && (start_day != HIST_NO_DAY ||
+                                  fv->km[0] >= 0))
+            r = fv->km[0] / sc->oil_km;
+        if (start_day != HIST_NO_DAY && fv->day[0] >= (double)start_day) {
+            double t = (fv->day[0] - (double)start_day) / sc->oil_days;
+            r = isnan(r) ? t : fmax(r, t);
+        }
+        f.v[FEAT_FIRST_SERVICE_RATIO] = r;
+    }
+
     struct visits rot;
     collect_visits(&s, TASK_BIT(TASK_TIRE_ROTATION), more, more + n, &rot);
     f.v[FEAT_OVERDUE_TIRE_ROTATION] =

@@ -65,12 +65,27 @@ enum feat_id {
     FEAT_DEALER_SHARE,
     FEAT_TASK_CATEGORIES,
     FEAT_DATA_COMPLETENESS,
+    /* beyond the minimum catalogue */
+    FEAT_INTERVAL_SCHEDULE_RATIO,
+    FEAT_TIRE_ROTATION_SHARE,
+    FEAT_REPAIR_RECORD_SHARE,
+    FEAT_ANNUAL_KM_CORRECTED,
+    FEAT_VEHICLE_AGE_YEARS,
+    FEAT_LOW_RATE_SEGMENTS,
+    FEAT_FIRST_SERVICE_RATIO,
+    FEAT_INTERVAL_RATIO_SPREAD,
+    FEAT_DEALER_LOGIT,
+    FEAT_TIRE_ROTATION_LOGIT,
     FEAT_COUNT
 };
 
 #define FEAT_ROLLBACK_TOL_KM 100.0
 #define FEAT_MAX_KM_PER_DAY 400.0
 #define FEAT_MAX_KM_PER_YEAR 64000.0
+/* A stretch driven below this share of the usual pace is suspect. */
+#define FEAT_LOW_RATE_SHARE 0.4
+/* Readings must span this long before a rate is estimated from them. */
+#define FEAT_MIN_SPAN_DAYS 90
 
 struct feat_vec {
     double v[FEAT_COUNT];       /* NAN = not computable */
@@ -88,10 +103,12 @@ int feat_find(const char *name);
 
 /*
  * Computes every feature of one history as of day as_of, with the vehicle's
- * schedule s.  Returns ENG_OK with out filled, or ENG_ENOMEM (out is then
- * unchanged).
+ * schedule s.  start_day is when the vehicle's life began as far as known
+ * (from the VIN's model year), or HIST_NO_DAY.  Returns ENG_OK with out
+ * filled, or ENG_ENOMEM (out is then unchanged).
  */
 int feat_compute(const struct hist *h, const struct task_sched *s,
-                 long as_of, struct feat_vec *out, struct eng_err *err);
+                 long as_of, long start_day, struct feat_vec *out,
+                 struct eng_err *err);
 
 #endif

@@ -28,6 +28,11 @@ const char *model_id(const struct model *m)
     return m->id;
 }
 
+double model_mean_frequency(const struct model *m)
+{
+    return exp(m->log_mean_rate);
+}
+
 void model_free(struct model *m)
 {
     if (!m)
@@ -64,16 +69,23 @@ double model_input_contribution(const struct model_input *in,
         return k < 0 ? 0.0 : coef(in->beta_level[k]);
     }
     double x = f->v[in->feat];
-    double c = 0;
-    if (isnan(x)) {
+    double c = isnan(x) && in->has_missing ? coef(in->beta_missing) : 0;
+    return c + coef(in->beta) * model_transform(in, x);
+}
+
+/* The smallest value ln() is taken of: keeps a stray 0 finite. */
+#define MODEL_LOG_FLOOR 1e-6
+
+double model_transform(const struct model_input *in, double x)
+{
+    if (isnan(x))
         x = in->impute;
-        if (in->has_missing)
-            c += coef(in->beta_missing);
-    }
     x = fmin(fmax(x, in->cap_lo), in->cap_hi);
-    if (in->use_log)
+    if (in->use_log == MODEL_LOG1P)
         x = log1p(fmax(x, 0.0));
-    return c + coef(in->beta) * (x - in->center) / in->scale;
+    else if (in->use_log == MODEL_LOG)
+        x = log(fmax(x, MODEL_LOG_FLOOR));
+    return (x - in->center) / in->scale;
 }
 
 double model_eta(const struct model *m, const struct feat_vec *f,
@@ -106,7 +118,7 @@ static void format_value(const struct model_input *in,
         snprintf(out, n, "%s", make ? make : "unknown");
         return;
     }
-    double x = f->v[in->feat];
+    double x = f->v[in->shown];
     switch (in->value_kind) {
     case MODEL_VALUE_COUNT:
         snprintf(out, n, "%.0f", x);
@@ -130,7 +142,8 @@ static void reason_text(const struct model_input *in,
                         const struct feat_vec *f, const char *make,
                         char *out, size_t n)
 {
-    int missing = in->feat != MODEL_INPUT_MAKE && isnan(f->v[in->feat]);
+    int missing = in->feat != MODEL_INPUT_MAKE &&
+                  (isnan(f->v[in->feat]) || isnan(f->v[in->shown]));
     const char *tmpl = missing && in->missing_text[0] ? in->missing_text
                                                       : in->text;
     char value[48];
@@ -209,6 +222,7 @@ static void put(cJSON *obj, const char *name, cJSON *item)
 }
 
 static const char *const kind_names[] = {"number", "count", "share", "yesno"};
+static const char *const log_names[] = {"none", "log1p", "log"};
 
 static cJSON *input_json(const struct model_input *in)
 {
@@ -232,7 +246,7 @@ static cJSON *input_json(const struct model_input *in)
         put(t, "impute", num(in->impute));
         put(t, "cap_lo", num(in->cap_lo));
         put(t, "cap_hi", num(in->cap_hi));
-        put(t, "log1p", cJSON_CreateBool(in->use_log));
+        put(t, "log", cJSON_CreateString(log_names[in->use_log % 3]));
         put(t, "center", num(in->center));
         put(t, "scale", num(in->scale));
         put(o, "transform", t);
@@ -253,6 +267,8 @@ static cJSON *input_json(const struct model_input *in)
     put(r, "text", cJSON_CreateString(in->text));
     put(r, "missing_text", cJSON_CreateString(in->missing_text));
     put(r, "value", cJSON_CreateString(kind_names[in->value_kind & 3]));
+    if (in->feat != MODEL_INPUT_MAKE)
+        put(r, "value_of", cJSON_CreateString(feat_name(in->shown)));
     put(o, "reason", r);
     return o;
 }
@@ -446,8 +462,16 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
         in->impute = get_num(r, t, "impute", 0, 0);
         in->cap_lo = get_num(r, t, "cap_lo", 1, -INFINITY);
         in->cap_hi = get_num(r, t, "cap_hi", 1, INFINITY);
-        const cJSON *lg = need(r, t, "log1p");
-        in->use_log = cJSON_IsTrue(lg);
+        char lg[8];
+        get_str(r, t, "log", lg, sizeof(lg));
+        in->use_log = -1;
+        for (int k = 0; k < 3; k++) {
+            if (strcmp(lg, log_names[k]) == 0)
+                in->use_log = k;
+        }
+        if (in->use_log < 0 && r->rc == ENG_OK)
+            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.transform.log "
+                                "must be none, log1p or log", where);
         in->center = get_num(r, t, "center", 0, 0);
         in->scale = get_num(r, t, "scale", 0, 0);
         r->where = where;
@@ -481,6 +505,15 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
     for (int k = 0; k < 4; k++) {
         if (strcmp(vk, kind_names[k]) == 0)
             in->value_kind = k;
+    }
+    in->shown = in->feat;
+    if (in->feat != MODEL_INPUT_MAKE) {
+        char of[MODEL_NAME_LEN];
+        get_str(r, rs, "value_of", of, sizeof(of));
+        in->shown = feat_find(of);
+        if (r->rc == ENG_OK && (in->shown < 0 || in->shown == FEAT_CURRENCY))
+            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.reason."
+                                "value_of names no numeric feature", where);
     }
 }
 

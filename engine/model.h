@@ -74,6 +74,9 @@ void model_score(const struct model *m, const struct feat_vec *f,
 double model_eta(const struct model *m, const struct feat_vec *f,
                  const char *make);
 
+/* The training portfolio's mean claim frequency (per year); > 0. */
+double model_mean_frequency(const struct model *m);
+
 /* The score for a relativity under m's scaling (rounded and clamped). */
 int model_score_of(const struct model *m, double relativity);
 

@@ -5,8 +5,8 @@
  * An input is one feature column of the features CSV (or the make, a
  * categorical input).  A numeric input's value x goes through, in order:
  *   missing -> impute (and the missing indicator is 1, when the input has
- *   one); clamp to [cap_lo, cap_hi]; log1p when use_log; (x - center) /
- *   scale.  Its contribution to eta is beta * z + beta_missing * indicator.
+ *   one); clamp to [cap_lo, cap_hi]; ln or ln(1 + x) as use_log says;
+ *   (x - center) / scale.  Its contribution to eta is beta * z + beta_missing * indicator.
  * A categorical input contributes beta_level[k] for its level k, 0 for the
  * base level and for levels not seen in training.  An aliased coefficient
  * is stored as NaN and contributes 0.
@@ -30,10 +30,16 @@ enum model_value_kind {
     MODEL_VALUE_YESNO       /* 1 = "yes", 0 = "no" */
 };
 
+enum model_log {
+    MODEL_LOG_NONE = 0,
+    MODEL_LOG1P,                     /* ln(1 + x), for x >= 0 */
+    MODEL_LOG                        /* ln(x), for x > 0 */
+};
+
 struct model_input {
     char name[MODEL_NAME_LEN];
     int feat;                        /* feat id, or MODEL_INPUT_MAKE */
-    int use_log;
+    int use_log;                     /* enum model_log */
     double cap_lo, cap_hi;           /* -inf/+inf when not capped */
     double impute;
     double center, scale;
@@ -50,6 +56,7 @@ struct model_input {
     char text[MODEL_TEXT_LEN];       /* reason text, "%s" = the value */
     char missing_text[MODEL_TEXT_LEN]; /* reason text when missing */
     int value_kind;                  /* enum model_value_kind */
+    int shown;                       /* feat id whose value the text shows */
 };
 
 struct model_fit {
@@ -77,6 +84,9 @@ struct model {
     char command[512];
     char data_fingerprint[24];
 };
+
+/* A numeric input's value after its transform (missing -> imputed). */
+double model_transform(const struct model_input *in, double x);
 
 /* The contribution of one input to eta for a vehicle (see above). */
 double model_input_contribution(const struct model_input *in,

@@ -16,10 +16,13 @@
 
 const char *const train_default_columns[] = {
     "interval_days_median", "interval_days_cv", "interval_days_max",
-    "days_since_last_service", "services_per_year", "dealer_share",
+    "days_since_last_service", "services_per_year", "dealer_logit",
     "oil_in_schedule_share", "overdue_oil_change", "overdue_tire_rotation",
-    "est_annual_km", "km_per_day_cv", "odometer_rollbacks",
+    "km_per_day_cv", "odometer_rollbacks",
     "implausible_segments", "repair_cost_share", "data_completeness",
+    "interval_schedule_ratio", "tire_rotation_logit", "repair_record_share",
+    "annual_km_corrected", "vehicle_age_years", "low_rate_segments",
+    "first_service_ratio", "interval_ratio_spread",
     NULL
 };
 
@@ -30,56 +33,79 @@ const char *const train_default_columns[] = {
 struct reason_def {
     const char *name, *code, *text, *missing_text;
     int kind;
+    const char *shown;     /* feature whose value the text shows, or NULL */
 };
 
 static const struct reason_def reason_defs[] = {
     {"interval_days_max", "R01", "longest gap between services %s days",
-     "fewer than two dated services", MODEL_VALUE_COUNT},
+     "fewer than two dated services", MODEL_VALUE_COUNT, NULL},
     {"interval_days_median", "R02", "typical gap between services %s days",
-     "fewer than two dated services", MODEL_VALUE_COUNT},
+     "fewer than two dated services", MODEL_VALUE_COUNT, NULL},
     {"days_since_last_service", "R03", "last service %s days ago",
-     "no dated service on record", MODEL_VALUE_COUNT},
+     "no dated service on record", MODEL_VALUE_COUNT, NULL},
     {"services_per_year", "R04", "%s services per year",
-     "no dated service on record", MODEL_VALUE_NUMBER},
+     "no dated service on record", MODEL_VALUE_NUMBER, NULL},
     {"oil_in_schedule_share", "R05", "%s of oil changes on schedule",
-     "fewer than two dated oil changes", MODEL_VALUE_SHARE},
+     "fewer than two dated oil changes", MODEL_VALUE_SHARE, NULL},
     {"overdue_oil_change", "R06", "oil change overdue: %s",
-     "no dated service to judge the oil change", MODEL_VALUE_YESNO},
+     "no dated service to judge the oil change", MODEL_VALUE_YESNO, NULL},
     {"overdue_tire_rotation", "R07", "tire rotation overdue: %s",
-     "no dated service to judge the tire rotation", MODEL_VALUE_YESNO},
+     "no dated service to judge the tire rotation", MODEL_VALUE_YESNO, NULL},
     {"dealer_share", "R08", "%s of services done at a dealer",
-     "no record says who did the service", MODEL_VALUE_SHARE},
+     "no record says who did the service", MODEL_VALUE_SHARE, NULL},
     {"interval_days_cv", "R09", "irregular service intervals (variation "
-     "%s)", "too few services to judge regularity", MODEL_VALUE_NUMBER},
-    {"odometer_rollbacks", "R10", "%s odometer readings lower than earlier "
-     "ones", "no odometer readings", MODEL_VALUE_COUNT},
-    {"implausible_segments", "R11", "%s implausible odometer segments",
-     "no odometer readings", MODEL_VALUE_COUNT},
+     "%s)", "too few services to judge regularity", MODEL_VALUE_NUMBER, NULL},
+    {"odometer_rollbacks", "R10", "odometer readings lower than earlier "
+     "ones: %s", "no odometer readings", MODEL_VALUE_COUNT, NULL},
+    {"implausible_segments", "R11", "implausible odometer segments: %s",
+     "no odometer readings", MODEL_VALUE_COUNT, NULL},
     {"est_annual_km", "R12", "estimated %s km driven per year",
-     "too few odometer readings to estimate mileage", MODEL_VALUE_COUNT},
+     "too few odometer readings to estimate mileage", MODEL_VALUE_COUNT, NULL},
     {"repair_cost_share", "R13", "%s of service spend on repairs",
-     "no service costs on record", MODEL_VALUE_SHARE},
+     "no service costs on record", MODEL_VALUE_SHARE, NULL},
     {"data_completeness", "R14", "service records %s complete",
-     "no service records", MODEL_VALUE_SHARE},
+     "no service records", MODEL_VALUE_SHARE, NULL},
     {"km_per_day_cv", "R15", "irregular mileage between services "
-     "(variation %s)", "too few odometer readings", MODEL_VALUE_NUMBER},
-    {"n_records", "R16", "%s service records", "no service records",
-     MODEL_VALUE_COUNT},
+     "(variation %s)", "too few odometer readings", MODEL_VALUE_NUMBER, NULL},
+    {"n_records", "R16", "service records on file: %s", "no service records",
+     MODEL_VALUE_COUNT, NULL},
     {"interval_km_max", "R17", "longest distance between services %s km",
-     "too few odometer readings", MODEL_VALUE_COUNT},
+     "too few odometer readings", MODEL_VALUE_COUNT, NULL},
     {"interval_km_median", "R18", "typical distance between services %s km",
-     "too few odometer readings", MODEL_VALUE_COUNT},
-    {"oil_changes", "R19", "%s oil changes on record", "no service records",
-     MODEL_VALUE_COUNT},
-    {"task_categories", "R20", "%s kinds of maintenance on record",
-     "no service records", MODEL_VALUE_COUNT},
+     "too few odometer readings", MODEL_VALUE_COUNT, NULL},
+    {"oil_changes", "R19", "oil changes on record: %s", "no service records",
+     MODEL_VALUE_COUNT, NULL},
+    {"task_categories", "R20", "kinds of maintenance on record: %s",
+     "no service records", MODEL_VALUE_COUNT, NULL},
     {"cost_per_1000km", "R21", "service spend %s per 1,000 km",
-     "no service costs on record", MODEL_VALUE_NUMBER},
+     "no service costs on record", MODEL_VALUE_NUMBER, NULL},
     {"odometer_r2", "R22", "odometer readings fit a steady rate to %s",
-     "too few odometer readings", MODEL_VALUE_NUMBER},
+     "too few odometer readings", MODEL_VALUE_NUMBER, NULL},
     {"rollback_max_km", "R23", "largest odometer drop %s km",
-     "no odometer readings", MODEL_VALUE_COUNT},
-    {"make", "R30", "make %s", "make unknown", MODEL_VALUE_NUMBER},
+     "no odometer readings", MODEL_VALUE_COUNT, NULL},
+    {"interval_schedule_ratio", "R24", "services typically at %s of the "
+     "maker's interval", "fewer than two dated services", MODEL_VALUE_SHARE, NULL},
+    {"tire_rotation_share", "R25", "tires rotated at %s of services",
+     "no service records", MODEL_VALUE_SHARE, NULL},
+    {"repair_record_share", "R26", "%s of records are repairs",
+     "no service records", MODEL_VALUE_SHARE, NULL},
+    {"annual_km_corrected", "R27", "about %s km driven per year",
+     "mileage unknown", MODEL_VALUE_COUNT, NULL},
+    {"vehicle_age_years", "R28", "vehicle about %s years old",
+     "vehicle age unknown", MODEL_VALUE_NUMBER, NULL},
+    {"low_rate_segments", "R29", "stretches driven far below the usual "
+     "pace: %s", "too few odometer readings", MODEL_VALUE_COUNT, NULL},
+    {"first_service_ratio", "R31", "first service at %s of the maker's "
+     "interval", "no first service on record", MODEL_VALUE_SHARE, NULL},
+    {"interval_ratio_spread", "R32", "uneven timing of oil changes "
+     "(spread %s)", "too few oil changes to judge their timing",
+     MODEL_VALUE_NUMBER, NULL},
+    {"dealer_logit", "R33", "%s of services done at a dealer",
+     "no record says who did the service", MODEL_VALUE_SHARE,
+     "dealer_share"},
+    {"tire_rotation_logit", "R34", "tires rotated at %s of services",
+     "no service records", MODEL_VALUE_SHARE, "tire_rotation_share"},
+    {"make", "R30", "make %s", "make unknown", MODEL_VALUE_NUMBER, NULL},
 };
 
 #define N_REASON_DEFS (sizeof(reason_defs) / sizeof(reason_defs[0]))
@@ -93,6 +119,8 @@ static void set_reason(struct model_input *in)
             snprintf(in->missing_text, sizeof(in->missing_text), "%s",
                      reason_defs[i].missing_text);
             in->value_kind = reason_defs[i].kind;
+            in->shown = reason_defs[i].shown ? feat_find(reason_defs[i].shown)
+                                             : in->feat;
             return;
         }
     }
@@ -104,6 +132,7 @@ static void set_reason(struct model_input *in)
     snprintf(in->missing_text, sizeof(in->missing_text), "%s unknown",
              in->name);
     in->value_kind = MODEL_VALUE_NUMBER;
+    in->shown = in->feat;
 }
 
 int train_is_holdout(const char *vin, unsigned long seed, double share)
@@ -379,7 +408,8 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
     }
     gsl_sort(v, 1, m);
     in->impute = quantile(v, m, 0.5);
-    in->has_missing = m < total;
+    /* an indicator learnt from a handful of rows would be noise */
+    in->has_missing = total - m >= TRAIN_MIN_MISSING;
     size_t distinct = 1;
     for (size_t i = 1; i < m && distinct < 3; i++)
         distinct += v[i] != v[i - 1];
@@ -397,11 +427,12 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
             x = in->impute;
         v[n++] = fmin(fmax(x, in->cap_lo), in->cap_hi);
     }
-    if (distinct > 2 && v[0] >= 0 && gsl_stats_min(v, 1, n) >= 0 &&
-        gsl_stats_skew(v, 1, n) > TRAIN_SKEW_LOG) {
-        in->use_log = 1;
+    double lo = n ? gsl_stats_min(v, 1, n) : 0;
+    if (distinct > 2 && lo >= 0 && gsl_stats_skew(v, 1, n) > TRAIN_SKEW_LOG) {
+        /* ln where every value is positive, so a power law stays linear */
+        in->use_log = lo > 0 ? MODEL_LOG : MODEL_LOG1P;
         for (size_t i = 0; i < n; i++)
-            v[i] = log1p(v[i]);
+            v[i] = in->use_log == MODEL_LOG ? log(v[i]) : log1p(v[i]);
     }
     in->center = gsl_stats_mean(v, 1, n);
     double sd = n > 1 ? gsl_stats_sd_m(v, 1, n, in->center) : 0;
@@ -463,16 +494,6 @@ struct dcol {
     size_t level;
 };
 
-static double transformed(const struct model_input *in, double x)
-{
-    if (isnan(x))
-        x = in->impute;
-    x = fmin(fmax(x, in->cap_lo), in->cap_hi);
-    if (in->use_log)
-        x = log1p(fmax(x, 0.0));
-    return (x - in->center) / in->scale;
-}
-
 static void design_row(const struct model *m, const struct dcol *dc,
                        size_t p, const struct data *d, size_t i,
                        const size_t *raw_of, double *row)
@@ -485,7 +506,7 @@ static void design_row(const struct model *m, const struct dcol *dc,
             continue;
         }
         double x = d->x[i * d->k + raw_of[dc[c].input]];
-        row[c] = dc[c].role == 1 ? (double)isnan(x) : transformed(in, x);
+        row[c] = dc[c].role == 1 ? (double)isnan(x) : model_transform(in, x);
     }
 }
 
@@ -586,13 +607,13 @@ int train_run(const struct train_config *cfg, struct train_output *out,
     for (size_t c = 0; c < cfg->n_columns && rc == ENG_OK; c++) {
         struct model_input *in = &m->inputs[ni];
         snprintf(in->name, sizeof(in->name), "%s", cfg->columns[c]);
+        in->feat = strcmp(in->name, "make") == 0 ? MODEL_INPUT_MAKE
+                                                 : feat_find(in->name);
         set_reason(in);
-        if (strcmp(cfg->columns[c], "make") == 0) {
-            in->feat = MODEL_INPUT_MAKE;
+        if (in->feat == MODEL_INPUT_MAKE) {
             in->beta = NAN;
             rc = learn_levels(&d, in, err);
         } else {
-            in->feat = feat_find(in->name);
             raw_of[ni] = 0;
             while (feat_of[raw_of[ni]] != in->feat)
                 raw_of[ni]++;
@@ -630,8 +651,9 @@ int train_run(const struct train_config *cfg, struct train_output *out,
             continue;
         }
         dc[c] = (struct dcol){i, 0, 0};
-        snprintf(out->col_names[c++], 96, "%s%s", in->use_log ? "log1p:" : "",
-                 in->name);
+        snprintf(out->col_names[c++], 96, "%s%s",
+                 in->use_log == MODEL_LOG ? "log:"
+                 : in->use_log == MODEL_LOG1P ? "log1p:" : "", in->name);
         if (in->has_missing) {
             dc[c] = (struct dcol){i, 1, 0};
             snprintf(out->col_names[c++], 96, "%s:missing", in->name);

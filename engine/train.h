@@ -10,11 +10,12 @@
  * cut points (training score quintiles: A is the best fifth).
  *
  * Transforms ("standard", learned on training rows only): a missing
- * indicator when any training value is missing, imputation by the median;
+ * indicator when at least TRAIN_MIN_MISSING training values are missing,
+ * imputation by the median;
  * caps at the 1st and 99th percentiles (columns with more than two distinct
- * values); log1p when the capped values are non-negative and their skewness
- * is above TRAIN_SKEW_LOG; centring on the mean and scaling by the standard
- * deviation.  "none": the columns enter as they are, rows with a missing
+ * values); when the capped values are non-negative and their skewness is
+ * above TRAIN_SKEW_LOG, ln (all positive) or ln(1 + x); centring on the
+ * mean and scaling by the standard deviation.  "none": the columns enter as they are, rows with a missing
  * value are left out (counted), as R's na.omit would, so results compare one
  * to one with other GLM tools.
  *
@@ -36,6 +37,7 @@ struct model;
 struct glm_result;
 
 #define TRAIN_SKEW_LOG 1.0
+#define TRAIN_MIN_MISSING 50
 #define TRAIN_MAX_COLUMNS 64
 
 struct train_config {

@@ -684,3 +684,22 @@ int veh_next(struct veh_reader *r, struct veh_row *row, struct eng_err *err)
     reset_row(r);
     return 1;
 }
+
+int veh_vin_model_year(const char *vin, int latest)
+{
+    static const char cycle[] = "ABCDEFGHJKLMNPRSTVWXY123456789";
+    if (!vin || strlen(vin) != VEH_VIN_LEN)
+        return 0;
+    const char *at = strchr(cycle, vin[9]);
+    if (!at || vin[9] == '\0')
+        return 0;
+    if (latest == 0) {
+        int y, m, d;
+        eng_civil_from_days(eng_today(), &y, &m, &d);
+        latest = y + 1;
+    }
+    int year = 1980 + (int)(at - cycle);
+    while (year + 30 <= latest)
+        year += 30;
+    return year;
+}

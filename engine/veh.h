@@ -144,4 +144,13 @@ char veh_vin_check_digit(const char *vin);
  */
 size_t veh_vin_normalise(const char *raw, char *out, size_t n, int *changed);
 
+/*
+ * The model year coded in position 10 of a 17-character VIN (a 30-year
+ * cycle: A = 1980 or 2010, ..., Y = 2000 or 2030, 1..9 = 2001..2009 or
+ * 2031..2039), taken as the latest year of the cycle not after latest (0:
+ * the current year plus one).  Returns 0 when the VIN or its code is not
+ * valid.  Cannot fail.
+ */
+int veh_vin_model_year(const char *vin, int latest);
+
 #endif

@@ -1,0 +1,266 @@
+/* svcscore evaluate — a model on labelled data: Gini, lift, A/E, deviance. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "eval.h"
+#include "feat.h"
+#include "glm.h"
+#include "model.h"
+#include "tab.h"
+
+static const char usage[] =
+    "usage: svcscore evaluate --model M --features F --labels L "
+    "[--truth T] [--json]\n"
+    "\n"
+    "Validates a model on labelled vehicles: Gini of the ordered Lorenz\n"
+    "curve (and the oracle Gini when the synthetic truth is given), a\n"
+    "decile lift table with equal-exposure buckets, actual/expected by\n"
+    "band and the mean Poisson deviance.\n\noptions:\n"
+    "  --model FILE      the model (default: models/default.json)\n"
+    "  --features FILE   features CSV ('svcscore features')\n"
+    "  --labels FILE     claims: vin, claim_count, exposure_years\n"
+    "  --truth FILE      synthetic truth: vin, true_frequency\n"
+    "  --buckets N       lift buckets (default 10)\n"
+    "  --json            machine-readable output\n"
+    "  --help            this text\n";
+
+enum {
+    OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_FEATURES, OPT_LABELS, OPT_TRUTH,
+    OPT_JSON, OPT_BUCKETS
+};
+
+/* vin -> two numbers, open addressing; enough for labels and truth. */
+struct pair {
+    char vin[24];
+    double a, b;
+};
+
+struct pairs {
+    struct pair *slot;
+    size_t cap;
+};
+
+static size_t hash(const char *s)
+{
+    size_t h = (size_t)1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ull;
+    return h;
+}
+
+static struct pair *find(const struct pairs *p, const char *vin)
+{
+    for (size_t i = hash(vin) & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
+        if (!p->slot[i].vin[0] || strcmp(p->slot[i].vin, vin) == 0)
+            return &p->slot[i];
+    }
+}
+
+/* Loads columns ca and cb of a CSV keyed by vin; returns 0 or -1. */
+static int load_pairs(const char *path, const char *ca, const char *cb,
+                      struct pairs *p)
+{
+    struct eng_err err = {0};
+    struct tab *t = tab_open(path, &err);
+    if (!t)
+        return cli_fail(-1, "%s", err.msg);
+    int iv = tab_col(t, "vin"), ia = tab_col(t, ca);
+    int ib = cb ? tab_col(t, cb) : -1;
+    if (iv < 0 || ia < 0 || (cb && ib < 0)) {
+        tab_close(t);
+        return cli_fail(-1, "'%s' needs columns vin, %s%s%s", path, ca,
+                        cb ? " and " : "", cb ? cb : "");
+    }
+    size_t n = 0;
+    const char *const *f;
+    int rc;
+    while ((rc = tab_next(t, &f, &err)) == 1) {
+        if (2 * (n + 1) > p->cap) {
+            struct pairs np = {calloc(p->cap ? p->cap * 2 : 4096,
+                                      sizeof(struct pair)),
+                               p->cap ? p->cap * 2 : 4096};
+            if (!np.slot) {
+                tab_close(t);
+                return cli_fail(-1, "out of memory");
+            }
+            for (size_t i = 0; i < p->cap; i++) {
+                if (p->slot[i].vin[0])
+                    *find(&np, p->slot[i].vin) = p->slot[i];
+            }
+            free(p->slot);
+            *p = np;
+        }
+        char *end;
+        double a = strtod(f[ia], &end);
+        int bad = *end != '\0' || !f[ia][0];
+        double b = ib >= 0 ? strtod(f[ib], &end) : 0;
+        bad |= ib >= 0 && (*end != '\0' || !f[ib][0]);
+        if (bad || strlen(f[iv]) >= sizeof(p->slot[0].vin)) {
+            tab_close(t);
+            return cli_fail(-1, "%s:%ld: bad values for '%s'", path,
+                            tab_line(t), f[iv]);
+        }
+        struct pair *s = find(p, f[iv]);
+        n += !s->vin[0];
+        snprintf(s->vin, sizeof(s->vin), "%s", f[iv]);
+        s->a = a;
+        s->b = b;
+    }
+    tab_close(t);
+    if (rc < 0)
+        return cli_fail(-1, "%s", err.msg);
+    return 0;
+}
+
+int cmd_evaluate(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"features", required_argument, NULL, OPT_FEATURES},
+        {"labels", required_argument, NULL, OPT_LABELS},
+        {"truth", required_argument, NULL, OPT_TRUTH},
+        {"buckets", required_argument, NULL, OPT_BUCKETS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    const char *model_path = NULL, *features = NULL, *labels = NULL;
+    const char *truth = NULL;
+    int json = 0;
+    long buckets = EVAL_DEFAULT_BUCKETS;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_MODEL: model_path = optarg; break;
+        case OPT_FEATURES: features = optarg; break;
+        case OPT_LABELS: labels = optarg; break;
+        case OPT_TRUTH: truth = optarg; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_BUCKETS:
+            if (cli_parse_long(optarg, 1, EVAL_MAX_BUCKETS, &buckets) < 0)
+                return cli_fail(CLI_USAGE, "--buckets takes 1 to %d",
+                                EVAL_MAX_BUCKETS);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return CLI_OK;
+        default:
+            fputs(usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!features || !labels)
+        return cli_fail(CLI_USAGE, "--features and --labels are required");
+
+    struct model *m = NULL;
+    if (cli_load_model(model_path, &m) != CLI_OK)
+        return CLI_FAIL;
+    struct pairs lab = {0}, tru = {0};
+    struct eval_row *rows = NULL;
+    struct tab *t = NULL;
+    int status = CLI_FAIL;
+    if (load_pairs(labels, "claim_count", "exposure_years", &lab) < 0 ||
+        (truth && load_pairs(truth, "true_frequency", NULL, &tru) < 0))
+        goto out;
+
+    struct eng_err err = {0};
+    t = tab_open(features, &err);
+    if (!t) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    int iv = tab_col(t, "vin"), is = tab_col(t, "status");
+    int im = tab_col(t, "make");
+    int col[FEAT_COUNT];
+    for (int i = 0; i < FEAT_COUNT; i++)
+        col[i] = tab_col(t, feat_name(i));
+    if (iv < 0 || is < 0) {
+        cli_fail(CLI_FAIL, "features '%s' need columns vin and status",
+                 features);
+        goto out;
+    }
+    size_t n = 0, cap = 0, skipped = 0, unlabelled = 0;
+    const char *const *f;
+    int rc;
+    while ((rc = tab_next(t, &f, &err)) == 1) {
+        if (strcmp(f[is], "ok") != 0) {
+            skipped++;
+            continue;
+        }
+        const struct pair *l = lab.cap ? find(&lab, f[iv]) : NULL;
+        const struct pair *tr = tru.cap ? find(&tru, f[iv]) : NULL;
+        if (!l || !l->vin[0] || (truth && (!tr || !tr->vin[0]))) {
+            unlabelled++;
+            continue;
+        }
+        struct feat_vec v;
+        for (int i = 0; i < FEAT_COUNT; i++) {
+            char *end;
+            v.v[i] = NAN;
+            if (col[i] >= 0 && f[col[i]][0]) {
+                double x = strtod(f[col[i]], &end);
+                if (*end == '\0')
+                    v.v[i] = x;
+            }
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            struct eval_row *r = realloc(rows, cap * sizeof(*rows));
+            if (!r) {
+                cli_fail(CLI_FAIL, "out of memory");
+                goto out;
+            }
+            rows = r;
+        }
+        struct model_result res;
+        model_score(m, &v, im >= 0 && f[im][0] ? f[im] : NULL, &res);
+        double rate = res.relativity * model_mean_frequency(m);
+        rows[n].y = l->a;
+        rows[n].exposure = l->b;
+        rows[n].pred = rate * l->b;
+        rows[n].truth = truth ? tr->a * l->b : NAN;
+        rows[n].band = res.band;
+        n++;
+    }
+    if (rc < 0) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    struct eval_report rep;
+    if (eval_compute(rows, n, (size_t)buckets, &rep, &err) < 0) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    if (json) {
+        char *text = eval_to_json(&rep, &err);
+        if (!text) {
+            cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+        puts(text);
+        free(text);
+    } else {
+        printf("model %s on %s (%zu vehicles; %zu not ok and %zu without "
+               "label left out)\n", model_id(m), features, n, skipped,
+               unlabelled);
+        if (eval_print_text(&rep, stdout, &err) < 0) {
+            cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+    }
+    status = CLI_OK;
+out:
+    tab_close(t);
+    free(rows);
+    free(lab.slot);
+    free(tru.slot);
+    model_free(m);
+    return status;
+}

@@ -1,0 +1,159 @@
+/* svcscore score — histories (files or the API) -> scores CSV (SPEC §4.1). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "model.h"
+#include "score.h"
+#include "task.h"
+
+static const char usage[] =
+    "usage: svcscore score --vehicles FILE --histories PATH [options]\n"
+    "       svcscore score --histories BUNDLE.jsonl [options]\n"
+    "\n"
+    "Scores each vehicle's maintenance quality: one CSV row per input row,\n"
+    "in input order, with the score, band, relativity and up to four\n"
+    "reasons.\n\noptions:\n"
+    CLI_COMMON_HELP
+    "  --model FILE         model file (default: models/default.json)\n"
+    "  --max-error-rate X   exit 3 when the share of error rows is above X\n"
+    "                       (default 0.05)\n"
+    "  --help               this text\n";
+
+enum { OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE };
+
+struct score_ctx {
+    const struct model *model;
+    FILE *log;
+};
+
+static int header_cb(void *ud, struct buf *out, struct eng_err *err)
+{
+    (void)ud;
+    return score_header(out, err);
+}
+
+static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
+                  struct buf *out, struct eng_err *err)
+{
+    (void)worker;
+    const struct score_ctx *c = ud;
+    return score_row(c->model, v, out, err);
+}
+
+static void log_cb(void *ud, const char *line)
+{
+    const struct score_ctx *c = ud;
+    fprintf(c->log, "svcscore: %s\n", line);
+}
+
+int cli_load_model(const char *path, struct model **m)
+{
+    char found[4096];
+    if (!path) {
+        if (cli_find_file("models/default.json", found, sizeof(found)) < 0)
+            return cli_fail(CLI_FAIL, "cannot find models/default.json: "
+                            "use --model");
+        path = found;
+    }
+    struct eng_err err = {0};
+    *m = model_load(path, &err);
+    if (!*m)
+        return cli_fail(CLI_FAIL, "%s", err.msg);
+    return CLI_OK;
+}
+
+int cmd_score(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    struct cli_common c;
+    cli_common_init(&c);
+    const char *model_path = NULL;
+    double max_error_rate = 0.05;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int used = cli_common_opt(&c, opt, optarg);
+        if (used < 0)
+            return CLI_USAGE;
+        if (used)
+            continue;
+        if (opt == OPT_MODEL) {
+            model_path = optarg;
+        } else if (opt == OPT_MAX_ERROR_RATE) {
+            if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
+                return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            return CLI_OK;
+        } else {
+            fputs(usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!c.histories)
+        return cli_fail(CLI_USAGE, "--histories is required");
+
+    struct model *model = NULL;
+    if (cli_load_model(model_path, &model) != CLI_OK)
+        return CLI_FAIL;
+    struct task_map *tasks = NULL;
+    struct task_sched_table *sched = NULL;
+    FILE *log = NULL;
+    int status = CLI_FAIL;
+    if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
+        goto out;
+    log = cli_open_log(c.log_path);
+    if (!log)
+        goto out;
+
+    struct score_ctx ctx = {model, log};
+    struct batch_config cfg = {
+        .vehicles_path = c.vehicles,
+        .histories_path = c.histories,
+        .out_path = c.out,
+        .as_of = c.as_of,
+        .jobs = c.jobs,
+        .tasks = tasks,
+        .sched = sched,
+        .header = header_cb,
+        .row = row_cb,
+        .log = log_cb,
+        .ud = &ctx,
+    };
+    hist_limits_default(&cfg.limits);
+    cfg.limits.max_body = (size_t)c.max_body;
+    cfg.limits.max_records = (size_t)c.max_records;
+    struct batch_stats st;
+    struct eng_err err = {0};
+    if (batch_run(&cfg, &st, &err) < 0) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    fprintf(stderr, "svcscore: score: %zu rows (%zu ok, %zu no_history, "
+            "%zu errors) with model %s\n", st.rows, st.ok, st.no_history,
+            st.errors, model_id(model));
+    status = CLI_OK;
+    if (st.rows && (double)st.errors / (double)st.rows > max_error_rate) {
+        cli_warn("%zu of %zu rows are errors, above --max-error-rate %g",
+                 st.errors, st.rows, max_error_rate);
+        status = CLI_ERROR_RATE;
+    }
+out:
+    if (log && log != stderr)
+        fclose(log);
+    task_map_free(tasks);
+    task_sched_free(sched);
+    model_free(model);
+    return status;
+}

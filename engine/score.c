@@ -1,0 +1,103 @@
+/* score — scores CSV rows (SPEC §4.1). */
+#include "score.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "feat.h"
+#include "hist.h"
+#include "model.h"
+
+static const char header[] =
+    "vin,vehicle_id,policy_id,status,score,band,relativity,"
+    "reason_1,reason_2,reason_3,reason_4,"
+    "n_services,first_service_date,last_service_date,"
+    "days_since_last_service,last_odometer_km,est_annual_km,"
+    "odometer_rollback,overdue_oil_change,data_completeness,model_id\n";
+
+int score_header(struct buf *out, struct eng_err *err)
+{
+    return buf_adds(out, header, err);
+}
+
+static int text(struct buf *out, const char *s, struct eng_err *err)
+{
+    int rc = buf_csv(out, s, 1, err);
+    return rc == ENG_OK ? buf_adds(out, ",", err) : rc;
+}
+
+static int number(struct buf *out, double v, struct eng_err *err)
+{
+    int rc = buf_num(out, v, err);
+    return rc == ENG_OK ? buf_adds(out, ",", err) : rc;
+}
+
+static int day(struct buf *out, long d, struct eng_err *err)
+{
+    if (d != HIST_NO_DAY) {
+        char s[11];
+        eng_format_day(d, s);
+        int rc = buf_adds(out, s, err);
+        if (rc < 0)
+            return rc;
+    }
+    return buf_adds(out, ",", err);
+}
+
+int score_row(const struct model *m, const struct batch_vehicle *v,
+              struct buf *out, struct eng_err *err)
+{
+    size_t start = out->len;
+    int rc = text(out, v->vin, err);
+    if (rc == ENG_OK)
+        rc = text(out, v->vehicle_id, err);
+    if (rc == ENG_OK)
+        rc = text(out, v->policy_id, err);
+    if (rc == ENG_OK)
+        rc = text(out, v->status, err);
+    const struct feat_vec *f = v->feat;
+    if (rc == ENG_OK && f && strcmp(v->status, "ok") == 0) {
+        struct model_result res;
+        model_score(m, f, v->make, &res);
+        char band[2] = {res.band, '\0'};
+        rc = buf_printf(out, err, "%d,%s,%.4f,", res.score, band,
+                        res.relativity);
+        for (int i = 0; rc == ENG_OK && i < MODEL_MAX_REASONS; i++)
+            rc = text(out, i < res.n_reasons ? res.reasons[i].text : "",
+                      err);
+    } else if (rc == ENG_OK) {
+        rc = buf_adds(out, ",,,,,,,", err);
+    }
+    if (rc == ENG_OK && f) {
+        double dups = f->v[FEAT_DUPLICATE_RECORDS];
+        rc = number(out, f->v[FEAT_N_RECORDS] - dups, err);
+        if (rc == ENG_OK)
+            rc = day(out, f->first_day, err);
+        if (rc == ENG_OK)
+            rc = day(out, f->last_day, err);
+        if (rc == ENG_OK)
+            rc = number(out, f->v[FEAT_DAYS_SINCE_LAST_SERVICE], err);
+        if (rc == ENG_OK)
+            rc = number(out, isnan(f->last_km) ? NAN
+                             : round(f->last_km * 10) / 10, err);
+        if (rc == ENG_OK)
+            rc = number(out, isnan(f->v[FEAT_EST_ANNUAL_KM]) ? NAN
+                             : round(f->v[FEAT_EST_ANNUAL_KM]), err);
+        if (rc == ENG_OK)
+            rc = number(out, f->v[FEAT_ODOMETER_ROLLBACKS] > 0, err);
+        if (rc == ENG_OK)
+            rc = number(out, f->v[FEAT_OVERDUE_OIL_CHANGE], err);
+        if (rc == ENG_OK)
+            rc = number(out, round(f->v[FEAT_DATA_COMPLETENESS] * 1000) /
+                             1000, err);
+    } else if (rc == ENG_OK) {
+        rc = buf_adds(out, ",,,,,,,,,", err);
+    }
+    if (rc == ENG_OK)
+        rc = buf_csv(out, model_id(m), 1, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(out, "\n", err);
+    if (rc < 0)
+        out->len = start;
+    return rc;
+}
