@@ -9,5 +9,4 @@
         return cli_fail(CLI_FAIL, "'%s' is not available yet", name);      \
     }
 
-NOT_YET(cmd_explain, "explain")
 NOT_YET(cmd_fetch, "fetch")

@@ -1,0 +1,353 @@
+/* svcscore explain — one vehicle's maintenance report, with its reasons. */
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "feat.h"
+#include "hist.h"
+#include "model.h"
+#include "task.h"
+#include "veh.h"
+
+static const char usage[] =
+    "usage: svcscore explain --vin VIN --histories PATH [--vehicles FILE]\n"
+    "                        [--model M] [--as-of YYYY-MM-DD]\n"
+    "\n"
+    "A readable report for one vehicle: its service timeline, each feature\n"
+    "with its percentile in the fleet read from --histories, the score,\n"
+    "band and reasons, and what is overdue.\n\noptions:\n"
+    CLI_COMMON_HELP
+    "  --vin VIN            the vehicle to explain\n"
+    "  --model FILE         model file (default: models/default.json)\n"
+    "  --help               this text\n";
+
+enum { OPT_VIN = CLI_OPT_FIRST_FREE, OPT_MODEL };
+
+/* What the fleet pass keeps: every ok vehicle's features, and the one. */
+struct explain {
+    const char *vin;
+    pthread_mutex_t lock;
+    double *fleet;                 /* n * FEAT_COUNT */
+    size_t n, cap;
+    int found;
+    char status[64];
+    char vehicle_id[64];
+    char make[32];
+    struct feat_vec feat;
+    struct hist_rec *recs;
+    size_t n_recs;
+    int failed;
+};
+
+static int header_cb(void *ud, struct buf *out, struct eng_err *err)
+{
+    (void)ud;
+    (void)out;
+    (void)err;
+    return ENG_OK;
+}
+
+static int keep_vehicle(struct explain *x, const struct batch_vehicle *v)
+{
+    x->found = 1;
+    snprintf(x->status, sizeof(x->status), "%s", v->status);
+    snprintf(x->vehicle_id, sizeof(x->vehicle_id), "%s", v->vehicle_id);
+    snprintf(x->make, sizeof(x->make), "%s", v->make ? v->make : "");
+    if (v->feat)
+        x->feat = *v->feat;
+    x->recs = malloc((v->hist->n ? v->hist->n : 1) * sizeof(*x->recs));
+    if (!x->recs)
+        return -1;
+    memcpy(x->recs, v->hist->rec, v->hist->n * sizeof(*x->recs));
+    x->n_recs = v->hist->n;
+    return 0;
+}
+
+static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
+                  struct buf *out, struct eng_err *err)
+{
+    (void)worker;
+    (void)out;
+    struct explain *x = ud;
+    pthread_mutex_lock(&x->lock);
+    int rc = ENG_OK;
+    if (!x->found && strcmp(v->vin, x->vin) == 0 && keep_vehicle(x, v) < 0)
+        rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
+    if (rc == ENG_OK && v->feat && strcmp(v->status, "ok") == 0) {
+        if (x->n == x->cap) {
+            size_t cap = x->cap ? x->cap * 2 : 4096;
+            double *f = realloc(x->fleet, cap * FEAT_COUNT * sizeof(double));
+            if (!f)
+                rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
+            else {
+                x->fleet = f;
+                x->cap = cap;
+            }
+        }
+        if (rc == ENG_OK)
+            memcpy(x->fleet + x->n++ * FEAT_COUNT, v->feat->v,
+                   FEAT_COUNT * sizeof(double));
+    }
+    pthread_mutex_unlock(&x->lock);
+    return rc;
+}
+
+/* Share of fleet values at or below v (NAN when v or the fleet is empty). */
+static double percentile(const struct explain *x, int feat, double v,
+                         double *col)
+{
+    if (isnan(v))
+        return NAN;
+    size_t n = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        double f = x->fleet[i * FEAT_COUNT + feat];
+        if (!isnan(f))
+            col[n++] = f;
+    }
+    if (n == 0)
+        return NAN;
+    size_t below = 0, equal = 0;
+    for (size_t i = 0; i < n; i++) {
+        below += col[i] < v;
+        equal += col[i] == v;
+    }
+    /* mid-rank, so a value shared by half the fleet reads 50%, not 100% */
+    return 100.0 * ((double)below + 0.5 * (double)equal) / (double)n;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+    const struct hist_rec *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day == HIST_NO_DAY ? 1 : y->day == HIST_NO_DAY ? -1
+               : x->day < y->day ? -1 : 1;
+    return 0;
+}
+
+static void print_timeline(const struct explain *x)
+{
+    printf("\nService timeline (%zu records):\n", x->n_recs);
+    printf("  %-10s %11s  %-7s %10s  %s\n", "date", "odometer", "by",
+           "cost", "work");
+    struct hist_rec *r = x->recs;
+    qsort(r, x->n_recs, sizeof(*r), cmp_rec);
+    for (size_t i = 0; i < x->n_recs; i++) {
+        char day[11] = "undated";
+        if (r[i].day != HIST_NO_DAY)
+            eng_format_day(r[i].day, day);
+        char km[24] = "-", cost[24] = "-";
+        if (!isnan(r[i].km))
+            snprintf(km, sizeof(km), "%.0f km", r[i].km);
+        if (!isnan(r[i].cost))
+            snprintf(cost, sizeof(cost), "%.2f %s", r[i].cost,
+                     r[i].currency);
+        const char *by = r[i].source == HIST_SRC_DEALER ? "dealer"
+                         : r[i].source == HIST_SRC_OWNER ? "owner" : "-";
+        printf("  %-10s %11s  %-7s %10s  ", day, km, by, cost);
+        int first = 1;
+        for (int c = 0; c < TASK_NCATS; c++) {
+            if (r[i].cats & TASK_BIT(c)) {
+                printf("%s%s", first ? "" : ", ", task_cat_name(c));
+                first = 0;
+            }
+        }
+        printf("%s\n", first ? "(no tasks listed)" : "");
+    }
+}
+
+static void print_features(const struct explain *x)
+{
+    double *col = malloc((x->n ? x->n : 1) * sizeof(double));
+    if (!col)
+        return;
+    printf("\nFeatures (percentile among %zu scored vehicles of the fleet):\n",
+           x->n);
+    for (int i = 0; i < FEAT_COUNT; i++) {
+        if (i == FEAT_CURRENCY) {
+            printf("  %-30s %14s\n", feat_name(i),
+                   x->feat.currency[0] ? x->feat.currency : "-");
+            continue;
+        }
+        double v = x->feat.v[i];
+        double p = percentile(x, i, v, col);
+        char text[32];
+        if (isnan(v))
+            snprintf(text, sizeof(text), "-");
+        else if (fabs(v) >= 1000)
+            snprintf(text, sizeof(text), "%.0f", v);
+        else
+            snprintf(text, sizeof(text), "%.4g", v);
+        if (isnan(p))
+            printf("  %-30s %14s\n", feat_name(i), text);
+        else
+            printf("  %-30s %14s   p%.0f\n", feat_name(i), text, p);
+    }
+    free(col);
+}
+
+/* Overdue items: time or distance since the last one, whichever first. */
+static void print_overdue(const struct explain *x,
+                          const struct task_sched *sc, long as_of)
+{
+    printf("\nMaintenance due (%s schedule: oil %.0f km or %.0f days, tire "
+           "rotation %.0f km or %.0f days, %.0f%% tolerance):\n", sc->make,
+           sc->oil_km, sc->oil_days, sc->rotation_km, sc->rotation_days,
+           100 * sc->tolerance);
+    const char *names[2] = {"oil change", "tire rotation"};
+    unsigned bits[2] = {TASK_BIT(TASK_OIL), TASK_BIT(TASK_TIRE_ROTATION)};
+    double km_iv[2] = {sc->oil_km, sc->rotation_km};
+    double day_iv[2] = {sc->oil_days, sc->rotation_days};
+    int feat[2] = {FEAT_OVERDUE_OIL_CHANGE, FEAT_OVERDUE_TIRE_ROTATION};
+    double est = x->feat.v[FEAT_EST_CURRENT_KM];
+    for (int k = 0; k < 2; k++) {
+        long last = HIST_NO_DAY;
+        double last_km = NAN;
+        for (size_t i = 0; i < x->n_recs; i++) {
+            if ((x->recs[i].cats & bits[k]) && x->recs[i].day != HIST_NO_DAY
+                && x->recs[i].day <= as_of && (last == HIST_NO_DAY ||
+                                               x->recs[i].day >= last)) {
+                last = x->recs[i].day;
+                last_km = x->recs[i].km;
+            }
+        }
+        double od = x->feat.v[feat[k]];
+        const char *verdict = isnan(od) ? "cannot tell" : od > 0.5
+                              ? "OVERDUE" : "not overdue";
+        if (last == HIST_NO_DAY) {
+            printf("  %-14s %s: none on record\n", names[k], verdict);
+            continue;
+        }
+        char d[11];
+        eng_format_day(last, d);
+        printf("  %-14s %s: last on %s, %ld days ago (due every %.0f)",
+               names[k], verdict, d, as_of - last, day_iv[k]);
+        if (!isnan(est) && !isnan(last_km))
+            printf(", about %.0f km since (due every %.0f)", est - last_km,
+                   km_iv[k]);
+        printf("\n");
+    }
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_COMMON_LONGOPTS,
+        {"vin", required_argument, NULL, OPT_VIN},
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    struct cli_common c;
+    cli_common_init(&c);
+    const char *vin_arg = NULL, *model_path = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int used = cli_common_opt(&c, opt, optarg);
+        if (used < 0)
+            return CLI_USAGE;
+        if (used)
+            continue;
+        if (opt == OPT_VIN) {
+            vin_arg = optarg;
+        } else if (opt == OPT_MODEL) {
+            model_path = optarg;
+        } else if (opt == 'h') {
+            fputs(usage, stdout);
+            return CLI_OK;
+        } else {
+            fputs(usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!vin_arg || !c.histories)
+        return cli_fail(CLI_USAGE, "--vin and --histories are required");
+    char vin[VEH_VIN_LEN + 8];
+    veh_vin_normalise(vin_arg, vin, sizeof(vin), NULL);
+
+    struct model *model = NULL;
+    if (cli_load_model(model_path, &model) != CLI_OK)
+        return CLI_FAIL;
+    struct task_map *tasks = NULL;
+    struct task_sched_table *sched = NULL;
+    struct explain x;
+    memset(&x, 0, sizeof(x));
+    x.vin = vin;
+    pthread_mutex_init(&x.lock, NULL);
+    int status = CLI_FAIL;
+    if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
+        goto out;
+    struct batch_config cfg = {
+        .vehicles_path = c.vehicles,
+        .histories_path = c.histories,
+        .out_path = "/dev/null",
+        .as_of = c.as_of,
+        .jobs = c.jobs,
+        .tasks = tasks,
+        .sched = sched,
+        .header = header_cb,
+        .row = row_cb,
+        .log = NULL,
+        .ud = &x,
+    };
+    hist_limits_default(&cfg.limits);
+    cfg.limits.max_body = (size_t)c.max_body;
+    cfg.limits.max_records = (size_t)c.max_records;
+    struct batch_stats st;
+    struct eng_err err = {0};
+    if (batch_run(&cfg, &st, &err) < 0) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    if (!x.found) {
+        cli_fail(CLI_FAIL, "vin '%s' is not in '%s'", vin, c.histories);
+        goto out;
+    }
+    char day[11];
+    eng_format_day(c.as_of, day);
+    int my = veh_vin_model_year(vin, 0);
+    printf("Vehicle %s%s%s  make %s  model year %d  as of %s\n", vin,
+           x.vehicle_id[0] ? "  id " : "", x.vehicle_id,
+           x.make[0] ? x.make : "unknown", my, day);
+    printf("Status: %s\n", x.status);
+    if (strcmp(x.status, "ok") != 0 && strcmp(x.status, "no_history") != 0) {
+        status = CLI_OK;
+        goto out;
+    }
+    print_timeline(&x);
+    print_features(&x);
+    print_overdue(&x, task_sched_for(sched, x.make[0] ? x.make : NULL),
+                  c.as_of);
+    if (strcmp(x.status, "ok") == 0) {
+        struct model_result res;
+        model_score(model, &x.feat, x.make[0] ? x.make : NULL, &res);
+        printf("\nScore %d, band %c, relativity %.4f (model %s)\n",
+               res.score, res.band, res.relativity, model_id(model));
+        if (res.n_reasons == 0)
+            printf("No factor lowers this score below the portfolio "
+                   "baseline.\n");
+        for (int i = 0; i < res.n_reasons; i++)
+            printf("  %d. %s  (-%.0f points)\n", i + 1, res.reasons[i].text,
+                   res.reasons[i].points);
+    } else {
+        printf("\nNo score: the vehicle has no service record.\n");
+    }
+    status = CLI_OK;
+out:
+    pthread_mutex_destroy(&x.lock);
+    free(x.fleet);
+    free(x.recs);
+    task_map_free(tasks);
+    task_sched_free(sched);
+    model_free(model);
+    return status;
+}
