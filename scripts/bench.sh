@@ -81,3 +81,29 @@ if want features; then
             "$(calc "$r1 / 1024")" "$(calc "$r / 1024")" "$s"
     fi
 fi
+
+if want glm; then
+    echo "== glm: Poisson GLM with offset, 1,000,000 rows x 20 columns (issue 3 target)"
+    make --no-print-directory bin/bench-glm >/dev/null
+    bin/bench-glm --rows 1000000 --threads 2 --csv "$DIR/glm.csv" > "$DIR/glm-ours.txt"
+    ours=$(awk '$1 == "seconds" {print $2}' "$DIR/glm-ours.txt")
+    iters=$(awk '$1 == "iterations" {print $2}' "$DIR/glm-ours.txt")
+    printf '  svcscore glm_fit (2 threads): %.3f s, %s iterations (median of 3)\n' "$ours" "$iters"
+    if command -v Rscript >/dev/null; then
+        Rscript scripts/bench-glm.R "$DIR/glm.csv" > "$DIR/glm-r.txt"
+        r=$(awk '$1 == "seconds" {print $2}' "$DIR/glm-r.txt")
+        printf '  R %s glm(): %.3f s, %s iterations (median of 3, same data)\n' \
+            "$(Rscript -e 'cat(R.version$major, R.version$minor, sep=".")')" \
+            "$r" "$(awk '$1 == "iterations" {print $2}' "$DIR/glm-r.txt")"
+        printf '  speed-up: %.1fx (target >= 10x)\n' "$(calc "$r / $ours")"
+        # coefficients in the same order: ours from the table, R's "coef" lines
+        awk 'NR == FNR && $1 == "coef" {r[++n] = $3; next}
+             FNR > 1 && $1 ~ /^[a-z_0-9]+$/ && NF == 4 && $2 ~ /^-?[0-9.]+$/ {o[++m] = $3}
+             END {mx = 0; for (i = 1; i <= n; i++) {d = o[i] - r[i]; if (d < 0) d = -d;
+                  s = r[i] < 0 ? -r[i] : r[i]; if (s < 1e-12) s = 1; if (d / s > mx) mx = d / s}
+                  printf "  coefficients: %d of %d compared, max relative difference %.2e\n", m < n ? m : n, n, mx}' \
+            "$DIR/glm-r.txt" "$DIR/glm-ours.txt"
+    else
+        echo "  R not installed (apt-get install r-base-core): no baseline in this run"
+    fi
+fi

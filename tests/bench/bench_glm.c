@@ -230,9 +230,9 @@ int main(int argc, char **argv)
     printf("deviance      %.6f\n", res->deviance);
     printf("null_deviance %.6f\n", res->null_deviance);
     printf("aic           %.4f\n", res->aic);
-    printf("%-13s %12s %14s %12s\n", "column", "true", "estimate", "se");
+    printf("%-13s %12s %20s %12s\n", "column", "true", "estimate", "se");
     for (int j = 0; j < P; j++)
-        printf("%-13s %12.6f %14.8f %12.8f\n", NAMES[j], BETA[j],
+        printf("%-13s %12.6f %20.14g %12.8f\n", NAMES[j], BETA[j],
                res->coef[j], res->se[j]);
     glm_result_free(res);
     sim_free(&s);
