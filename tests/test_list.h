@@ -3,3 +3,5 @@
  * tests/test_<module>.c, each naming the CU_SuiteInfo array it exports.
  */
 X(test_eng_suites)
+X(test_tok_suites)
+X(test_sc_suites)
