@@ -177,7 +177,8 @@ static void wipe_free(char *s)
     free(s);
 }
 
-static char *fmt_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_new(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static char *fmt_new(const char *fmt, ...)
 {

@@ -363,10 +363,6 @@ void sc_decide(const struct sc_outcome *o, struct sc_decision *d)
         set(d, SC_V_FAIL, SC_CAUSE_NONE);
         return;
     }
-    if (strcmp(env->resolution, "RETRY_LATER") == 0) {
-        set(d, SC_V_RETRY, SC_CAUSE_RETRY_LATER);
-        return;
-    }
     if (st == 409 || type_is(env, "VEHICLE_STATE")) {
         set(d, SC_V_RETRY, SC_CAUSE_VEHICLE_STATE);
         return;
@@ -374,6 +370,10 @@ void sc_decide(const struct sc_outcome *o, struct sc_decision *d)
     if (st >= 500 || st == 408 || type_is(env, "UPSTREAM")
         || type_is(env, "SERVER")) {
         set(d, SC_V_RETRY, SC_CAUSE_SERVER);
+        return;
+    }
+    if (strcmp(env->resolution, "RETRY_LATER") == 0) {
+        set(d, SC_V_RETRY, SC_CAUSE_RETRY_LATER);
         return;
     }
     set(d, SC_V_FAIL, SC_CAUSE_NONE);

@@ -572,8 +572,9 @@ static int open_file(struct tok_store *st, struct eng_err *err)
         return eng_err_set(err, ENG_EIO, "cannot secure token store '%s': %s",
                            st->path, strerror(errno));
     if (!existed && fsync_dir_of(st->path) < 0)
-        return eng_err_set(err, ENG_EIO, "cannot sync the directory of '%s': %s",
-                           st->path, strerror(errno));
+        return eng_err_set(err, ENG_EIO,
+                           "cannot sync the directory of '%s': %s", st->path,
+                           strerror(errno));
 
     off_t good = 0;
     int tail_ok = 0;
@@ -582,8 +583,9 @@ static int open_file(struct tok_store *st, struct eng_err *err)
         return rc;
     if (tail_ok) {
         if (write_all(st->fd, "\n", 1) < 0 || fsync(st->fd) < 0)
-            return eng_err_set(err, ENG_EIO, "cannot repair token store '%s': %s",
-                               st->path, strerror(errno));
+            return eng_err_set(err, ENG_EIO,
+                               "cannot repair token store '%s': %s", st->path,
+                               strerror(errno));
     } else if (good < sb.st_size) {
         if (ftruncate(st->fd, good) < 0 || fsync(st->fd) < 0)
             return eng_err_set(err, ENG_EIO,

@@ -134,7 +134,8 @@ static void test_sc_envelope_cleans_hostile_strings(void)
 {
     struct sc_envelope e;
     parse("{\"type\":\"rate_limit,\\n=cmd\",\"code\":\"a b\\\"c\","
-          "\"requestId\":\"id\\r\\nX-Evil: 1\",\"description\":\"line\\nbreak\"}",
+          "\"requestId\":\"id\\r\\nX-Evil: 1\","
+          "\"description\":\"line\\nbreak\"}",
           NULL, &e);
     CU_ASSERT_STRING_EQUAL(e.type, "RATE_LIMITCMD");
     CU_ASSERT_STRING_EQUAL(e.code, "ABC");
@@ -204,6 +205,9 @@ static const struct decide_case cases[] = {
      SC_V_RETRY, SC_CAUSE_VEHICLE_STATE, "error:VEHICLE_STATE:ASLEEP"},
     {500, "{\"type\":\"SERVER\",\"code\":\"INTERNAL\"}", -1, 0, SC_V_RETRY,
      SC_CAUSE_SERVER, "error:SERVER:INTERNAL"},
+    {500, "{\"type\":\"SERVER\",\"code\":\"INTERNAL\",\"resolution\":"
+          "{\"type\":\"RETRY_LATER\"}}", -1, 0, SC_V_RETRY, SC_CAUSE_SERVER,
+     "error:SERVER:INTERNAL"},
     {502, "{\"type\":\"UPSTREAM\",\"code\":\"NO_RESPONSE\"}", -1, 0,
      SC_V_RETRY, SC_CAUSE_SERVER, "error:UPSTREAM:NO_RESPONSE"},
     {502, "<html>bad gateway</html>", -1, 0, SC_V_RETRY, SC_CAUSE_SERVER,

@@ -199,7 +199,7 @@ static void test_tok_refresh_protocol_rotates_once_and_bumps_generation(void)
     tok_store_free(st);
 }
 
-static void test_tok_refresh_complete_rejects_bad_bodies_and_stays_refreshing(void)
+static void test_tok_refresh_complete_refuses_bad_bodies(void)
 {
     struct tok_store *st = tok_store_open(NULL, NULL);
     struct tok_pair *p = tok_register(st, "at_old", "rt_secret_old", 1, NULL);
@@ -287,7 +287,8 @@ static void test_tok_store_persists_rotation_and_next_open_uses_newest(void)
     CU_ASSERT_EQUAL(count_lines(text), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"key\":\"rt_0\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"refresh_token\":\"rt_new_1\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"expires_at\":\"2024-05-01T14:00:00Z\""));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(text, "\"expires_at\":\"2024-05-01T14:00:00Z\""));
     tok_store_free(st);
 
     /* a second rotation in another run, registered with the dead token */
@@ -519,7 +520,7 @@ static CU_TestInfo tok_tests[] = {
     {"refresh protocol rotates once and bumps generation",
      test_tok_refresh_protocol_rotates_once_and_bumps_generation},
     {"refresh_complete rejects bad bodies and stays refreshing",
-     test_tok_refresh_complete_rejects_bad_bodies_and_stays_refreshing},
+     test_tok_refresh_complete_refuses_bad_bodies},
     {"refresh_fail gives every vehicle the status",
      test_tok_refresh_fail_gives_every_vehicle_the_status},
     {"reject marks stale only for the current generation",
