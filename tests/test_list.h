@@ -3,3 +3,7 @@
  * tests/test_<module>.c, each naming the CU_SuiteInfo array it exports.
  */
 X(test_eng_suites)
+X(test_sim_fault_suites)
+X(test_sim_jscan_suites)
+X(test_sim_rate_suites)
+X(test_sim_window_suites)
