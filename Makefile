@@ -36,6 +36,7 @@ CSV_LIBS   := $(shell pkg-config --libs libcsv 2>/dev/null || echo -lcsv)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+ZLIB_LIBS  := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 LIBS       = $(PKG_LIBS) $(CSV_LIBS) -lpthread -lm
 
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(MHD_CFLAGS) $(CFLAGS)
@@ -83,7 +84,7 @@ bin/svcscore: build/engine/main.o build/libsvcscore.a
 bin/smartcar-sim: $(SIM_OBJS) build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(MHD_LIBS) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(MHD_LIBS) $(ZLIB_LIBS) $(LIBS) $(LDFLAGS)
 
 bin/run_tests: $(TEST_OBJS) build/libsvcscore.a
 	$(Q)mkdir -p $(@D)

@@ -5,3 +5,7 @@
 X(test_eng_suites)
 X(test_tok_suites)
 X(test_sc_suites)
+X(test_sim_fault_suites)
+X(test_sim_jscan_suites)
+X(test_sim_rate_suites)
+X(test_sim_window_suites)
