@@ -114,10 +114,10 @@ test:
 	$(Q)scripts/install-deps.sh --if-missing
 	$(Q)$(MAKE) --no-print-directory unit unit-san e2e
 
-unit: check-deps bin/run_tests
+unit: check-deps bin/run_tests bin/smartcar-sim
 	$(Q)cd tests && ../bin/run_tests
 
-unit-san: check-deps bin/run_tests_san
+unit-san: check-deps bin/run_tests_san bin/smartcar-sim
 	$(Q)cd tests && ASAN_OPTIONS=detect_leaks=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=lsan.supp ../bin/run_tests_san
