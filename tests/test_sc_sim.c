@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1138,6 +1139,184 @@ static void test_sc_sim_holds_at_most_max_active_vehicles(void)
     tok_store_free(st);
 }
 
+static void test_sc_sim_gives_input_statuses_without_a_request(void)
+{
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct tok_pair *expired = tok_register(st, "AT-e", "RT-e",
+                                            (long long)time(NULL) - 10, NULL);
+    struct jobspec jobs[4] = {
+        {"1FTFW1E50NFA00001", "veh-1", NULL, NULL},  /* v2 without tokens */
+        {NULL, NULL, NULL, expired},                 /* nothing to look up */
+        {"1FTFW1E50NFA00001", NULL, NULL, NULL},     /* vin, no tokens */
+        {"1FTFW1E50NFA00001", "veh-1", NULL, expired}, /* no client creds */
+    };
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, "http://127.0.0.1:1", st, &r);
+    c.client_id = NULL;
+    c.client_secret = NULL;
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:INPUT:NO_TOKEN");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "error:INPUT:NO_VEHICLE");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "error:INPUT:NO_TOKEN");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status,
+                           "error:AUTHENTICATION:NO_CLIENT_CREDENTIALS");
+    CU_ASSERT_EQUAL(stats.requests, 0);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(r.got[i].attempts, 0);
+    run_release(&r);
+
+    /* v3 without client credentials cannot get an application token */
+    run_init(&r, jobs, 1);
+    test_config(&c, "http://127.0.0.1:1", NULL, &r);
+    c.api_version = "3";
+    c.client_secret = NULL;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status,
+                           "error:AUTHENTICATION:NO_CLIENT_CREDENTIALS");
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_fails_every_vehicle_of_a_pair_on_a_refused_client(void)
+{
+    char dir[128];
+    make_dir("badclient", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, -3600, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.client_secret = "not-the-secret";
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_STRING_EQUAL(r.got[i].status,
+                               "error:AUTHENTICATION:INVALID_CLIENT");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(stats.refreshes, 1);
+    CU_ASSERT_PTR_NULL(r.log ? strstr(r.log, "not-the-secret") : NULL);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_fails_at_once_on_a_retry_after_beyond_the_limit(void)
+{
+    char dir[128];
+    make_dir("longwait", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--vehicle-limit", "1",
+                              "--vehicle-window-s", "60", NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec base[4];
+    std_jobs(base, fleet, st);
+    struct jobspec jobs[2] = {base[0], base[0]};
+    struct run r;
+    run_init(&r, jobs, 2);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.concurrency = 1;
+    c.max_retry_after = 5;
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "error:RATE_LIMIT:VEHICLE");
+    CU_ASSERT_EQUAL(r.got[1].attempts, 1);
+    CU_ASSERT(r.got[1].at < 1.0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.got[1].message, "Retry-After"));
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_reports_json_of_another_shape(void)
+{
+    char dir[128];
+    make_dir("shape", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    fleet[0].history = "{\"odd\":true}";
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 1);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:PARSE:SHAPE");
+    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+/*
+ * A rotation that cannot be written stops the run (ENG_EIO) rather than
+ * use tokens that would be lost.  In a child: the file size limit is
+ * process-wide.
+ */
+static void test_sc_sim_stops_when_a_rotation_cannot_be_stored(void)
+{
+    char dir[128];
+    char store[160];
+    make_dir("fullstore", dir, sizeof(dir));
+    snprintf(store, sizeof(store), "%s/tokens.jsonl", dir);
+    struct fv fleet[4];
+    std_fleet(fleet, -3600, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct tok_store *st = tok_store_open(store, NULL);
+        if (!st)
+            _exit(2);
+        struct rlimit rl = {10, 10};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        struct jobspec jobs[4];
+        std_jobs(jobs, fleet, st);
+        struct run r;
+        run_init(&r, jobs, 4);
+        struct sc_config c;
+        test_config(&c, s.origin, st, &r);
+        struct eng_err e = {0};
+        struct sc_client *sc = sc_new(&c, &e);
+        int rc = sc ? sc_run(sc, next_job, job_done, &r, &e) : -99;
+        int ok = rc == ENG_EIO && strstr(e.msg, "token store")
+                 && !strstr(e.msg, "RT-") && !strstr(e.msg, "rt_");
+        for (int i = 0; i < 3; i++)
+            ok = ok && strcmp(r.got[i].status, "ok") != 0;
+        sc_free(sc);
+        run_release(&r);
+        tok_store_free(st);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    sim_stop(&s);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static CU_TestInfo sim_tests[] = {
     {"fetches the full history window",
      test_sc_sim_fetches_the_full_history_window},
@@ -1166,6 +1345,16 @@ static CU_TestInfo sim_tests[] = {
      test_sc_sim_reports_a_refused_connection_after_retries},
     {"holds at most max_active vehicles",
      test_sc_sim_holds_at_most_max_active_vehicles},
+    {"gives input statuses without a request",
+     test_sc_sim_gives_input_statuses_without_a_request},
+    {"fails every vehicle of a pair on a refused client",
+     test_sc_sim_fails_every_vehicle_of_a_pair_on_a_refused_client},
+    {"fails at once on a Retry-After beyond the limit",
+     test_sc_sim_fails_at_once_on_a_retry_after_beyond_the_limit},
+    {"reports JSON of another shape",
+     test_sc_sim_reports_json_of_another_shape},
+    {"stops when a rotation cannot be stored",
+     test_sc_sim_stops_when_a_rotation_cannot_be_stored},
     CU_TEST_INFO_NULL,
 };
 
