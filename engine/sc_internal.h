@@ -1,9 +1,11 @@
 /*
- * sc_internal — the pure pieces of the Smartcar client, shared by sc.c,
- * sc_error.c and the unit tests: error envelopes, the retry decision,
- * backoff, response headers, and the status strings of SPEC §4.1.
+ * sc_internal — what the files of the Smartcar client share and the unit
+ * tests may use.  First the pure pieces (sc_error.c): error envelopes, the
+ * retry decision, backoff, response headers, and the status strings of
+ * SPEC §4.1.  Then the client's state (sc.c: jobs, discovery, retries, the
+ * run; sc_http.c: transfers and set-up).
  *
- * Nothing here does I/O or allocates except where it says so; every
+ * The pure pieces do no I/O and allocate only where they say so; every
  * function cannot fail unless its comment says otherwise.  Strings taken
  * from a response (types, codes, request ids) are cut to their fields' sizes
  * and reduced to safe characters, so that a hostile body cannot put commas,
@@ -14,6 +16,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "sc.h"
+#include "tok.h"
 
 /* Longest status string ("error:TYPE:CODE"), with its NUL. */
 #define SC_STATUS_LEN 112
@@ -168,5 +175,181 @@ struct cJSON *sc_json_parse(const char *body, size_t len);
  * shape; -1 for a body that is not JSON or is cut short.
  */
 int sc_history_records(const char *body, size_t len, long *count);
+
+/*
+ * ---- the client's state, shared by sc.c and sc_http.c ----
+ *
+ * Everything below belongs to one struct sc_client and is read and written
+ * only by sc.c and sc_http.c; tests use the pure pieces above.  A slot owns
+ * its easy handle, buffers, header list and request body; a task is owned by
+ * its vehicle (SC_K_HISTORY, embedded) or by the client (the others, freed
+ * when they finish); a discovery record is owned by the client and hung on
+ * its pair's user slot for the length of one sc_run().
+ */
+
+#define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
+#define SC_BODY_KEEP (1u << 20) /* a slot keeps this much buffer between
+                                   transfers; bigger ones are released */
+
+/* What a request is for. */
+enum sc_kind {
+    SC_K_HISTORY, /* a vehicle's service history */
+    SC_K_LIST,    /* a page of a user's vehicle ids */
+    SC_K_VIN,     /* the vin of one listed vehicle */
+    SC_K_REFRESH, /* a refresh of a user's token pair */
+    SC_K_CCTOKEN  /* the v3 application token */
+};
+
+struct sc_vehicle;
+struct sc_disc;
+
+/* One HTTP request to make, remade on each retry. */
+struct sc_task {
+    enum sc_kind kind;
+    struct sc_vehicle *job; /* HISTORY */
+    struct sc_disc *disc;   /* LIST, VIN */
+    struct tok_pair *pair;  /* REFRESH: the pair; LIST, VIN, v2 HISTORY:
+                               the pair that authorises it */
+    size_t arg;             /* LIST: offset; VIN: index of the id */
+    const char *secret;     /* REFRESH: the refresh token, borrowed from
+                               the pair while it is REFRESHING */
+    int attempts;           /* requests sent */
+    int reauthed;           /* a 401 was answered by a refresh */
+    unsigned gen;           /* token generation of the last request */
+    double due;             /* monotonic seconds */
+    double sent;            /* when the last request left */
+    int queued;
+    struct sc_task *prev;
+    struct sc_task *next;
+};
+
+/* One job taken from next(), until done(). */
+struct sc_vehicle {
+    size_t index;
+    char *vin;
+    char *vehicle_id;
+    char *user_id;
+    struct tok_pair *pair;
+    struct sc_task task;
+    struct sc_vehicle *wnext; /* waiting for discovery */
+};
+
+/* A user's vehicles, listed once per pair and kept for the run. */
+struct sc_disc {
+    struct tok_pair *pair;
+    char **ids;
+    char **vins;            /* NULL until read */
+    size_t n;
+    size_t cap;
+    size_t pending;         /* LIST and VIN tasks not finished */
+    int listed;             /* the last page was read */
+    int sorted;             /* ids/vins sorted by vin (after settling) */
+    char fail[SC_STATUS_LEN];
+    struct sc_vehicle *waiting;
+    struct sc_disc *next;
+};
+
+struct sc_body {
+    char *p;
+    size_t len;
+    size_t cap;
+};
+
+/* One reusable transfer: an easy handle and its buffers. */
+struct sc_slot {
+    struct sc_client *sc;
+    CURL *easy;
+    struct sc_task *task;   /* NULL when free */
+    struct sc_body body;
+    int too_big;
+    int oom;
+    char request_id[72];
+    char unit[16];
+    char retry_after[64];
+    char content_type[96];
+    struct curl_slist *headers;
+    char *post;             /* form body: a secret for token requests */
+    char *url;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* The application token of the client-credentials grant (v3). */
+struct sc_cc {
+    char *access;
+    long long expires;
+    enum tok_state state;
+    unsigned gen;
+    char fail[SC_STATUS_LEN];
+};
+
+struct sc_client {
+    struct sc_config cfg;
+    char *api;
+    char *v3;
+    char *token_url;
+    char *cc_url;
+    char *client_id;
+    char *client_secret;
+    char *basic;            /* "Authorization: Basic ..." */
+    char *unit;
+    char *ua;
+    int v3mode;
+    char since[11];
+    char until[11];
+    CURLM *multi;
+    struct sc_slot *slots;
+    int nslots;
+    int busy;
+    int refreshes_running;
+    int kick;               /* a task was queued in front during a pass */
+    struct sc_task queue;   /* sentinel of the pending tasks */
+    size_t active;          /* jobs held */
+    size_t max_active;
+    double pause_until;
+    double pause_set;
+    int pause_streak;
+    double bucket;
+    double bucket_at;
+    uint64_t rng;
+    struct sc_disc *discs;
+    struct sc_cc cc;
+    struct sc_stats stats;
+    sc_done_fn done;
+    void *ud;
+    int stop_rc;
+    struct eng_err *err;
+};
+
+/* Whether a task goes to the API (paced, paused) rather than to OAuth. */
+static inline int sc_is_api(const struct sc_task *t)
+{
+    return t->kind == SC_K_HISTORY || t->kind == SC_K_LIST
+           || t->kind == SC_K_VIN;
+}
+
+/* Monotonic seconds, and Unix seconds; cannot fail. */
+double sc_mono(void);
+long long sc_wall(void);
+
+/* Overwrites a secret string before freeing it; NULL-safe. */
+void sc_wipe_free(char *s);
+
+/* A new printf-formatted string (free with free()), or NULL. */
+char *sc_fmt_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Builds task t's request (URL, headers, body) on slot s with access as
+ * bearer token, and hands it to the multi handle.  Returns ENG_OK, or
+ * ENG_ENOMEM / ENG_EHTTP with the slot reset and free.  Does not touch t.
+ */
+int sc_http_send(struct sc_client *sc, struct sc_slot *s,
+                 const struct sc_task *t, const char *access);
+
+/*
+ * Frees what the last request of slot s held (headers, the wiped body of a
+ * token request, the URL), marks it free and empties its buffer, releasing
+ * a buffer grown past SC_BODY_KEEP.  Cannot fail.
+ */
+void sc_http_reset(struct sc_slot *s);
 
 #endif
