@@ -622,8 +622,8 @@ static int on_cc(struct sc_client *sc, cJSON *o)
     sc_wipe_free(sc->cc.access);
     sc->cc.access = copy;
     sc->cc.expires = sc_wall() + (cJSON_IsNumber(e) && e->valuedouble > 0
-                                   ? (long long)e->valuedouble
-                                   : 3600);
+                                      ? (long long)e->valuedouble
+                                      : 3600);
     sc->cc.state = TOK_READY;
     sc->cc.gen++;
     say(sc, "application token obtained");

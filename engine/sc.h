@@ -70,7 +70,8 @@ struct sc_config {
                                   https://vehicle.api.smartcar.com */
     const char *auth_origin;   /* NULL: $SMARTCAR_AUTH_ORIGIN, else
                                   https://auth.smartcar.com; the refresh
-                                  goes to {auth_origin}/oauth/token */
+                                  goes to {auth_origin}/oauth/token (not
+                                  appended twice if already there) */
     const char *cc_token_url;  /* v3 client-credentials token URL.  NULL:
                                   {auth_origin}/oauth/token when an auth
                                   origin was given (field or environment;
@@ -209,8 +210,15 @@ struct sc_stats {
 /* Fills *out; cannot fail. */
 void sc_get_stats(const struct sc_client *sc, struct sc_stats *out);
 
-/* The User-Agent sent, e.g. "svcscore/0.1.0 (Linux; x86_64) libcurl/7.88.1";
- * borrowed, valid until sc_free(). */
+/*
+ * The User-Agent sent, e.g. "svcscore/0.1.0 (Linux; x86_64) libcurl/7.88.1";
+ * borrowed, valid until sc_free().
+ */
 const char *sc_user_agent(const struct sc_client *sc);
+
+/*
+ * The OAuth token URL refreshes go to; borrowed, valid until sc_free().
+ */
+const char *sc_token_url(const struct sc_client *sc);
 
 #endif

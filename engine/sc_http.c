@@ -87,7 +87,6 @@ static char *base64(const char *s)
     return out;
 }
 
-
 /* ---- transfers ---- */
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -183,16 +182,16 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
             goto out;
         if (sc->v3mode)
             s->url = sc_fmt_new("%s/v3/vehicles/%s/signals/service-records"
-                             "?start_date=%s&end_date=%s",
-                             sc->v3, id, sc->since, sc->until);
+                                "?start_date=%s&end_date=%s",
+                                sc->v3, id, sc->since, sc->until);
         else
             s->url = sc_fmt_new("%s/v2.0/vehicles/%s/service/history"
-                             "?start_date=%s&end_date=%s",
-                             sc->api, id, sc->since, sc->until);
+                                "?start_date=%s&end_date=%s",
+                                sc->api, id, sc->since, sc->until);
         break;
     case SC_K_LIST:
-        s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu", sc->api,
-                         SC_LIST_LIMIT, t->arg);
+        s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu",
+                            sc->api, SC_LIST_LIMIT, t->arg);
         break;
     case SC_K_VIN:
         id = sc_escape(t->disc->ids[t->arg]);
@@ -213,8 +212,8 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
         char *cid = sc_escape(sc->client_id);
         char *sec = sc_escape(sc->client_secret);
         if (cid && sec)
-            s->post = sc_fmt_new("grant_type=client_credentials&client_id=%s"
-                              "&client_secret=%s", cid, sec);
+            s->post = sc_fmt_new("grant_type=client_credentials"
+                                 "&client_id=%s&client_secret=%s", cid, sec);
         free(cid);
         sc_wipe_free(sec);
         s->url = strdup(sc->cc_url);
@@ -347,8 +346,8 @@ static char *user_agent(void)
         os = u.sysname;
         arch = u.machine;
     }
-    return sc_fmt_new("svcscore/%s (%s; %s) libcurl/%s", SVCSCORE_VERSION, os,
-                   arch, curl_version_info(CURLVERSION_NOW)->version);
+    return sc_fmt_new("svcscore/%s (%s; %s) libcurl/%s", SVCSCORE_VERSION,
+                      os, arch, curl_version_info(CURLVERSION_NOW)->version);
 }
 
 static int check_config(const struct sc_config *c, struct eng_err *err)
@@ -388,6 +387,7 @@ static int setup_easy(struct sc_client *sc, struct sc_slot *s)
     s->easy = e;
     s->sc = sc;
     CURLcode rc = CURLE_OK;
+    /* a macro, not a function: curl_easy_setopt checks each value's type */
 #define SET(opt, val)                                                      \
     do {                                                                   \
         if (rc == CURLE_OK)                                                \
@@ -447,7 +447,10 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
     }
     if (!auth || !sc->api || !sc->v3)
         goto oom;
-    sc->token_url = sc_fmt_new("%s/oauth/token", auth);
+    /* one SDK documents the variable as the whole token URL: accept both */
+    size_t alen = strlen(auth);
+    int whole = alen >= 12 && strcmp(auth + alen - 12, "/oauth/token") == 0;
+    sc->token_url = whole ? strdup(auth) : sc_fmt_new("%s/oauth/token", auth);
     if (cfg->cc_token_url)
         sc->cc_url = strdup(cfg->cc_token_url);
     else if (auth_given && *auth_given)
@@ -554,4 +557,9 @@ void sc_get_stats(const struct sc_client *sc, struct sc_stats *out)
 const char *sc_user_agent(const struct sc_client *sc)
 {
     return sc->ua;
+}
+
+const char *sc_token_url(const struct sc_client *sc)
+{
+    return sc->token_url;
 }

@@ -484,6 +484,27 @@ static void test_sc_user_agent_names_program_system_and_libcurl(void)
     tok_store_free(st);
 }
 
+static void test_sc_token_url_appends_the_path_once(void)
+{
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct sc_config c;
+    sc_config_init(&c);
+    c.tokens = st;
+    c.api_origin = "http://127.0.0.1:9";
+    c.auth_origin = "http://127.0.0.1:9/";
+    struct sc_client *sc = sc_new(&c, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_STRING_EQUAL(sc_token_url(sc), "http://127.0.0.1:9/oauth/token");
+    sc_free(sc);
+    c.auth_origin = "https://auth.example.org/oauth/token";
+    sc = sc_new(&c, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_STRING_EQUAL(sc_token_url(sc),
+                           "https://auth.example.org/oauth/token");
+    sc_free(sc);
+    tok_store_free(st);
+}
+
 static CU_TestInfo sc_tests[] = {
     {"envelope reads v2 with object resolution",
      test_sc_envelope_reads_v2_with_object_resolution},
@@ -526,6 +547,8 @@ static CU_TestInfo sc_tests[] = {
      test_sc_new_refuses_bad_configuration},
     {"user agent names program, system and libcurl",
      test_sc_user_agent_names_program_system_and_libcurl},
+    {"token URL appends the path once",
+     test_sc_token_url_appends_the_path_once},
     CU_TEST_INFO_NULL,
 };
 
