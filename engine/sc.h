@@ -5,9 +5,9 @@
  * Driving is pull-style, so that a batch of millions of vehicles runs in
  * bounded memory: sc_run() asks the caller's next() for a vehicle whenever
  * it can take one (at most cfg.max_active vehicles are in the client at a
- * time), and calls done() exactly once per vehicle it took, in completion
- * order, with the vehicle's status (SPEC §4.1) and, when the status is "ok",
- * the response body.
+ * time, those waiting out a Retry-After included), and calls done()
+ * exactly once per vehicle it took, in completion order, with the vehicle's
+ * status (SPEC §4.1) and, for "ok" and "no_history", the response body.
  *
  * What happens to one vehicle: its token pair (from the tok_ store) is
  * refreshed first if it has expired (one refresh per pair however many
@@ -34,18 +34,28 @@
  * "error:TYPE" from the API's error body (any envelope version), and ours:
  * error:NETWORK:<libcurl code name>, error:TIMEOUT, error:LIMIT:BODY_SIZE,
  * error:PARSE (a 2xx body that is not JSON), error:PARSE:SHAPE (JSON, but not
- * a service history), error:INPUT:VIN_NOT_FOUND, error:INPUT:NO_TOKEN (v2
- * job without a token pair), error:INPUT:NO_VEHICLE (neither vin nor
- * vehicle id), error:AUTHENTICATION:REFRESH_FAILED (token endpoint refused
- * the refresh token), error:AUTHENTICATION:INVALID_CLIENT,
- * error:AUTHENTICATION:NO_CLIENT_CREDENTIALS (a refresh was needed but no
- * client id/secret was given), error:AUTHENTICATION:TOKEN_STORE.
+ * a service history), error:INPUT:VIN_NOT_FOUND (the user's vehicles were
+ * listed and none has the vin; if a list or vin request of that user failed,
+ * its status is given instead), error:INPUT:NO_TOKEN (v2 job, or a job
+ * without vehicle id, that has no token pair), error:INPUT:NO_VEHICLE
+ * (neither vin nor vehicle id), error:AUTHENTICATION (401 again after a
+ * refresh, or 401 for a pair without refresh token),
+ * error:AUTHENTICATION:REFRESH_FAILED (the token endpoint refused the
+ * refresh token: 400, e.g. invalid_grant), error:AUTHENTICATION:INVALID_CLIENT
+ * (it refused the client id/secret), error:AUTHENTICATION:NO_CLIENT_CREDENTIALS
+ * (a refresh was needed but no client id/secret was given),
+ * error:AUTHENTICATION:TOKEN_STORE (the rotation could not be stored; the
+ * run stops), error:AUTHENTICATION:INTERRUPTED (a stopped run dropped a
+ * refresh in flight; seen only if the store is used again in-process).
+ * Every vehicle of a pair whose refresh failed gets the refresh's status.
  * A body without JSON maps its HTTP status to a type: e.g. a bare 502 gives
  * error:UPSTREAM:HTTP_502, a bare 418 error:HTTP:418 (sc_internal.h).
  *
  * Secrets: tokens and the client secret are never logged or put in
- * messages; a pair is named by its tok_ fingerprint.  Log lines carry the
- * method, path, HTTP status, status, request id and retry plans.
+ * messages; a pair is named by its tok_ fingerprint.  Log lines (cfg.log)
+ * name the request (e.g. "history of <vin>"), its status and cause, the
+ * request id, the attempt and the retry delay; refreshes, rotations, pauses
+ * and discovery are logged too; plain successes are not.
  *
  * The caller initialises libcurl (curl_global_init) before sc_new().
  * Not thread-safe: one thread drives a client.  The token store given in
