@@ -593,8 +593,12 @@ static int open_file(struct tok_store *st, struct eng_err *err)
                                st->path, strerror(errno));
         st->stats.torn_bytes = (size_t)(sb.st_size - good);
     }
+    /*
+     * Best effort: a directory we cannot write to leaves the file as it is
+     * (compact() swaps descriptors only once the new file is in place).
+     */
     if (st->stats.lines_read > 2 * st->stats.pairs + TOK_COMPACT_SLACK)
-        return compact(st, err);
+        compact(st, NULL);
     return ENG_OK;
 }
 

@@ -22,7 +22,8 @@
  * tok_pair_access(): a crash at any point loses no consent.  A torn last line
  * (a crash during the write) is ignored and cut off on the next open; other
  * unreadable lines are skipped and counted.  When most lines are superseded
- * the file is compacted on open (temporary file, fsync, rename).
+ * the file is compacted on open (temporary file, fsync, rename), as far as
+ * the directory allows: a failed compaction leaves the file as it was.
  *
  * This module does no HTTP.  The caller performs the refresh request:
  * tok_refresh_begin() gives the refresh token and marks the pair refreshing,
@@ -66,7 +67,8 @@ enum tok_state {
  * Opens the store.  path NULL keeps rotations in memory only (they are lost
  * at exit).  Otherwise the file is created if absent (0600; an existing file
  * with group or other permissions is narrowed to 0600), locked, read, its
- * torn last line cut off, and compacted when most lines are superseded.
+ * torn last line cut off, and compacted when most lines are superseded
+ * (best effort).
  * Returns a new store; free with tok_store_free().  Returns NULL with
  * ENG_EIO (cannot open, create, lock or truncate; locked by another process)
  * or ENG_ENOMEM.

@@ -47,7 +47,7 @@ static void write_file(const char *path, const char *text)
 /* The file's whole text in a static buffer. */
 static const char *read_text(const char *path)
 {
-    static char buf[8192];
+    static char buf[65536];
     buf[0] = '\0';
     FILE *f = fopen(path, "r");
     if (!f)
@@ -426,6 +426,38 @@ static void test_tok_store_compacts_superseded_lines(void)
     CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
 }
 
+static void test_tok_store_opens_even_when_compaction_fails(void)
+{
+    const char *path = path_for("nocompact.jsonl");
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 1; i <= 100; i++)
+        fprintf(f, "{\"key\":\"rt_k\",\"access_token\":\"at_%d\","
+                   "\"refresh_token\":\"rt_%d\",\"expires_at\":\"\"}\n",
+                i, i);
+    fclose(f);
+    /* the temporary file cannot be made: its name is taken by a directory */
+    char tmp[160];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    CU_ASSERT_EQUAL_FATAL(mkdir(tmp, 0700), 0);
+    struct tok_store *st = tok_store_open(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    struct tok_stats s;
+    tok_store_stats(st, &s);
+    CU_ASSERT_EQUAL(s.compacted, 0);
+    struct tok_pair *p = tok_register(st, NULL, "rt_k", 0, NULL);
+    CU_ASSERT_STRING_EQUAL(tok_pair_access(p), "at_100");
+    /* and the file still takes rotations */
+    const char *rt;
+    CU_ASSERT_EQUAL(tok_refresh_begin(p, &rt, NULL), ENG_OK);
+    CU_ASSERT_EQUAL(tok_refresh_complete(st, p, TOKEN_BODY,
+                                         strlen(TOKEN_BODY), 10, NULL),
+                    ENG_OK);
+    tok_store_free(st);
+    CU_ASSERT_EQUAL(count_lines(read_text(path)), 101);
+    rmdir(tmp);
+}
+
 static void test_tok_store_narrows_a_readable_file_to_0600(void)
 {
     const char *path = path_for("wide.jsonl");
@@ -537,6 +569,8 @@ static CU_TestInfo tok_tests[] = {
      test_tok_store_skips_and_counts_unreadable_lines},
     {"store compacts superseded lines",
      test_tok_store_compacts_superseded_lines},
+    {"store opens even when compaction fails",
+     test_tok_store_opens_even_when_compaction_fails},
     {"store narrows a readable file to 0600",
      test_tok_store_narrows_a_readable_file_to_0600},
     {"store refuses a file locked by another process",
