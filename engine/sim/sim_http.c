@@ -1,4 +1,4 @@
-/* sim_http — libmicrohttpd glue: requests in, delayed or damaged replies out. */
+/* sim_http — MHD glue: requests in, delayed or damaged answers out. */
 #include "sim_http.h"
 
 #include <arpa/inet.h>
