@@ -118,10 +118,98 @@ expect "a bad fault mix is a usage error" '[ $? = 2 ]'
 expect "a missing fleet fails with a message" \
     '[ $? = 1 ] && grep -q "cannot open" "$T/err"'
 
+# --- fleet loading --------------------------------------------------------
+HEAD=vin,vehicle_id,policy_id,make,model_year,unit_system,user_id
+HEAD+=,access_token,refresh_token,expires_at
+fleet() {   # fleet NAME CSV_ROWS JSONL_LINES: a small fleet in $T/NAME
+    mkdir -p "$T/$1"
+    printf '%s\n%s' "$HEAD" "$2" > "$T/$1/vehicles.csv"
+    printf '%s' "$3" > "$T/$1/histories.jsonl"
+}
+row() {     # row ID [UNIT [EXPIRES]]: a vehicles.csv row of user u1
+    echo "VIN$1,$1,P,Ford,2020,${2:-metric},u1,at_x,rt_x,${3:-2026-06-30}"
+}
+refused() {     # refused NAME MESSAGE: loading fails with status 1 and MESSAGE
+    "$SIM" --fleet "$T/$1" > /dev/null 2> "$T/err"
+    [ $? = 1 ] && grep -qF -- "$2" "$T/err"
+}
+fleet nohdr '' ''
+printf 'vin,user_id\nV1,u1\n' > "$T/nohdr/vehicles.csv"
+check "a CSV without vehicle_id is refused" refused nohdr "lacks vehicle_id"
+fleet dup "$(row v1)
+$(row v1)
+" ''
+check "a duplicate vehicle_id is refused" refused dup "duplicate vehicle_id"
+fleet slash "$(row a/b)
+" ''
+check "a vehicle_id a path cannot carry is refused" refused slash "URL path"
+fleet unit "$(row v1 furlongs)
+" ''
+check "a bad unit_system is refused" refused unit "row 1: unit_system"
+fleet exp "$(row v1 metric tomorrow)
+" ''
+check "a bad expires_at is refused" refused exp "row 1: bad expires_at"
+fleet quote "$(row v1)
+\"open
+" ''
+check "bad CSV syntax is refused" refused quote "vehicles.csv"
+fleet badline "$(row v1)
+" '{"vehicle_id":"v1","history":[]}
+
+{"vehicle_id":"v1","history":[1,]}
+'
+check "a bad JSON line is refused with its number" \
+    refused badline "histories.jsonl line 3: bad JSON"
+fleet twice "$(row v1)
+" '{"vehicle_id":"v1","history":[]}
+{"vehicle_id":"v1","history":[]}
+'
+check "a second history for a vehicle is refused" \
+    refused twice "line 2: second history"
+fleet nohist "$(row v1)
+" '{"vehicle_id":"v1"}
+'
+check "a line without history is refused" refused nohist "line 1: no history"
+fleet fetched "$(row v1)
+" '{"vehicle_id":"v1","fetched_at":"soon","history":[]}
+'
+check "a bad fetched_at is refused" refused fetched "line 1: bad fetched_at"
+fleet raw "$(row v1)
+$(row v2)
+$(row v3)
+" '{"vehicle_id":"v1","history":"[{\"serviceId\": oops"}
+{"vehicle_id":"v2","history":{"serviceHistory":[]}}
+{"vehicle_id":"no-such","history":[]}
+'
+printf 'Authorization: Bearer at_x\n' > "$T/authx"
+FLEET_SAVED=$FLEET
+FLEET=$T/raw
+start_sim
+get "/v2.0/vehicles/v1/service/history" -H @"$T/authx"
+expect "a history string is served as the raw body" \
+    '[ $CODE = 200 ] && [ "$(body)" = "[{\"serviceId\": oops" ]'
+get "/v2.0/vehicles/v2/service/history" -H @"$T/authx"
+expect "a non-array history is served verbatim" \
+    '[ $CODE = 200 ] && [ "$(body)" = "{\"serviceHistory\":[]}" ]'
+get "/v2.0/vehicles/v3/service/history" -H @"$T/authx"
+expect "unknown vehicles' histories are ignored; none gives []" \
+    '[ $CODE = 200 ] && [ "$(body)" = "[]" ]'
+stop_sim
+FLEET=$FLEET_SAVED
+
 # --- endpoints -----------------------------------------------------------
 check "starts on a free port and writes the port file" \
     start_sim --refresh-grace-s 2 --access-ttl-s 4
 check "the port file holds a port number" grep -qE '^[0-9]+$' "$T/port"
+"$SIM" --fleet "$FLEET" --port "$(cat "$T/port")" > /dev/null 2> "$T/err"
+expect "a busy port fails with status 1" \
+    '[ $? = 1 ] && grep -q "cannot listen" "$T/err"'
+"$SIM" --fleet "$FLEET" --port-file "$T/no/dir/port" > /dev/null 2> "$T/err"
+expect "an unwritable port file fails with status 1" \
+    '[ $? = 1 ] && grep -q "cannot write" "$T/err"'
+"$SIM" --fleet "$FLEET" --bind 300.1.2.3 > /dev/null 2> "$T/err"
+expect "a bad --bind is a usage error" \
+    '[ $? = 2 ] && grep -q "not an IPv4 address" "$T/err"'
 
 get /v2.0/vehicles -H @"$T/auth1"
 expect "vehicles lists the user's three vehicles" \
