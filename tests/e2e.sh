@@ -8,6 +8,7 @@ bad()  { fail=$((fail + 1)); echo "  FAIL  $1"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 check "version names the libraries" bash -c 'bin/svcscore --version | grep -q "cJSON"'
+check "smartcar-sim end-to-end (tests/sim_e2e.sh)" tests/sim_e2e.sh
 
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -337,7 +337,7 @@ static int oauth(struct sim_api *api, const struct sim_request *rq,
     char *secret = NULL;
     int have_basic = basic_auth(rq->authorization, basic, sizeof(basic),
                                 &secret) == 0;
-    long long now = (long long)floor(sim_now(api));
+    double now = sim_now(api);
     if (strcmp(grant, "client_credentials") == 0) {
         lr->grant = "client_credentials";
         char id[FORM_LEN];
@@ -432,7 +432,7 @@ static int authenticate(struct sim_api *api, const struct sim_request *rq,
         return rc < 0 ? rc : 1;
     }
     sim_auth_fingerprint(tok, len, lr->tok);
-    long long now = (long long)floor(sim_now(api));
+    double now = sim_now(api);
     if (sim_auth_check(api->auth, tok, len, now, kind, user) != SIM_AUTH_OK
         || (shape == SHAPE_V2 && *kind != SIM_AUTH_USER)) {
         int rc = reply_error(rp, shape, SIM_E_AUTHENTICATION, rid, NULL,

@@ -1,6 +1,7 @@
 /* sim_auth — token tables with refresh rotation. */
 #include "sim_auth.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,8 @@ struct tok {
     size_t len;
     enum tok_kind kind;
     size_t user;
-    long long expires;      /* access and client tokens */
-    long long used_at;      /* refresh tokens: -1 until first use */
+    double expires;         /* access and client tokens; 0: never */
+    double used_at;         /* refresh tokens: -1 until first use */
     size_t next_access;     /* refresh tokens, once used: the pair given */
     size_t next_refresh;
 };
@@ -31,8 +32,8 @@ struct sim_auth {
     size_t cap;
     size_t *slots;          /* position + 1; 0 is empty */
     size_t mask;
-    long long access_ttl;
-    long long grace;
+    double access_ttl;
+    double grace;
     uint64_t rng;
 };
 
@@ -85,7 +86,7 @@ static int rehash(struct sim_auth *a)
 
 /* Adds a token (copied); returns its position or -1 when out of memory. */
 static long add(struct sim_auth *a, const char *s, enum tok_kind kind,
-                size_t user, long long expires)
+                size_t user, double expires)
 {
     if (a->n + 1 > a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
@@ -116,7 +117,7 @@ static long add(struct sim_auth *a, const char *s, enum tok_kind kind,
 
 /* Adds a token from the fleet unless present; a clash across users fails. */
 static int seed_token(struct sim_auth *a, const char *s, enum tok_kind kind,
-                      size_t user, long long expires, struct eng_err *err)
+                      size_t user, double expires, struct eng_err *err)
 {
     const struct tok *t = find(a, s, strlen(s));
     if (t) {
@@ -132,7 +133,7 @@ static int seed_token(struct sim_auth *a, const char *s, enum tok_kind kind,
 }
 
 struct sim_auth *sim_auth_new(const struct sim_fleet *fleet,
-                              long long access_ttl, long long grace,
+                              double access_ttl, double grace,
                               uint64_t seed, struct eng_err *err)
 {
     struct sim_auth *a = calloc(1, sizeof(*a));
@@ -153,7 +154,7 @@ struct sim_auth *sim_auth_new(const struct sim_fleet *fleet,
         int rc = ENG_OK;
         if (g->access)
             rc = seed_token(a, g->access, TOK_ACCESS, g->user,
-                            g->expires_at, err);
+                            (double)g->expires_at, err);
         if (rc == ENG_OK && g->refresh)
             rc = seed_token(a, g->refresh, TOK_REFRESH, g->user, 0, err);
         if (rc < 0) {
@@ -177,7 +178,7 @@ void sim_auth_free(struct sim_auth *a)
 }
 
 int sim_auth_check(struct sim_auth *a, const char *tok, size_t len,
-                   long long now, enum sim_auth_kind *kind, size_t *user)
+                   double now, enum sim_auth_kind *kind, size_t *user)
 {
     pthread_rwlock_rdlock(&a->lock);
     const struct tok *t = find(a, tok, len);
@@ -215,7 +216,7 @@ static void new_token(struct sim_auth *a, const char *prefix, char *out)
     } while (find(a, out, strlen(out)));
 }
 
-int sim_auth_refresh(struct sim_auth *a, const char *rt, long long now,
+int sim_auth_refresh(struct sim_auth *a, const char *rt, double now,
                      char *access, char *refresh, long long *expires_in,
                      int *replay)
 {
@@ -235,7 +236,8 @@ int sim_auth_refresh(struct sim_auth *a, const char *rt, long long now,
         memcpy(access, na->str, na->len + 1);
         memcpy(refresh, a->toks[t->next_refresh].str,
                a->toks[t->next_refresh].len + 1);
-        *expires_in = na->expires > now ? na->expires - now : 0;
+        *expires_in = na->expires > now
+                      ? (long long)llround(na->expires - now) : 0;
         *replay = 1;
         goto out;
     }
@@ -261,14 +263,14 @@ int sim_auth_refresh(struct sim_auth *a, const char *rt, long long now,
     t->next_refresh = (size_t)ir;
     memcpy(access, at, sizeof(at));
     memcpy(refresh, nrt, sizeof(nrt));
-    *expires_in = a->access_ttl;
+    *expires_in = (long long)llround(a->access_ttl);
     *replay = 0;
 out:
     pthread_rwlock_unlock(&a->lock);
     return rc;
 }
 
-int sim_auth_client_token(struct sim_auth *a, long long now, char *token)
+int sim_auth_client_token(struct sim_auth *a, double now, char *token)
 {
     char tok[SIM_AUTH_TOKEN_LEN + 1];
     pthread_rwlock_wrlock(&a->lock);

@@ -17,7 +17,7 @@
  * a generator seeded with the run's seed.
  *
  * Thread safety: every function may be called from any thread.  Times are
- * seconds on the simulator's clock (see sim_api.h).
+ * seconds (with fractions) on the simulator's clock (see sim_api.h).
  *
  * Ownership: sim_auth_new() returns a new table freed with sim_auth_free();
  * it copies what it keeps from the fleet.
@@ -54,7 +54,7 @@ enum sim_auth_status {
  * users.
  */
 struct sim_auth *sim_auth_new(const struct sim_fleet *fleet,
-                              long long access_ttl, long long grace,
+                              double access_ttl, double grace,
                               uint64_t seed, struct eng_err *err);
 
 /* Frees the table; NULL does nothing. */
@@ -67,18 +67,19 @@ void sim_auth_free(struct sim_auth *a);
  * SIM_AUTH_EXPIRED.
  */
 int sim_auth_check(struct sim_auth *a, const char *tok, size_t len,
-                   long long now, enum sim_auth_kind *kind, size_t *user);
+                   double now, enum sim_auth_kind *kind, size_t *user);
 
 /*
  * Uses refresh token rt at time now.  On SIM_AUTH_OK writes the new access
  * and refresh tokens (NUL-terminated) into access and refresh (each at
  * least SIM_AUTH_TOKEN_LEN + 1 bytes) and the access token's remaining life
- * into *expires_in.  *replay is 1 when this was a reuse inside the grace.
+ * into *expires_in (whole seconds, rounded).  *replay is 1 when this was a
+ * reuse inside the grace.
  * Returns SIM_AUTH_UNKNOWN for an unknown token, SIM_AUTH_EXPIRED for a used
  * one past its grace, ENG_ENOMEM when out of memory; the outputs are then
  * untouched.
  */
-int sim_auth_refresh(struct sim_auth *a, const char *rt, long long now,
+int sim_auth_refresh(struct sim_auth *a, const char *rt, double now,
                      char *access, char *refresh, long long *expires_in,
                      int *replay);
 
@@ -87,7 +88,7 @@ int sim_auth_refresh(struct sim_auth *a, const char *rt, long long now,
  * token (at least SIM_AUTH_TOKEN_LEN + 1 bytes).  Returns SIM_AUTH_OK or
  * ENG_ENOMEM.
  */
-int sim_auth_client_token(struct sim_auth *a, long long now, char *token);
+int sim_auth_client_token(struct sim_auth *a, double now, char *token);
 
 /*
  * A short, non-secret fingerprint of a token for logs: 8 hex digits and a

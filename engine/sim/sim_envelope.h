@@ -38,14 +38,17 @@ unsigned sim_envelope_status(enum sim_error e);
 const char *sim_envelope_name(enum sim_error e);
 
 /*
- * Appends the v2 envelope of e with request id rid.  detail, when not NULL,
- * names the offending parameter of a validation error and explains it
- * (field and message are JSON-escaped).
+ * Appends the v2 envelope of e with request id rid.  field, when not NULL,
+ * names the offending parameter of a validation error and message explains
+ * it; they become the detail array (JSON-escaped).
  */
 void sim_envelope_v2(struct sim_buf *b, enum sim_error e, const char *rid,
                      const char *field, const char *message);
 
-/* Appends the v3 envelope of e; field/message as for v2. */
+/*
+ * Appends the v3 envelope of e; with field given, message replaces the
+ * standard text in detail.
+ */
 void sim_envelope_v3(struct sim_buf *b, enum sim_error e, const char *rid,
                      const char *field, const char *message);
 

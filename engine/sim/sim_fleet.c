@@ -249,6 +249,19 @@ static int parse_unit(const char *s, int *imperial)
     return ENG_EDATA;
 }
 
+/*
+ * A vehicle id travels as one URL path segment and as a log field: printable
+ * ASCII without space, '/', '?', '#', '%', quotes or backslash.
+ */
+static int path_safe(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= ' ' || *p >= 0x7f || strchr("/?#%\"\\", *p))
+            return 0;
+    }
+    return 1;
+}
+
 static int add_row(struct csv_state *st)
 {
     struct sim_fleet *f = st->f;
@@ -259,6 +272,10 @@ static int add_row(struct csv_state *st)
         return eng_err_set(st->err, ENG_EDATA,
                            "vehicles.csv row %ld: empty %s", line,
                            id ? "user_id" : "vehicle_id");
+    if (!path_safe(id))
+        return eng_err_set(st->err, ENG_EDATA,
+                           "vehicles.csv row %ld: vehicle_id '%.64s' has "
+                           "characters a URL path cannot carry", line, id);
     if (smap_get(&f->by_id, id, strlen(id)) >= 0)
         return eng_err_set(st->err, ENG_EDATA,
                            "vehicles.csv row %ld: duplicate vehicle_id "
@@ -585,7 +602,13 @@ static int add_line(struct sim_fleet *f, const char *line, size_t len,
                                "histories.jsonl line %ld: unit_system must "
                                "be metric or imperial", lineno);
     }
+    /* it becomes the SC-Data-Age header: only a real instant will do */
     const char *fa = field_str(&fetched, fetchedbuf, sizeof(fetchedbuf));
+    long long secs;
+    if (fa && sim_window_parse_instant(fa, &secs, NULL) < 0)
+        return eng_err_set(err, ENG_EDATA,
+                           "histories.jsonl line %ld: bad fetched_at",
+                           lineno);
     if (fa) {
         v->fetched_at = strdup(fa);
         if (!v->fetched_at)

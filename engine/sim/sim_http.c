@@ -1,4 +1,4 @@
-/* sim_http — libmicrohttpd glue: requests in, delayed or damaged replies out. */
+/* sim_http — MHD glue: requests in, delayed or damaged answers out. */
 #include "sim_http.h"
 
 #include <arpa/inet.h>
@@ -276,13 +276,16 @@ struct sim_http *sim_http_start(const struct sim_http_opts *o,
     }
     h->api = api;
     h->delay = delay;
+    /*
+     * No MHD_OPTION_LISTENING_ADDRESS_REUSE: it means SO_REUSEPORT, which
+     * would let a second simulator share a busy port instead of failing.
+     */
     struct MHD_OptionItem ops[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &sa},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
-        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {o->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
          (intptr_t)o->threads, NULL},
         {MHD_OPTION_END, 0, NULL}

@@ -335,7 +335,8 @@ int main(int argc, char **argv)
         fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
-    auth = sim_auth_new(fleet, c.access_ttl, c.grace, c.api.seed, &err);
+    auth = sim_auth_new(fleet, (double)c.access_ttl, (double)c.grace,
+                        c.api.seed, &err);
     if (!auth) {
         fail(CLI_FAIL, "%s", err.msg);
         goto out;
