@@ -36,6 +36,7 @@ CSV_LIBS   := $(shell pkg-config --libs libcsv 2>/dev/null || echo -lcsv)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+ZLIB_LIBS  := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 LIBS       = $(PKG_LIBS) $(CSV_LIBS) -lpthread -lm
 
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(MHD_CFLAGS) $(CFLAGS)
@@ -85,7 +86,7 @@ bin/svcscore: build/engine/main.o build/libsvcscore.a
 bin/smartcar-sim: $(SIM_OBJS) build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(MHD_LIBS) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(MHD_LIBS) $(ZLIB_LIBS) $(LIBS) $(LDFLAGS)
 
 bin/run_tests: $(TEST_OBJS) build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
@@ -126,10 +127,10 @@ test:
 	$(Q)scripts/install-deps.sh --if-missing
 	$(Q)$(MAKE) --no-print-directory unit unit-san e2e
 
-unit: check-deps bin/run_tests
+unit: check-deps bin/run_tests bin/smartcar-sim
 	$(Q)cd tests && ../bin/run_tests
 
-unit-san: check-deps bin/run_tests_san
+unit-san: check-deps bin/run_tests_san bin/smartcar-sim
 	$(Q)cd tests && ASAN_OPTIONS=detect_leaks=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=lsan.supp ../bin/run_tests_san

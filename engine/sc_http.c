@@ -1,0 +1,565 @@
+/*
+ * sc_http — the Smartcar client's transfers: reusable easy handles, the
+ * bounded body buffer, header capture, request building; and the client's
+ * set-up and teardown.  TLS verification stays on; nothing is ever logged
+ * here, least of all the Authorization header.
+ */
+#include "sc.h"
+#include "sc_internal.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "version.h"
+
+/* ---- helpers ---- */
+
+double sc_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+long long sc_wall(void)
+{
+    return (long long)time(NULL);
+}
+
+void sc_wipe_free(char *s)
+{
+    if (!s)
+        return;
+    volatile char *v = s;
+    while (*v)
+        *v++ = 0;
+    free(s);
+}
+
+char *sc_fmt_new(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static char *base64(const char *s)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(s);
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    char *o = out;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        *o++ = tab[v >> 18 & 63];
+        *o++ = tab[v >> 12 & 63];
+        *o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        *o++ = i + 2 < n ? tab[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+/* ---- transfers ---- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct sc_slot *s = ud;
+    size_t k = size * n;
+    size_t max = s->sc->cfg.max_body;
+    if (k > max - s->body.len) {
+        s->too_big = 1;
+        return 0;
+    }
+    if (s->body.len + k + 1 > s->body.cap) {
+        size_t ncap = s->body.cap ? s->body.cap : 16384;
+        while (ncap < s->body.len + k + 1)
+            ncap *= 2;
+        if (ncap > max + 1)
+            ncap = max + 1;
+        char *np = realloc(s->body.p, ncap);
+        if (!np) {
+            s->oom = 1;
+            return 0;
+        }
+        s->body.p = np;
+        s->body.cap = ncap;
+    }
+    memcpy(s->body.p + s->body.len, data, k);
+    s->body.len += k;
+    s->body.p[s->body.len] = '\0';
+    return k;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud)
+{
+    struct sc_slot *s = ud;
+    size_t k = size * n;
+    char v[96];
+    if (k >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue, say): forget the last. */
+        s->request_id[0] = '\0';
+        s->unit[0] = '\0';
+        s->retry_after[0] = '\0';
+        s->content_type[0] = '\0';
+    } else if (sc_header_value(line, k, "sc-request-id", v, sizeof(v))) {
+        sc_clean_token(v, s->request_id, sizeof(s->request_id), 0);
+    } else if (sc_header_value(line, k, "sc-unit-system", v, sizeof(v))) {
+        sc_clean_token(v, s->unit, sizeof(s->unit), 0);
+    } else if (sc_header_value(line, k, "retry-after", s->retry_after,
+                               sizeof(s->retry_after))) {
+        /* kept raw: a number or an HTTP date */
+    } else if (sc_header_value(line, k, "content-type", s->content_type,
+                               sizeof(s->content_type))) {
+        /* kept raw */
+    } else if (sc_header_value(line, k, "content-length", v, sizeof(v))) {
+        char *end;
+        unsigned long long len = strtoull(v, &end, 10);
+        if (end != v && len > s->sc->cfg.max_body) {
+            s->too_big = 1;
+            return 0;
+        }
+    }
+    return k;
+}
+
+static int add_header(struct curl_slist **h, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(*h, line);
+    if (!n)
+        return ENG_ENOMEM;
+    *h = n;
+    return ENG_OK;
+}
+
+static int add_bearer(struct curl_slist **h, const char *token)
+{
+    char *line = sc_fmt_new("Authorization: Bearer %s", token ? token : "");
+    if (!line)
+        return ENG_ENOMEM;
+    int rc = add_header(h, line);
+    sc_wipe_free(line);
+    return rc;
+}
+
+/* URL, headers and body of a task's request. */
+static int build_request(struct sc_client *sc, struct sc_slot *s,
+                         const struct sc_task *t, const char *access)
+{
+    char *id = NULL;
+    int rc = ENG_ENOMEM;
+    switch (t->kind) {
+    case SC_K_HISTORY:
+        id = sc_escape(t->job->vehicle_id);
+        if (!id)
+            goto out;
+        if (sc->v3mode)
+            s->url = sc_fmt_new("%s/v3/vehicles/%s/signals/service-records"
+                                "?start_date=%s&end_date=%s",
+                                sc->v3, id, sc->since, sc->until);
+        else
+            s->url = sc_fmt_new("%s/v2.0/vehicles/%s/service/history"
+                                "?start_date=%s&end_date=%s",
+                                sc->api, id, sc->since, sc->until);
+        break;
+    case SC_K_LIST:
+        s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu",
+                            sc->api, SC_LIST_LIMIT, t->arg);
+        break;
+    case SC_K_VIN:
+        id = sc_escape(t->disc->ids[t->arg]);
+        if (!id)
+            goto out;
+        s->url = sc_fmt_new("%s/v2.0/vehicles/%s/vin", sc->api, id);
+        break;
+    case SC_K_REFRESH: {
+        char *enc = sc_escape(t->secret);
+        if (!enc)
+            goto out;
+        s->post = sc_fmt_new("grant_type=refresh_token&refresh_token=%s", enc);
+        sc_wipe_free(enc);
+        s->url = strdup(sc->token_url);
+        break;
+    }
+    case SC_K_CCTOKEN: {
+        char *cid = sc_escape(sc->client_id);
+        char *sec = sc_escape(sc->client_secret);
+        if (cid && sec)
+            s->post = sc_fmt_new("grant_type=client_credentials"
+                                 "&client_id=%s&client_secret=%s", cid, sec);
+        free(cid);
+        sc_wipe_free(sec);
+        s->url = strdup(sc->cc_url);
+        break;
+    }
+    }
+    int token_request = t->kind == SC_K_REFRESH || t->kind == SC_K_CCTOKEN;
+    if (!s->url || (token_request && !s->post))
+        goto out;
+    if (add_header(&s->headers, "Accept: application/json") < 0)
+        goto out;
+    if (sc_is_api(t)) {
+        char unit[48];
+        snprintf(unit, sizeof(unit), "SC-Unit-System: %s", sc->unit);
+        if (add_bearer(&s->headers, access) < 0
+            || add_header(&s->headers, unit) < 0)
+            goto out;
+        if (sc->v3mode && t->kind == SC_K_HISTORY && t->job->user_id) {
+            char line[128];
+            char uid[96];
+            sc_clean_token(t->job->user_id, uid, sizeof(uid), 0);
+            snprintf(line, sizeof(line), "sc-user-id: %s", uid);
+            if (add_header(&s->headers, line) < 0)
+                goto out;
+        }
+    } else {
+        if (add_header(&s->headers, "Content-Type: "
+                       "application/x-www-form-urlencoded") < 0)
+            goto out;
+        if (t->kind == SC_K_REFRESH && add_header(&s->headers, sc->basic) < 0)
+            goto out;
+    }
+    rc = ENG_OK;
+out:
+    free(id);
+    return rc;
+}
+
+void sc_http_reset(struct sc_slot *s)
+{
+    curl_slist_free_all(s->headers);
+    s->headers = NULL;
+    sc_wipe_free(s->post);
+    s->post = NULL;
+    free(s->url);
+    s->url = NULL;
+    s->task = NULL;
+    if (s->body.cap > SC_BODY_KEEP) {
+        free(s->body.p);
+        s->body.p = NULL;
+        s->body.cap = 0;
+    }
+    s->body.len = 0;
+}
+
+int sc_http_send(struct sc_client *sc, struct sc_slot *s,
+                 const struct sc_task *t, const char *access)
+{
+    s->body.len = 0;
+    s->too_big = 0;
+    s->oom = 0;
+    s->request_id[0] = '\0';
+    s->unit[0] = '\0';
+    s->retry_after[0] = '\0';
+    s->content_type[0] = '\0';
+    s->errbuf[0] = '\0';
+    if (build_request(sc, s, t, access) < 0) {
+        sc_http_reset(s);
+        return ENG_ENOMEM;
+    }
+    CURL *e = s->easy;
+    curl_easy_setopt(e, CURLOPT_URL, s->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+    if (s->post) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->post);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(s->post));
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    if (curl_multi_add_handle(sc->multi, e) != CURLM_OK) {
+        sc_http_reset(s);
+        return ENG_EHTTP;
+    }
+    return ENG_OK;
+}
+
+/* ---- set-up ---- */
+
+void sc_config_init(struct sc_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->api_version = "2.0";
+    cfg->unit_system = "metric";
+    cfg->concurrency = 16;
+    cfg->rate_burst = 1;
+    cfg->retries = 5;
+    cfg->timeout = 310;
+    cfg->connect_timeout = 30;
+    cfg->backoff_base = 0.5;
+    cfg->backoff_cap = 30;
+    cfg->max_retry_after = 900;
+    cfg->since_day = eng_days_from_civil(1990, 1, 1);
+    cfg->until_day = SC_UNTIL_TODAY;
+    cfg->max_body = 8u << 20;
+}
+
+/* An origin without its trailing slashes; NULL when not http(s). */
+static char *origin_from(const char *given, const char *env, const char *dflt,
+                         int *bad)
+{
+    const char *o = given ? given : getenv(env);
+    if (!o || !*o)
+        o = dflt;
+    if (strncmp(o, "http://", 7) != 0 && strncmp(o, "https://", 8) != 0) {
+        *bad = 1;
+        return NULL;
+    }
+    size_t n = strlen(o);
+    while (n > 0 && o[n - 1] == '/')
+        n--;
+    return strndup(o, n);
+}
+
+static char *user_agent(void)
+{
+    struct utsname u;
+    const char *os = "unknown";
+    const char *arch = "unknown";
+    if (uname(&u) == 0) {
+        os = u.sysname;
+        arch = u.machine;
+    }
+    return sc_fmt_new("svcscore/%s (%s; %s) libcurl/%s", SVCSCORE_VERSION,
+                      os, arch, curl_version_info(CURLVERSION_NOW)->version);
+}
+
+static int check_config(const struct sc_config *c, struct eng_err *err)
+{
+    if (!c->api_version || (strcmp(c->api_version, "2.0") != 0
+                            && strcmp(c->api_version, "3") != 0))
+        return eng_err_set(err, ENG_EUSAGE, "api version must be 2.0 or 3");
+    if (c->concurrency < 1 || c->concurrency > 1024)
+        return eng_err_set(err, ENG_EUSAGE, "concurrency must be 1..1024");
+    if (c->retries < 0 || c->retries > 100)
+        return eng_err_set(err, ENG_EUSAGE, "retries must be 0..100");
+    if (!(c->timeout > 0) || !(c->connect_timeout > 0))
+        return eng_err_set(err, ENG_EUSAGE, "timeouts must be positive");
+    if (!(c->rate >= 0) || !(c->rate_burst >= 1))
+        return eng_err_set(err, ENG_EUSAGE,
+                           "rate must be >= 0 and its burst >= 1");
+    if (!(c->backoff_base > 0) || !(c->backoff_cap >= c->backoff_base)
+        || !(c->max_retry_after >= 0))
+        return eng_err_set(err, ENG_EUSAGE, "bad backoff settings");
+    if (c->max_body == 0)
+        return eng_err_set(err, ENG_EUSAGE, "max body size must be positive");
+    if (!c->unit_system || (strcmp(c->unit_system, "metric") != 0
+                            && strcmp(c->unit_system, "imperial") != 0))
+        return eng_err_set(err, ENG_EUSAGE,
+                           "unit system must be metric or imperial");
+    if (strcmp(c->api_version, "2.0") == 0 && !c->tokens)
+        return eng_err_set(err, ENG_EUSAGE, "api version 2.0 needs a token "
+                           "store");
+    return ENG_OK;
+}
+
+static int setup_easy(struct sc_client *sc, struct sc_slot *s)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return ENG_EHTTP;
+    s->easy = e;
+    s->sc = sc;
+    CURLcode rc = CURLE_OK;
+    /* a macro, not a function: curl_easy_setopt checks each value's type */
+#define SET(opt, val)                                                      \
+    do {                                                                   \
+        if (rc == CURLE_OK)                                                \
+            rc = curl_easy_setopt(e, opt, val);                            \
+    } while (0)
+    SET(CURLOPT_PRIVATE, (void *)s);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_VERBOSE, 0L);
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SET(CURLOPT_PIPEWAIT, 1L);
+    SET(CURLOPT_ACCEPT_ENCODING, "");
+    SET(CURLOPT_TIMEOUT_MS, (long)(sc->cfg.timeout * 1000));
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(sc->cfg.connect_timeout * 1000));
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_USERAGENT, sc->ua);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, (void *)s);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, (void *)s);
+    SET(CURLOPT_ERRORBUFFER, s->errbuf);
+#undef SET
+    return rc == CURLE_OK ? ENG_OK : ENG_EHTTP;
+}
+
+struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
+{
+    if (check_config(cfg, err) < 0)
+        return NULL;
+    struct sc_client *sc = calloc(1, sizeof(*sc));
+    if (!sc) {
+        eng_err_set(err, ENG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    sc->cfg = *cfg;
+    sc->queue.next = sc->queue.prev = &sc->queue;
+    sc->v3mode = strcmp(cfg->api_version, "3") == 0;
+    sc->max_active = cfg->max_active > 0 ? (size_t)cfg->max_active
+                                         : 2 * (size_t)cfg->concurrency;
+    int bad = 0;
+    const char *auth_given = cfg->auth_origin ? cfg->auth_origin
+                                              : getenv("SMARTCAR_AUTH_ORIGIN");
+    char *auth = origin_from(cfg->auth_origin, "SMARTCAR_AUTH_ORIGIN",
+                             "https://auth.smartcar.com", &bad);
+    sc->api = origin_from(cfg->api_origin, "SMARTCAR_API_ORIGIN",
+                          "https://api.smartcar.com", &bad);
+    sc->v3 = origin_from(cfg->api_v3_origin, "SMARTCAR_API_V3_ORIGIN",
+                         "https://vehicle.api.smartcar.com", &bad);
+    if (bad) {
+        free(auth);
+        eng_err_set(err, ENG_EUSAGE, "an API or auth origin is not an "
+                    "http(s) URL");
+        goto fail;
+    }
+    if (!auth || !sc->api || !sc->v3)
+        goto oom;
+    /* one SDK documents the variable as the whole token URL: accept both */
+    size_t alen = strlen(auth);
+    int whole = alen >= 12 && strcmp(auth + alen - 12, "/oauth/token") == 0;
+    sc->token_url = whole ? strdup(auth) : sc_fmt_new("%s/oauth/token", auth);
+    if (cfg->cc_token_url)
+        sc->cc_url = strdup(cfg->cc_token_url);
+    else if (auth_given && *auth_given)
+        sc->cc_url = strdup(sc->token_url);
+    else
+        sc->cc_url = strdup("https://iam.smartcar.com/oauth2/token");
+    free(auth);
+    sc->unit = strdup(cfg->unit_system);
+    sc->ua = user_agent();
+    if (!sc->token_url || !sc->cc_url || !sc->unit || !sc->ua)
+        goto oom;
+    if (cfg->client_id && *cfg->client_id && cfg->client_secret
+        && *cfg->client_secret) {
+        sc->client_id = strdup(cfg->client_id);
+        sc->client_secret = strdup(cfg->client_secret);
+        char *pair = sc_fmt_new("%s:%s", cfg->client_id, cfg->client_secret);
+        char *b64 = pair ? base64(pair) : NULL;
+        sc_wipe_free(pair);
+        sc->basic = b64 ? sc_fmt_new("Authorization: Basic %s", b64) : NULL;
+        sc_wipe_free(b64);
+        if (!sc->client_id || !sc->client_secret || !sc->basic)
+            goto oom;
+    }
+    /* the caller's strings are not kept */
+    sc->cfg.api_origin = sc->cfg.api_v3_origin = sc->cfg.auth_origin = NULL;
+    sc->cfg.cc_token_url = sc->cfg.client_id = sc->cfg.client_secret = NULL;
+    sc->cfg.api_version = NULL;
+    sc->cfg.unit_system = NULL;
+
+    long until = cfg->until_day == SC_UNTIL_TODAY ? eng_today()
+                                                  : cfg->until_day;
+    if (until < cfg->since_day) {
+        eng_err_set(err, ENG_EUSAGE, "the history window ends before it "
+                    "starts");
+        goto fail;
+    }
+    eng_format_day(cfg->since_day, sc->since);
+    eng_format_day(until, sc->until);
+    sc->rng = cfg->seed ? cfg->seed
+                        : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    sc->bucket = cfg->rate_burst;
+    sc->bucket_at = sc_mono();
+    sc->cc.state = TOK_STALE;
+
+    sc->multi = curl_multi_init();
+    if (!sc->multi
+        || curl_multi_setopt(sc->multi, CURLMOPT_MAXCONNECTS,
+                             (long)cfg->concurrency + 4) != CURLM_OK) {
+        eng_err_set(err, ENG_EHTTP, "libcurl multi interface unavailable");
+        goto fail;
+    }
+    sc->slots = calloc((size_t)cfg->concurrency, sizeof(*sc->slots));
+    if (!sc->slots)
+        goto oom;
+    sc->nslots = cfg->concurrency;
+    for (int i = 0; i < sc->nslots; i++) {
+        if (setup_easy(sc, &sc->slots[i]) < 0) {
+            eng_err_set(err, ENG_EHTTP, "libcurl refused a transfer option");
+            goto fail;
+        }
+    }
+    return sc;
+oom:
+    eng_err_set(err, ENG_ENOMEM, "out of memory");
+fail:
+    sc_free(sc);
+    return NULL;
+}
+
+void sc_free(struct sc_client *sc)
+{
+    if (!sc)
+        return;
+    for (int i = 0; i < sc->nslots; i++) {
+        struct sc_slot *s = &sc->slots[i];
+        if (s->easy)
+            curl_easy_cleanup(s->easy);
+        curl_slist_free_all(s->headers);
+        sc_wipe_free(s->post);
+        free(s->url);
+        free(s->body.p);
+    }
+    free(sc->slots);
+    if (sc->multi)
+        curl_multi_cleanup(sc->multi);
+    free(sc->api);
+    free(sc->v3);
+    free(sc->token_url);
+    free(sc->cc_url);
+    free(sc->client_id);
+    sc_wipe_free(sc->client_secret);
+    sc_wipe_free(sc->basic);
+    sc_wipe_free(sc->cc.access);
+    free(sc->unit);
+    free(sc->ua);
+    free(sc);
+}
+
+void sc_get_stats(const struct sc_client *sc, struct sc_stats *out)
+{
+    *out = sc->stats;
+}
+
+const char *sc_user_agent(const struct sc_client *sc)
+{
+    return sc->ua;
+}
+
+const char *sc_token_url(const struct sc_client *sc)
+{
+    return sc->token_url;
+}

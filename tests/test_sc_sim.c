@@ -1,0 +1,1366 @@
+/*
+ * End-to-end tests of the Smartcar client against bin/smartcar-sim: each
+ * test writes a small fleet, starts the simulator on a free loopback port,
+ * drives sc_run() in-process, then reads the simulator's request log.
+ */
+#include <CUnit/CUnit.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "sc.h"
+
+/* The simulator built with the tests; SVCSCORE_SIM may name another. */
+static const char *sim_bin(void)
+{
+    const char *e = getenv("SVCSCORE_SIM");
+    return e && *e ? e : "../bin/smartcar-sim";
+}
+#define CLIENT_ID "sim-client-id"
+#define CLIENT_SECRET "sim-client-secret"
+#define MAX_JOBS 64
+
+static char root[64];
+
+static int suite_init(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
+    mkdir("tmp", 0700);
+    snprintf(root, sizeof(root), "tmp/scsimXXXXXX");
+    return mkdtemp(root) ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- fleets ---- */
+
+struct fv {
+    const char *vin;
+    const char *vid;
+    const char *user;
+    const char *unit;      /* stored unit of the odometers */
+    const char *access;
+    const char *refresh;
+    long long expires_in;  /* seconds from now; 0 leaves the cell empty */
+    const char *history;   /* JSON text, NULL for no line */
+};
+
+static const char *in_secs(long long s, char *buf)
+{
+    tok_format_time((long long)time(NULL) + s, buf);
+    return buf;
+}
+
+static void make_dir(const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", root, name);
+    mkdir(out, 0700);
+}
+
+static void write_fleet(const char *dir, const struct fv *v, size_t n)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/vehicles.csv", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "vin,vehicle_id,policy_id,make,model_year,unit_system,"
+               "user_id,access_token,refresh_token,expires_at\n");
+    for (size_t i = 0; i < n; i++) {
+        char exp[24] = "";
+        if (v[i].expires_in)
+            in_secs(v[i].expires_in, exp);
+        fprintf(f, "%s,%s,POL-%zu,Ford,2019,%s,%s,%s,%s,%s\n", v[i].vin,
+                v[i].vid, i, v[i].unit ? v[i].unit : "metric", v[i].user,
+                v[i].access, v[i].refresh, exp);
+    }
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/histories.jsonl", dir);
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].history)
+            continue;
+        fprintf(f, "{\"vin\":\"%s\",\"vehicle_id\":\"%s\",\"unit_system\":"
+                   "\"%s\",\"history\":%s}\n", v[i].vin, v[i].vid,
+                v[i].unit ? v[i].unit : "metric", v[i].history);
+    }
+    fclose(f);
+}
+
+static const char *const HIST_OLD_AND_NEW =
+    "[{\"serviceId\":\"1001\",\"serviceDate\":\"2012-05-01T10:00:00.000Z\","
+    "\"odometerDistance\":15000.5,\"serviceTasks\":[{\"taskId\":\"3262\","
+    "\"taskDescription\":\"Oil and filter change\"}],\"serviceDetails\":[],"
+    "\"serviceCost\":{\"totalCost\":89.99,\"currency\":\"USD\"}},"
+    "{\"serviceId\":\"1002\",\"serviceDate\":\"2025-11-01T10:00:00.000Z\","
+    "\"odometerDistance\":95000,\"serviceTasks\":[],\"serviceDetails\":[],"
+    "\"serviceCost\":{\"totalCost\":null,\"currency\":null}}]";
+
+static const char *const HIST_ONE =
+    "[{\"serviceId\":\"7\",\"serviceDate\":\"2020-01-01\","
+    "\"odometerDistance\":1000,\"serviceTasks\":[],\"serviceDetails\":[],"
+    "\"serviceCost\":{\"totalCost\":null,\"currency\":null}}]";
+
+/* ---- the simulator ---- */
+
+struct sim {
+    pid_t pid;
+    char dir[128];
+    char origin[64];
+    char log[160];
+    char err[160];
+};
+
+static int sim_start(struct sim *s, const char *fleet, ...)
+{
+    char portf[160];
+    snprintf(s->dir, sizeof(s->dir), "%s", fleet);
+    snprintf(portf, sizeof(portf), "%s/port", fleet);
+    snprintf(s->log, sizeof(s->log), "%s/sim.log", fleet);
+    snprintf(s->err, sizeof(s->err), "%s/sim.err", fleet);
+    unlink(portf);
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = sim_bin();
+    argv[n++] = "--fleet";
+    argv[n++] = fleet;
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n++] = "--port-file";
+    argv[n++] = portf;
+    argv[n++] = "--log";
+    argv[n++] = s->log;
+    va_list ap;
+    va_start(ap, fleet);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 38)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    fflush(NULL);
+    s->pid = fork();
+    if (s->pid < 0)
+        return -1;
+    if (s->pid == 0) {
+        int fd = open(s->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(sim_bin(), (char *const *)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(portf, "r");
+        int port = 0;
+        if (f) {
+            if (fscanf(f, "%d", &port) != 1)
+                port = 0;
+            fclose(f);
+        }
+        if (port > 0) {
+            snprintf(s->origin, sizeof(s->origin), "http://127.0.0.1:%d",
+                     port);
+            return 0;
+        }
+        int st;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return -1;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+static void sim_stop(struct sim *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+    }
+}
+
+/* The whole of a file as a new string ("" when unreadable). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t cap = 4096;
+    size_t len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    buf[0] = '\0';
+    if (!f)
+        return buf;
+    size_t r;
+    while ((r = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += r;
+        if (len + 1 == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Lines of text containing every one of the given fragments. */
+static int count_lines_with(const char *text, const char *a, const char *b)
+{
+    int n = 0;
+    const char *line = text;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *copy = strndup(line, len);
+        if (copy && strstr(copy, a) && (!b || strstr(copy, b)))
+            n++;
+        free(copy);
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    return n;
+}
+
+/* ---- driving the client ---- */
+
+struct jobspec {
+    const char *vin;
+    const char *vid;
+    const char *user;
+    struct tok_pair *pair;
+};
+
+struct got {
+    int done;
+    char status[112];
+    char vid[80];
+    char unit[16];
+    char message[256];
+    char request_id[80];
+    int attempts;
+    size_t body_len;
+    char *body;
+    int order;
+    double at;          /* seconds since the run began */
+};
+
+struct run {
+    const struct jobspec *jobs;
+    size_t n;
+    size_t next;
+    size_t max_outstanding;
+    size_t outstanding;
+    int fail_next_at;   /* next() fails at this index; -1 never */
+    int fail_done_at;   /* done() fails on this call; -1 never */
+    int dones;
+    double t0;
+    struct got got[MAX_JOBS];
+    char *log;
+    size_t log_len;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void on_log(void *ud, const char *line)
+{
+    struct run *r = ud;
+    size_t n = strlen(line);
+    char *nl = realloc(r->log, r->log_len + n + 2);
+    if (!nl)
+        return;
+    r->log = nl;
+    memcpy(r->log + r->log_len, line, n);
+    r->log[r->log_len + n] = '\n';
+    r->log_len += n + 1;
+    r->log[r->log_len] = '\0';
+}
+
+static int next_job(void *ud, struct sc_job *job)
+{
+    struct run *r = ud;
+    if (r->fail_next_at >= 0 && r->next == (size_t)r->fail_next_at)
+        return ENG_EIO;
+    if (r->next >= r->n)
+        return 0;
+    const struct jobspec *j = &r->jobs[r->next];
+    job->index = r->next++;
+    job->vin = j->vin;
+    job->vehicle_id = j->vid;
+    job->user_id = j->user;
+    job->tokens = j->pair;
+    r->outstanding++;
+    if (r->outstanding > r->max_outstanding)
+        r->max_outstanding = r->outstanding;
+    return 1;
+}
+
+static int job_done(void *ud, const struct sc_result *res)
+{
+    struct run *r = ud;
+    struct got *g = &r->got[res->index];
+    r->outstanding--;
+    g->done++;
+    g->order = r->dones++;
+    g->at = now_s() - r->t0;
+    snprintf(g->status, sizeof(g->status), "%s", res->status);
+    snprintf(g->vid, sizeof(g->vid), "%s",
+             res->vehicle_id ? res->vehicle_id : "");
+    snprintf(g->unit, sizeof(g->unit), "%s", res->unit_system);
+    snprintf(g->message, sizeof(g->message), "%s", res->message);
+    snprintf(g->request_id, sizeof(g->request_id), "%s", res->request_id);
+    g->attempts = res->attempts;
+    g->body_len = res->body_len;
+    free(g->body);
+    g->body = res->body ? strndup(res->body, res->body_len) : NULL;
+    if (r->fail_done_at >= 0 && g->order == r->fail_done_at)
+        return ENG_EIO;
+    return 0;
+}
+
+static void run_init(struct run *r, const struct jobspec *jobs, size_t n)
+{
+    memset(r, 0, sizeof(*r));
+    r->jobs = jobs;
+    r->n = n;
+    r->fail_next_at = -1;
+    r->fail_done_at = -1;
+}
+
+static void run_release(struct run *r)
+{
+    for (size_t i = 0; i < MAX_JOBS; i++)
+        free(r->got[i].body);
+    free(r->log);
+}
+
+/* A config for the simulator at origin: fast backoff, short timeouts. */
+static void test_config(struct sc_config *c, const char *origin,
+                        struct tok_store *st, struct run *r)
+{
+    sc_config_init(c);
+    c->api_origin = origin;
+    c->api_v3_origin = origin;
+    c->auth_origin = origin;
+    c->client_id = CLIENT_ID;
+    c->client_secret = CLIENT_SECRET;
+    c->tokens = st;
+    c->concurrency = 4;
+    c->retries = 3;
+    c->timeout = 5;
+    c->connect_timeout = 2;
+    c->backoff_base = 0.01;
+    c->backoff_cap = 0.05;
+    c->seed = 12345;
+    c->log = on_log;
+    c->log_ud = r;
+}
+
+static int drive(const struct sc_config *c, struct run *r,
+                 struct sc_stats *stats)
+{
+    struct eng_err e = {0};
+    struct sc_client *sc = sc_new(c, &e);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    if (!sc) {
+        fprintf(stderr, "\nsc_new: %s\n", e.msg);
+        return e.code;
+    }
+    r->t0 = now_s();
+    int rc = sc_run(sc, next_job, job_done, r, &e);
+    if (stats)
+        sc_get_stats(sc, stats);
+    sc_free(sc);
+    return rc;
+}
+
+/*
+ * No secret of the run may appear in text: the fleet's tokens, the client
+ * secret, and the simulator's rotated tokens (at_/rt_/v3_ + 32 hex).
+ */
+static void assert_no_secrets(const char *text, const struct fv *fleet,
+                              size_t n)
+{
+    if (!text)
+        return;
+    CU_ASSERT_PTR_NULL(strstr(text, CLIENT_SECRET));
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_PTR_NULL(strstr(text, fleet[i].access));
+        CU_ASSERT_PTR_NULL(strstr(text, fleet[i].refresh));
+    }
+    static const char *const prefixes[] = {"at_", "rt_", "v3_"};
+    for (size_t k = 0; k < 3; k++) {
+        for (const char *p = strstr(text, prefixes[k]); p;
+             p = strstr(p + 1, prefixes[k])) {
+            size_t hex = strspn(p + 3, "0123456789abcdef");
+            CU_ASSERT(hex < 16);
+        }
+    }
+}
+
+static void check_outputs_hold_no_secrets(const struct run *r,
+                                          const struct sim *s,
+                                          const struct fv *fleet, size_t n)
+{
+    assert_no_secrets(r->log, fleet, n);
+    for (size_t i = 0; i < r->n; i++) {
+        assert_no_secrets(r->got[i].message, fleet, n);
+        assert_no_secrets(r->got[i].status, fleet, n);
+    }
+    char *simlog = slurp(s->log);
+    char *simerr = slurp(s->err);
+    assert_no_secrets(simlog, fleet, n);
+    assert_no_secrets(simerr, fleet, n);
+    free(simlog);
+    free(simerr);
+}
+
+/* ---- a standard fleet: user 1 has three vehicles, user 2 one ---- */
+
+#define U1_AT "AT-u1-0f2e9d8c7b6a5f4e3d2c1b0a"
+#define U1_RT "RT-u1-a1b2c3d4e5f60718293a4b5c"
+#define U2_AT "AT-u2-11112222333344445555aaaa"
+#define U2_RT "RT-u2-9999888877776666bbbbcccc"
+
+static void std_fleet(struct fv *v, long long u1_expires, long long u2_expires)
+{
+    struct fv f[4] = {
+        {"1FTFW1E50NFA00001", "veh-0001", "user-1", "metric", U1_AT, U1_RT,
+         u1_expires, HIST_OLD_AND_NEW},
+        {"JTDKARFU0K3000002", "veh-0002", "user-1", "imperial", U1_AT, U1_RT,
+         u1_expires, HIST_ONE},
+        {"WVWZZZAUZKW000003", "veh-0003", "user-1", "metric", U1_AT, U1_RT,
+         u1_expires, "[]"},
+        {"JM1BPACL0M1000004", "veh-0004", "user-2", "metric", U2_AT, U2_RT,
+         u2_expires, HIST_ONE},
+    };
+    memcpy(v, f, sizeof(f));
+}
+
+/* Jobs by vehicle id for the standard fleet, pairs registered in st. */
+static void std_jobs(struct jobspec *j, const struct fv *v,
+                     struct tok_store *st)
+{
+    for (int i = 0; i < 4; i++) {
+        long long exp = v[i].expires_in ? (long long)time(NULL)
+                                              + v[i].expires_in : 0;
+        j[i].vin = v[i].vin;
+        j[i].vid = v[i].vid;
+        j[i].user = v[i].user;
+        j[i].pair = tok_register(st, v[i].access, v[i].refresh, exp, NULL);
+        CU_ASSERT_PTR_NOT_NULL(j[i].pair);
+    }
+}
+
+/* ---- tests ---- */
+
+static void test_sc_sim_fetches_the_full_history_window(void)
+{
+    char dir[128];
+    make_dir("window", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_PTR_NOT_NULL(r.got[0].body
+                           && strstr(r.got[0].body, "2012-05-01"));
+    CU_ASSERT_STRING_EQUAL(r.got[0].unit, "metric");
+    CU_ASSERT(r.got[0].request_id[0] != '\0');
+    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(r.got[i].done, 1);
+    CU_ASSERT_EQUAL(stats.jobs, 4);
+    CU_ASSERT_EQUAL(stats.ok, 3);
+    CU_ASSERT_EQUAL(stats.no_history, 1);
+    CU_ASSERT_EQUAL(stats.refreshes, 0);
+
+    char *log = slurp(s.log);
+    char today[11];
+    char expect[48];
+    eng_format_day(eng_today(), today);
+    snprintf(expect, sizeof(expect), "window=1990-01-01..%s", today);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=history", expect), 4);
+    CU_ASSERT_EQUAL(count_lines_with(log, "path=/v2.0/vehicles/veh-0001/",
+                                     "records=2"), 1);
+    free(log);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_refreshes_once_per_pair_and_next_run_uses_rotation(void)
+{
+    char dir[128];
+    char store[160];
+    make_dir("rotate", dir, sizeof(dir));
+    snprintf(store, sizeof(store), "%s/tokens.jsonl", dir);
+    struct fv fleet[4];
+    std_fleet(fleet, -3600, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--refresh-grace-s", "0", NULL) == 0);
+
+    /* run 1: user 1's three vehicles need one refresh */
+    struct tok_store *st = tok_store_open(store, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(stats.refreshes, 1);
+    CU_ASSERT_EQUAL(stats.rotations, 1);
+    tok_store_free(st);
+    char *text = slurp(store);
+    CU_ASSERT_EQUAL(count_lines_with(text, "\"key\":\"" U1_RT "\"", NULL), 1);
+    free(text);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(store, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+
+    /* run 2: the same vehicle list; the store supplies the rotated pair */
+    st = tok_store_open(store, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    std_jobs(jobs, fleet, st);
+    run_init(&r, jobs, 4);
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(stats.refreshes, 0);
+    tok_store_free(st);
+    run_release(&r);
+
+    /*
+     * run 3: without the store the dead refresh token is refused.  The
+     * simulator counts the grace in whole seconds: let one pass.
+     */
+    struct timespec pause = {1, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    st = tok_store_open(NULL, NULL);
+    std_jobs(jobs, fleet, st);
+    run_init(&r, jobs, 4);
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_STRING_EQUAL(r.got[i].status,
+                               "error:AUTHENTICATION:REFRESH_FAILED");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(stats.refreshes, 1);
+    CU_ASSERT_EQUAL(stats.refresh_failures, 1);
+    tok_store_free(st);
+    sim_stop(&s);
+
+    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token", NULL), 2);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token",
+                                     "result=ok"), 1);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token",
+                                     "result=invalid_grant"), 1);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=history", "status=401"), 0);
+    free(log);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+}
+
+static void test_sc_sim_answers_a_401_with_one_refresh_then_retries(void)
+{
+    char dir[128];
+    make_dir("reauth", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+
+    /* the vehicle list holds an access token the API does not know */
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct tok_pair *p = tok_register(st, "AT-revoked-000000000000000000",
+                                      U1_RT, 0, NULL);
+    struct jobspec jobs[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i].vin = fleet[i].vin;
+        jobs[i].vid = fleet[i].vid;
+        jobs[i].user = NULL;
+        jobs[i].pair = p;
+    }
+    struct run r;
+    run_init(&r, jobs, 3);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
+    CU_ASSERT_EQUAL(stats.refreshes, 1);
+    CU_ASSERT(stats.reauths >= 1);
+    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token", NULL), 1);
+    CU_ASSERT(count_lines_with(log, "route=history", "status=401") >= 1);
+    free(log);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+struct fault_case {
+    const char *mix;
+    int retries;
+    const char *status;   /* expected, or a prefix ending in ':' */
+};
+
+static void test_sc_sim_ends_each_fault_kind_with_its_status(void)
+{
+    static const struct fault_case cases[] = {
+        {"500=1", 1, "error:SERVER:INTERNAL"},
+        {"502=1", 1, "error:UPSTREAM:UNKNOWN_ISSUE"},
+        {"409=1", 1, "error:VEHICLE_STATE:ASLEEP"},
+        {"429=1", 0, "error:RATE_LIMIT:VEHICLE"},
+        {"slow=1", 1, "error:TIMEOUT"},
+        {"trunc=1", 1, "error:NETWORK:PARTIAL_FILE"},
+        {"cut=1", 1, "error:PARSE"},
+        {"badjson=1", 1, "error:PARSE"},
+        {"reset=1", 1, "error:NETWORK:"},
+        {"html=1", 1, "error:UPSTREAM:HTTP_502"},
+        {"v1=1", 1, "error:VEHICLE_STATE:VS_000"},
+    };
+    char dir[128];
+    make_dir("faults", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct sim s;
+        CU_ASSERT_FATAL(sim_start(&s, dir, "--fault-rate", "1", "--fault-mix",
+                                  cases[k].mix, "--slow-ms", "700",
+                                  NULL) == 0);
+        struct tok_store *st = tok_store_open(NULL, NULL);
+        struct jobspec jobs[4];
+        std_jobs(jobs, fleet, st);
+        struct run r;
+        run_init(&r, jobs, 1);
+        struct sc_config c;
+        test_config(&c, s.origin, st, &r);
+        c.retries = cases[k].retries;
+        c.timeout = 0.25;
+        CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+        sim_stop(&s);
+        size_t n = strlen(cases[k].status);
+        int prefix = cases[k].status[n - 1] == ':';
+        int match = prefix ? strncmp(r.got[0].status, cases[k].status, n) == 0
+                           : strcmp(r.got[0].status, cases[k].status) == 0;
+        if (!match)
+            fprintf(stderr, "\nfault %s: got %s (%s)\n", cases[k].mix,
+                    r.got[0].status, r.got[0].message);
+        CU_ASSERT(match);
+        CU_ASSERT_EQUAL(r.got[0].attempts, 1 + cases[k].retries);
+        CU_ASSERT(r.got[0].message[0] != '\0');
+        check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+        run_release(&r);
+        tok_store_free(st);
+    }
+}
+
+static void test_sc_sim_never_retries_permanent_refusals(void)
+{
+    char dir[128];
+    make_dir("permanent", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--permanent-fault-rate", "1",
+                              NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    for (int i = 0; i < 4; i++) {
+        const char *st_i = r.got[i].status;
+        CU_ASSERT(strcmp(st_i, "error:BILLING:VEHICLE_REQUEST_LIMIT") == 0
+                  || strcmp(st_i, "error:COMPATIBILITY:MAKE_NOT_COMPATIBLE")
+                         == 0);
+        CU_ASSERT_EQUAL(r.got[i].attempts, 1);
+    }
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_recovers_from_transient_faults_by_retrying(void)
+{
+    char dir[128];
+    make_dir("flaky", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--fault-rate", "0.6", "--fault-mix",
+                              "500=1,502=1,409=1,trunc=1,cut=1,badjson=1,"
+                              "reset=1,html=1,v1=1", "--seed", "7",
+                              NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[12];
+    std_jobs(jobs, fleet, st);
+    for (int i = 4; i < 12; i++)
+        jobs[i] = jobs[i % 4];
+    struct run r;
+    run_init(&r, jobs, 12);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.retries = 12;
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    for (int i = 0; i < 12; i++)
+        CU_ASSERT(strcmp(r.got[i].status, "ok") == 0
+                  || strcmp(r.got[i].status, "no_history") == 0);
+    CU_ASSERT(stats.retries > 0);
+    CU_ASSERT_EQUAL(stats.retries + 12, stats.history_requests);
+    CU_ASSERT(stats.retry_server + stats.retry_vehicle_state
+              + stats.retry_network + stats.retry_parse > 0);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_waits_retry_after_for_that_vehicle_only(void)
+{
+    char dir[128];
+    make_dir("retryafter", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--vehicle-limit", "1",
+                              "--vehicle-window-s", "1", NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec base[4];
+    std_jobs(base, fleet, st);
+    /* vehicle 1 twice: its second request meets the per-vehicle limit */
+    struct jobspec jobs[5] = {base[0], base[0], base[1], base[2], base[3]};
+    struct run r;
+    run_init(&r, jobs, 5);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    for (int i = 0; i < 5; i++)
+        CU_ASSERT(strcmp(r.got[i].status, "ok") == 0
+                  || strcmp(r.got[i].status, "no_history") == 0);
+    int late = r.got[0].attempts > 1 ? 0 : 1;
+    CU_ASSERT_EQUAL(r.got[late].attempts, 2);
+    CU_ASSERT(r.got[late].at >= 0.9);
+    /* the others did not wait for it */
+    for (int i = 2; i < 5; i++) {
+        CU_ASSERT(r.got[i].order < r.got[late].order);
+        CU_ASSERT(r.got[i].at < 0.5);
+    }
+    CU_ASSERT_EQUAL(stats.retry_rate_vehicle, 1);
+    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "status=429", NULL), 1);
+    CU_ASSERT_EQUAL(count_lines_with(log, "early_retry=1", NULL), 0);
+    free(log);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_rate_cap_avoids_the_app_limit_and_pauses_help(void)
+{
+    char dir[128];
+    make_dir("rate", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--rate-bucket", "3",
+                              "--rate-refill-per-min", "600", NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec base[4];
+    std_jobs(base, fleet, st);
+    struct jobspec jobs[10];
+    for (int i = 0; i < 10; i++)
+        jobs[i] = base[i % 4];
+
+    /* 8 requests/s under a bucket refilled at 10/s: never refused */
+    struct run r;
+    run_init(&r, jobs, 6);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.rate = 8;
+    struct sc_stats stats;
+    double t0 = now_s();
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    double took = now_s() - t0;
+    CU_ASSERT(took >= 5 / 8.0 - 0.01); /* the first goes at once */
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_EQUAL(r.got[i].attempts, 1);
+    CU_ASSERT_EQUAL(stats.pauses, 0);
+    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "status=429", NULL), 0);
+    free(log);
+    run_release(&r);
+
+    /* uncapped, the bucket runs dry: the app-wide pause gets all through */
+    run_init(&r, jobs, 10);
+    test_config(&c, s.origin, st, &r);
+    c.concurrency = 10;
+    c.retries = 20;
+    c.backoff_base = 0.05;
+    c.backoff_cap = 0.2;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    for (int i = 0; i < 10; i++)
+        CU_ASSERT(strcmp(r.got[i].status, "ok") == 0
+                  || strcmp(r.got[i].status, "no_history") == 0);
+    CU_ASSERT(stats.pauses >= 1);
+    CU_ASSERT(stats.retry_rate_app >= 1);
+    CU_ASSERT_PTR_NOT_NULL(r.log && strstr(r.log, "app rate limit"));
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_discovers_vehicle_ids_once_per_user(void)
+{
+    char dir[128];
+    make_dir("discover", dir, sizeof(dir));
+    /* user 1: 3 vehicles; user 3: 55 vehicles (two list pages) */
+    static char vins[55][18];
+    static char vids[55][16];
+    struct fv fleet[59];
+    std_fleet(fleet, 86400, 86400);
+    for (int i = 0; i < 55; i++) {
+        snprintf(vins[i], sizeof(vins[i]), "5YJ3E1EA0KF%06u", (unsigned)i);
+        snprintf(vids[i], sizeof(vids[i]), "u3-veh-%03u", (unsigned)i);
+        fleet[4 + i] = (struct fv){vins[i], vids[i], "user-3", "metric",
+                                   "AT-u3-77778888999900001111",
+                                   "RT-u3-2222333344445555dddd", 86400,
+                                   i == 54 ? HIST_ONE : NULL};
+    }
+    write_fleet(dir, fleet, 59);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec base[4];
+    std_jobs(base, fleet, st);
+    struct tok_pair *p3 = tok_register(st, "AT-u3-77778888999900001111",
+                                       "RT-u3-2222333344445555dddd",
+                                       (long long)time(NULL) + 86400, NULL);
+    struct jobspec jobs[6] = {
+        {fleet[0].vin, NULL, NULL, base[0].pair},
+        {fleet[1].vin, NULL, NULL, base[1].pair},
+        {fleet[2].vin, "", NULL, base[2].pair},
+        {fleet[3].vin, NULL, NULL, base[0].pair}, /* user 2's, not user 1's */
+        {vins[54], NULL, NULL, p3},               /* on the second page */
+        {vins[3], NULL, NULL, p3},
+    };
+    struct run r;
+    run_init(&r, jobs, 6);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[0].vid, "veh-0001");
+    CU_ASSERT_STRING_EQUAL(r.got[1].vid, "veh-0002");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
+    CU_ASSERT_STRING_EQUAL(r.got[2].vid, "veh-0003");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "error:INPUT:VIN_NOT_FOUND");
+    CU_ASSERT_STRING_EQUAL(r.got[4].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[4].vid, "u3-veh-054");
+    CU_ASSERT_STRING_EQUAL(r.got[5].status, "no_history");
+    CU_ASSERT_STRING_EQUAL(r.got[5].vid, "u3-veh-003");
+    CU_ASSERT_EQUAL(stats.list_requests, 3);
+    CU_ASSERT_EQUAL(stats.vin_requests, 58);
+    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=vehicles", NULL), 3);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=vin", NULL), 58);
+    free(log);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_reports_the_unit_system_of_the_answer(void)
+{
+    char dir[128];
+    make_dir("imperial", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--ignore-unit-header", NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 2);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].unit, "metric");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[1].unit, "imperial");
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_caps_the_body_size(void)
+{
+    char dir[128];
+    make_dir("cap", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    /* vehicle 4: 200 alike records, small gzipped, 20 kB decoded */
+    size_t one = strlen(HIST_ONE) - 2;
+    char *big = malloc(200 * (one + 1) + 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    char *o = big;
+    *o++ = '[';
+    for (int i = 0; i < 200; i++) {
+        if (i > 0)
+            *o++ = ',';
+        memcpy(o, HIST_ONE + 1, one);
+        o += one;
+    }
+    *o++ = ']';
+    *o = '\0';
+    fleet[3].history = big;
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.max_body = 400;
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:LIMIT:BODY_SIZE");
+    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
+    CU_ASSERT_PTR_NULL(r.got[0].body);
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
+    /* the cap counts decoded bytes, whatever the gzipped size */
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "error:LIMIT:BODY_SIZE");
+    run_release(&r);
+
+    /* under a cap that fits, the same gzipped body arrives whole */
+    run_init(&r, jobs + 3, 1);
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_EQUAL(r.got[0].body_len, strlen(big));
+    char *log = slurp(s.log);
+    CU_ASSERT(count_lines_with(log, "path=/v2.0/vehicles/veh-0004/", NULL)
+              == 2);
+    free(log);
+    run_release(&r);
+    tok_store_free(st);
+    free(big);
+}
+
+static void test_sc_sim_fetches_v3_records_with_an_app_token(void)
+{
+    char dir[128];
+    make_dir("v3", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct jobspec jobs[3] = {
+        {fleet[0].vin, fleet[0].vid, "user-1", NULL},
+        {fleet[3].vin, fleet[3].vid, "user-2", NULL},
+        {fleet[3].vin, fleet[3].vid, NULL, NULL},
+    };
+    struct run r;
+    run_init(&r, jobs, 3);
+    struct sc_config c;
+    test_config(&c, s.origin, NULL, &r);
+    c.api_version = "3";
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_PTR_NOT_NULL(r.got[0].body && strstr(r.got[0].body,
+                                                   "\"values\""));
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
+    CU_ASSERT_NSTRING_EQUAL(r.got[2].status, "error:VALIDATION", 16);
+    CU_ASSERT_EQUAL(stats.token_requests, 1);
+    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=client_credentials",
+                                     "result=ok"), 1);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=service_records", NULL), 3);
+    free(log);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+}
+
+static void test_sc_sim_reports_a_refused_connection_after_retries(void)
+{
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct tok_pair *p = tok_register(st, "AT-x", "RT-x", 0, NULL);
+    struct jobspec jobs[1] = {{"1FTFW1E50NFA00001", "veh-1", NULL, p}};
+    struct run r;
+    run_init(&r, jobs, 1);
+    struct sc_config c;
+    test_config(&c, "http://127.0.0.1:1", st, &r);
+    c.retries = 2;
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:NETWORK:COULDNT_CONNECT");
+    CU_ASSERT_EQUAL(r.got[0].attempts, 3);
+    CU_ASSERT_EQUAL(stats.retry_network, 2);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_holds_at_most_max_active_vehicles(void)
+{
+    char dir[128];
+    make_dir("bounded", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec base[4];
+    std_jobs(base, fleet, st);
+    struct jobspec jobs[40];
+    for (int i = 0; i < 40; i++)
+        jobs[i] = base[i % 4];
+    struct run r;
+    run_init(&r, jobs, 40);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.concurrency = 2;
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    CU_ASSERT_EQUAL(r.max_outstanding, 4);
+    CU_ASSERT_EQUAL(r.dones, 40);
+    for (int i = 0; i < 40; i++)
+        CU_ASSERT_EQUAL(r.got[i].done, 1);
+    run_release(&r);
+
+    /* a failing source stops the run with its code */
+    run_init(&r, jobs, 40);
+    r.fail_next_at = 6;
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_EIO);
+    CU_ASSERT(r.dones <= 6);
+    run_release(&r);
+
+    /* so does a failing sink */
+    run_init(&r, jobs, 40);
+    r.fail_done_at = 2;
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_EIO);
+    CU_ASSERT_EQUAL(r.dones, 3);
+    run_release(&r);
+
+    /* and a raised stop flag */
+    volatile sig_atomic_t stop = 1;
+    run_init(&r, jobs, 40);
+    test_config(&c, s.origin, st, &r);
+    c.stop = &stop;
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_EUSAGE);
+    CU_ASSERT_EQUAL(r.dones, 0);
+    run_release(&r);
+    sim_stop(&s);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_gives_input_statuses_without_a_request(void)
+{
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct tok_pair *expired = tok_register(st, "AT-e", "RT-e",
+                                            (long long)time(NULL) - 10, NULL);
+    struct jobspec jobs[4] = {
+        {"1FTFW1E50NFA00001", "veh-1", NULL, NULL},  /* v2 without tokens */
+        {NULL, NULL, NULL, expired},                 /* nothing to look up */
+        {"1FTFW1E50NFA00001", NULL, NULL, NULL},     /* vin, no tokens */
+        {"1FTFW1E50NFA00001", "veh-1", NULL, expired}, /* no client creds */
+    };
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, "http://127.0.0.1:1", st, &r);
+    c.client_id = NULL;
+    c.client_secret = NULL;
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:INPUT:NO_TOKEN");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "error:INPUT:NO_VEHICLE");
+    CU_ASSERT_STRING_EQUAL(r.got[2].status, "error:INPUT:NO_TOKEN");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status,
+                           "error:AUTHENTICATION:NO_CLIENT_CREDENTIALS");
+    CU_ASSERT_EQUAL(stats.requests, 0);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(r.got[i].attempts, 0);
+    run_release(&r);
+
+    /* v3 without client credentials cannot get an application token */
+    run_init(&r, jobs, 1);
+    test_config(&c, "http://127.0.0.1:1", NULL, &r);
+    c.api_version = "3";
+    c.client_secret = NULL;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status,
+                           "error:AUTHENTICATION:NO_CLIENT_CREDENTIALS");
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_fails_every_vehicle_of_a_pair_on_a_refused_client(void)
+{
+    char dir[128];
+    make_dir("badclient", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, -3600, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 4);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.client_secret = "not-the-secret";
+    struct sc_stats stats;
+    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    sim_stop(&s);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_STRING_EQUAL(r.got[i].status,
+                               "error:AUTHENTICATION:INVALID_CLIENT");
+    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(stats.refreshes, 1);
+    CU_ASSERT_PTR_NULL(r.log ? strstr(r.log, "not-the-secret") : NULL);
+    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_fails_at_once_on_a_retry_after_beyond_the_limit(void)
+{
+    char dir[128];
+    make_dir("longwait", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, "--vehicle-limit", "1",
+                              "--vehicle-window-s", "60", NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec base[4];
+    std_jobs(base, fleet, st);
+    struct jobspec jobs[2] = {base[0], base[0]};
+    struct run r;
+    run_init(&r, jobs, 2);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    c.concurrency = 1;
+    c.max_retry_after = 5;
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r.got[1].status, "error:RATE_LIMIT:VEHICLE");
+    CU_ASSERT_EQUAL(r.got[1].attempts, 1);
+    CU_ASSERT(r.got[1].at < 1.0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.got[1].message, "Retry-After"));
+    run_release(&r);
+    tok_store_free(st);
+}
+
+static void test_sc_sim_reports_json_of_another_shape(void)
+{
+    char dir[128];
+    make_dir("shape", dir, sizeof(dir));
+    struct fv fleet[4];
+    std_fleet(fleet, 86400, 86400);
+    fleet[0].history = "{\"odd\":true}";
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct jobspec jobs[4];
+    std_jobs(jobs, fleet, st);
+    struct run r;
+    run_init(&r, jobs, 1);
+    struct sc_config c;
+    test_config(&c, s.origin, st, &r);
+    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
+    sim_stop(&s);
+    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:PARSE:SHAPE");
+    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
+    run_release(&r);
+    tok_store_free(st);
+}
+
+/*
+ * A rotation that cannot be written stops the run (ENG_EIO) rather than
+ * use tokens that would be lost.  In a child: the file size limit is
+ * process-wide.
+ */
+static void test_sc_sim_stops_when_a_rotation_cannot_be_stored(void)
+{
+    char dir[128];
+    char store[160];
+    make_dir("fullstore", dir, sizeof(dir));
+    snprintf(store, sizeof(store), "%s/tokens.jsonl", dir);
+    struct fv fleet[4];
+    std_fleet(fleet, -3600, 86400);
+    write_fleet(dir, fleet, 4);
+    struct sim s;
+    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct tok_store *st = tok_store_open(store, NULL);
+        if (!st)
+            _exit(2);
+        struct rlimit rl = {10, 10};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        struct jobspec jobs[4];
+        std_jobs(jobs, fleet, st);
+        struct run r;
+        run_init(&r, jobs, 4);
+        struct sc_config c;
+        test_config(&c, s.origin, st, &r);
+        struct eng_err e = {0};
+        struct sc_client *sc = sc_new(&c, &e);
+        int rc = sc ? sc_run(sc, next_job, job_done, &r, &e) : -99;
+        int ok = rc == ENG_EIO && strstr(e.msg, "token store")
+                 && !strstr(e.msg, "RT-") && !strstr(e.msg, "rt_");
+        for (int i = 0; i < 3; i++)
+            ok = ok && strcmp(r.got[i].status, "ok") != 0;
+        sc_free(sc);
+        run_release(&r);
+        tok_store_free(st);
+        /* exit(), not _exit(): under LeakSanitizer the child is checked */
+        exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    sim_stop(&s);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static CU_TestInfo sim_tests[] = {
+    {"fetches the full history window",
+     test_sc_sim_fetches_the_full_history_window},
+    {"refreshes once per pair and next run uses rotation",
+     test_sc_sim_refreshes_once_per_pair_and_next_run_uses_rotation},
+    {"answers a 401 with one refresh then retries",
+     test_sc_sim_answers_a_401_with_one_refresh_then_retries},
+    {"ends each fault kind with its status",
+     test_sc_sim_ends_each_fault_kind_with_its_status},
+    {"never retries permanent refusals",
+     test_sc_sim_never_retries_permanent_refusals},
+    {"recovers from transient faults by retrying",
+     test_sc_sim_recovers_from_transient_faults_by_retrying},
+    {"waits Retry-After for that vehicle only",
+     test_sc_sim_waits_retry_after_for_that_vehicle_only},
+    {"rate cap avoids the app limit and pauses help",
+     test_sc_sim_rate_cap_avoids_the_app_limit_and_pauses_help},
+    {"discovers vehicle ids once per user",
+     test_sc_sim_discovers_vehicle_ids_once_per_user},
+    {"reports the unit system of the answer",
+     test_sc_sim_reports_the_unit_system_of_the_answer},
+    {"caps the body size", test_sc_sim_caps_the_body_size},
+    {"fetches v3 records with an app token",
+     test_sc_sim_fetches_v3_records_with_an_app_token},
+    {"reports a refused connection after retries",
+     test_sc_sim_reports_a_refused_connection_after_retries},
+    {"holds at most max_active vehicles",
+     test_sc_sim_holds_at_most_max_active_vehicles},
+    {"gives input statuses without a request",
+     test_sc_sim_gives_input_statuses_without_a_request},
+    {"fails every vehicle of a pair on a refused client",
+     test_sc_sim_fails_every_vehicle_of_a_pair_on_a_refused_client},
+    {"fails at once on a Retry-After beyond the limit",
+     test_sc_sim_fails_at_once_on_a_retry_after_beyond_the_limit},
+    {"reports JSON of another shape",
+     test_sc_sim_reports_json_of_another_shape},
+    {"stops when a rotation cannot be stored",
+     test_sc_sim_stops_when_a_rotation_cannot_be_stored},
+    CU_TEST_INFO_NULL,
+};
+
+CU_SuiteInfo test_sc_sim_suites[] = {
+    {"sc against smartcar-sim", suite_init, suite_clean, NULL, NULL,
+     sim_tests},
+    CU_SUITE_INFO_NULL,
+};
