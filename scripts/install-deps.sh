@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="gcc make pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev
-libcsv-dev libcunit1-dev libmicrohttpd-dev time bc"
+libcsv-dev libcunit1-dev libmicrohttpd-dev zlib1g-dev curl time bc"
 
 missing=""
 for p in $PKGS; do
