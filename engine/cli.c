@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "eng.h"
+#include "sc.h"
 #include "task.h"
 
 int cli_fail(int status, const char *fmt, ...)
@@ -196,4 +199,135 @@ FILE *cli_open_log(const char *path)
     if (!f)
         cli_fail(CLI_FAIL, "cannot open log '%s': %s", path, strerror(errno));
     return f;
+}
+
+void cli_api_init(struct cli_api *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->concurrency = 16;
+    a->retries = 5;
+    a->timeout = 310;
+    a->since = eng_days_from_civil(1990, 1, 1);
+    a->version = "2.0";
+}
+
+int cli_api_opt(struct cli_api *a, int opt, const char *arg, int argc,
+                char **argv, int *optind_io)
+{
+    struct eng_err err;
+    int bad = 0;
+    switch (opt) {
+    case CLI_OPT_API:
+        if (!arg && *optind_io < argc && strstr(argv[*optind_io], "://"))
+            arg = argv[(*optind_io)++];
+        a->api = arg;
+        a->api_mode = 1;
+        break;
+    case CLI_OPT_CONCURRENCY:
+        bad = cli_parse_long(arg, 1, 1024, &a->concurrency) < 0;
+        break;
+    case CLI_OPT_RATE:
+        bad = cli_parse_double(arg, 0, 1e6, &a->rate) < 0;
+        break;
+    case CLI_OPT_RETRIES:
+        bad = cli_parse_long(arg, 0, 100, &a->retries) < 0;
+        break;
+    case CLI_OPT_TIMEOUT:
+        bad = cli_parse_double(arg, 0.1, 86400, &a->timeout) < 0;
+        break;
+    case CLI_OPT_SINCE:
+        if (eng_parse_day(arg, 1900, 2200, &a->since, &err) < 0) {
+            cli_fail(CLI_USAGE, "--since: %s", err.msg);
+            return -1;
+        }
+        break;
+    case CLI_OPT_API_VERSION:
+        bad = strcmp(arg, "2.0") != 0 && strcmp(arg, "3") != 0;
+        a->version = arg;
+        break;
+    case CLI_OPT_TOKEN_STORE:
+        a->token_store = arg;
+        break;
+    case CLI_OPT_API_SEED:
+        bad = cli_parse_long(arg, 0, 2147483647L, &a->seed) < 0;
+        break;
+    default:
+        return 0;
+    }
+    if (bad) {
+        cli_fail(CLI_USAGE, "bad value '%s' for an API option (see --help)",
+                 arg);
+        return -1;
+    }
+    a->used = 1;
+    return 1;
+}
+
+/* mkdir -p for the default token store's folder. */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0700);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int cli_api_config(const struct cli_api *a, struct sc_config *cfg,
+                   char *store_path, size_t size)
+{
+    sc_config_init(cfg);
+    cfg->api_origin = a->api;
+    cfg->api_version = a->version;
+    cfg->client_id = getenv("SMARTCAR_CLIENT_ID");
+    cfg->client_secret = getenv("SMARTCAR_CLIENT_SECRET");
+    cfg->concurrency = (int)a->concurrency;
+    cfg->rate = a->rate;
+    cfg->retries = (int)a->retries;
+    cfg->timeout = a->timeout;
+    cfg->since_day = a->since;
+    cfg->seed = (unsigned long long)a->seed;
+    if (a->token_store) {
+        snprintf(store_path, size, "%s", a->token_store);
+        return 0;
+    }
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    char dir[4096];
+    if (state && *state)
+        snprintf(dir, sizeof(dir), "%s/svcscore", state);
+    else if (home && *home)
+        snprintf(dir, sizeof(dir), "%s/.local/state/svcscore", home);
+    else
+        return cli_fail(-1, "no --token-store and no $HOME: say where "
+                        "rotated tokens are to be kept");
+    if (make_dirs(dir) < 0)
+        return cli_fail(-1, "cannot create '%s': %s", dir, strerror(errno));
+    snprintf(store_path, size, "%s/tokens.jsonl", dir);
+    return 0;
+}
+
+static volatile sig_atomic_t *stop_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    if (stop_flag)
+        *stop_flag = 1;
+}
+
+void cli_catch_stop(volatile sig_atomic_t *flag)
+{
+    stop_flag = flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

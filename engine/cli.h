@@ -133,4 +133,98 @@ int cli_load_model(const char *path, struct model **m);
 
 /* An open log stream for --log (stderr when path is NULL); NULL on error. */
 FILE *cli_open_log(const char *path);
+
+
+/*
+ * API options shared by 'fetch' and 'score --api'.  cli_api_init() sets
+ * the defaults; cli_api_opt() handles one getopt_long() result for the
+ * options in CLI_API_LONGOPTS (1 used, 0 not one of them, -1 after a usage
+ * error); cli_api_config() fills a client configuration, with credentials
+ * and origins from the environment (never from the command line).
+ */
+struct sc_config;
+
+struct cli_api {
+    const char *api;             /* --api URL (else $SMARTCAR_API_ORIGIN) */
+    const char *token_store;     /* --token-store FILE */
+    const char *version;         /* --api-version 2.0|3 */
+    long concurrency;
+    double rate;
+    long retries;
+    double timeout;
+    long since;                  /* day */
+    long seed;                   /* --seed for retry jitter; 0 = clock */
+    int used;                    /* an API option was given */
+    int api_mode;                /* --api was given */
+};
+
+enum cli_api_opt_id {
+    CLI_OPT_API = 1100,
+    CLI_OPT_CONCURRENCY,
+    CLI_OPT_RATE,
+    CLI_OPT_RETRIES,
+    CLI_OPT_TIMEOUT,
+    CLI_OPT_SINCE,
+    CLI_OPT_API_VERSION,
+    CLI_OPT_TOKEN_STORE,
+    CLI_OPT_API_SEED
+};
+
+#define CLI_API_LONGOPTS                                               \
+    {"api", optional_argument, NULL, CLI_OPT_API},                     \
+    {"concurrency", required_argument, NULL, CLI_OPT_CONCURRENCY},     \
+    {"rate", required_argument, NULL, CLI_OPT_RATE},                   \
+    {"retries", required_argument, NULL, CLI_OPT_RETRIES},             \
+    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},             \
+    {"since", required_argument, NULL, CLI_OPT_SINCE},                 \
+    {"api-version", required_argument, NULL, CLI_OPT_API_VERSION},     \
+    {"token-store", required_argument, NULL, CLI_OPT_TOKEN_STORE},     \
+    {"retry-seed", required_argument, NULL, CLI_OPT_API_SEED}
+
+#define CLI_API_HELP                                                       \
+    "  --api URL            API origin (default $SMARTCAR_API_ORIGIN, else\n" \
+    "                       https://api.smartcar.com); token requests go to\n" \
+    "                       $SMARTCAR_AUTH_ORIGIN/oauth/token\n"              \
+    "  --concurrency N      requests in flight (default 16)\n"              \
+    "  --rate R             at most R requests per second (default: none)\n" \
+    "  --retries N          retries of a failed request (default 5)\n"      \
+    "  --timeout S          seconds per request (default 310)\n"            \
+    "  --since YYYY-MM-DD   start of the history window (default 1990-01-01)\n" \
+    "  --api-version V      2.0 (default) or 3\n"                           \
+    "  --token-store FILE   where rotated tokens are kept (default\n"       \
+    "                       $XDG_STATE_HOME/svcscore/tokens.jsonl)\n"       \
+    "  --retry-seed N       seed of the retry jitter (default: clock)\n"    \
+    "  Credentials: $SMARTCAR_CLIENT_ID and $SMARTCAR_CLIENT_SECRET.\n"
+
+void cli_api_init(struct cli_api *a);
+
+/*
+ * As above; argc, argv and *optind let "--api URL" (a separate argument
+ * holding "://") work beside "--api=URL" and a bare "--api".
+ */
+int cli_api_opt(struct cli_api *a, int opt, const char *arg, int argc,
+                char **argv, int *optind_io);
+
+/*
+ * Fills cfg (after sc_config_init) from a; path receives the token store
+ * path (size bytes).  Returns 0, or prints an error and returns -1 (for
+ * instance when the default token store folder cannot be made).
+ */
+int cli_api_config(const struct cli_api *a, struct sc_config *cfg,
+                   char *store_path, size_t size);
+
+/*
+ * Runs a resumable fetch of the vehicles into the bundle out (see fetch.h),
+ * prints its summary, and returns CLI_OK or CLI_FAIL (error printed).
+ */
+struct fetch_stats;
+int cli_fetch(const struct cli_api *api, const char *vehicles,
+              const char *out, long max_body, FILE *log,
+              struct fetch_stats *st);
+void cli_print_fetch_summary(const struct fetch_stats *st);
+
+/* Sets *flag when SIGINT or SIGTERM arrives (first one); cannot fail. */
+#include <signal.h>
+void cli_catch_stop(volatile sig_atomic_t *flag);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "fetch.h"
 #include "model.h"
 #include "score.h"
 #include "task.h"
@@ -12,6 +13,7 @@
 static const char usage[] =
     "usage: svcscore score --vehicles FILE --histories PATH [options]\n"
     "       svcscore score --histories BUNDLE.jsonl [options]\n"
+    "       svcscore score --vehicles FILE --api [URL] [options]\n"
     "\n"
     "Scores each vehicle's maintenance quality: one CSV row per input row,\n"
     "in input order, with the score, band, relativity and up to four\n"
@@ -20,9 +22,16 @@ static const char usage[] =
     "  --model FILE         model file (default: models/default.json)\n"
     "  --max-error-rate X   exit 3 when the share of error rows is above X\n"
     "                       (default 0.05)\n"
+    "\nwith --api (histories pulled from the API first, then scored the same\n"
+    "way; the pulled bundle is kept, and a stopped run resumes):\n"
+    "  --histories-out FILE where the pulled bundle goes (default:\n"
+    "                       OUT.histories.jsonl, or scores.histories.jsonl)\n"
+    CLI_API_HELP
     "  --help               this text\n";
 
-enum { OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE };
+enum {
+    OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT
+};
 
 struct score_ctx {
     const struct model *model;
@@ -69,24 +78,32 @@ int cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
+        CLI_API_LONGOPTS,
+        {"histories-out", required_argument, NULL, OPT_HISTORIES_OUT},
         {"model", required_argument, NULL, OPT_MODEL},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     struct cli_common c;
+    struct cli_api api;
     cli_common_init(&c);
-    const char *model_path = NULL;
+    cli_api_init(&api);
+    const char *model_path = NULL, *histories_out = NULL;
     double max_error_rate = 0.05;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         int used = cli_common_opt(&c, opt, optarg);
+        if (used == 0)
+            used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
             continue;
-        if (opt == OPT_MODEL) {
+        if (opt == OPT_HISTORIES_OUT) {
+            histories_out = optarg;
+        } else if (opt == OPT_MODEL) {
             model_path = optarg;
         } else if (opt == OPT_MAX_ERROR_RATE) {
             if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
@@ -101,8 +118,25 @@ int cmd_score(int argc, char **argv)
     }
     if (optind < argc)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!c.histories)
-        return cli_fail(CLI_USAGE, "--histories is required");
+    char bundle[4096];
+    if (api.api_mode) {
+        if (c.histories)
+            return cli_fail(CLI_USAGE, "--api and --histories exclude each "
+                            "other");
+        if (!c.vehicles)
+            return cli_fail(CLI_USAGE, "--api needs --vehicles");
+        if (histories_out)
+            snprintf(bundle, sizeof(bundle), "%s", histories_out);
+        else if (strcmp(c.out, "-") == 0)
+            snprintf(bundle, sizeof(bundle), "scores.histories.jsonl");
+        else
+            snprintf(bundle, sizeof(bundle), "%s.histories.jsonl", c.out);
+        c.histories = bundle;
+    } else if (!c.histories) {
+        return cli_fail(CLI_USAGE, "--histories or --api is required");
+    } else if (api.used || histories_out) {
+        return cli_fail(CLI_USAGE, "API options need --api");
+    }
 
     struct model *model = NULL;
     if (cli_load_model(model_path, &model) != CLI_OK)
@@ -116,6 +150,12 @@ int cmd_score(int argc, char **argv)
     log = cli_open_log(c.log_path);
     if (!log)
         goto out;
+    if (api.api_mode) {
+        struct fetch_stats fs;
+        if (cli_fetch(&api, c.vehicles, c.histories, c.max_body, log, &fs)
+            != CLI_OK)
+            goto out;
+    }
 
     struct score_ctx ctx = {model, log};
     struct batch_config cfg = {

@@ -46,11 +46,23 @@ static void print_version(void)
            gsl_version);
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     /* GSL's default handler aborts; every GSL status is checked instead. */
     gsl_set_error_handler_off();
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "svcscore: error: cannot initialise libcurl\n");
+        return CLI_FAIL;
+    }
+    int status = run(argc, argv);
+    curl_global_cleanup();
+    return status;
+}
 
+static int run(int argc, char **argv)
+{
     if (argc < 2) {
         print_usage(stderr);
         return CLI_USAGE;

@@ -1,0 +1,443 @@
+/* fetch — API -> journal -> JSONL bundle, resumable. */
+#include "fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "hist.h"
+#include "jscan.h"
+#include "out.h"
+#include "tok.h"
+#include "veh.h"
+
+/* The journal is fsync'd at least this often (seconds). */
+#define FETCH_SYNC_EVERY 1.0
+
+/* Where each input row's line lies in the journal. */
+struct place {
+    off_t off;
+    size_t len;
+    char vin[VEH_VIN_LEN + 1];
+};
+
+struct run {
+    const struct fetch_config *cfg;
+    struct fetch_stats *st;
+    struct veh_reader *veh;
+    struct veh_row row;
+    struct tok_store *tokens;
+    int fd;                        /* the journal */
+    off_t end;                     /* its length */
+    struct place *places;          /* by row index; len 0 = not yet */
+    size_t cap;
+    struct buf line;
+    double last_sync;
+    int failed;                    /* a journal write failed */
+    struct eng_err werr;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int grow_places(struct run *r, size_t index, struct eng_err *err)
+{
+    if (index < r->cap)
+        return ENG_OK;
+    size_t cap = r->cap ? r->cap : 1024;
+    while (cap <= index)
+        cap *= 2;
+    struct place *p = realloc(r->places, cap * sizeof(*p));
+    if (!p)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    memset(p + r->cap, 0, (cap - r->cap) * sizeof(*p));
+    r->places = p;
+    r->cap = cap;
+    return ENG_OK;
+}
+
+/* Appends a JSON string literal. */
+static int json_str(struct buf *b, const char *s, struct eng_err *err)
+{
+    int rc = buf_add(b, "\"", 1, err);
+    for (const unsigned char *p = (const unsigned char *)s;
+         rc == ENG_OK && p && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            rc = buf_printf(b, err, "\\%c", *p);
+        else if (*p < 0x20)
+            rc = buf_printf(b, err, "\\u%04x", *p);
+        else
+            rc = buf_add(b, p, 1, err);
+    }
+    return rc == ENG_OK ? buf_add(b, "\"", 1, err) : rc;
+}
+
+static int is_valid_json(const char *body, size_t len)
+{
+    struct js s;
+    js_init(&s, body, len);
+    return js_skip(&s) == 0 && js_finish(&s) == 0;
+}
+
+/* Writes one journal line for row index; updates counts and places. */
+static int journal(struct run *r, size_t index, const char *vin,
+                   const char *vehicle_id, const char *units,
+                   const char *fetched_at, const char *status,
+                   const char *request_id, const char *body, size_t body_len,
+                   struct eng_err *err)
+{
+    struct buf *b = &r->line;
+    buf_reset(b);
+    /* a history body that is not JSON would break the bundle line */
+    if (body && !is_valid_json(body, body_len)) {
+        body = NULL;
+        status = "error:PARSE";
+    }
+    int rc = buf_printf(b, err, "{\"index\":%zu,\"vin\":", index);
+    if (rc == ENG_OK)
+        rc = json_str(b, vin ? vin : "", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(b, ",\"vehicle_id\":", err);
+    if (rc == ENG_OK)
+        rc = json_str(b, vehicle_id ? vehicle_id : "", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(b, ",\"unit_system\":", err);
+    if (rc == ENG_OK)
+        rc = json_str(b, units && *units ? units : "metric", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(b, ",\"fetched_at\":", err);
+    if (rc == ENG_OK)
+        rc = json_str(b, fetched_at ? fetched_at : "", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(b, ",\"status\":", err);
+    if (rc == ENG_OK)
+        rc = json_str(b, status, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(b, ",\"request_id\":", err);
+    if (rc == ENG_OK)
+        rc = json_str(b, request_id ? request_id : "", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(b, ",\"history\":", err);
+    if (rc == ENG_OK && body) {
+        size_t start = b->len;
+        rc = buf_add(b, body, body_len, err);
+        /* raw line breaks are white space in valid JSON: keep one line */
+        for (size_t i = start; rc == ENG_OK && i < b->len; i++) {
+            if (b->data[i] == '\n' || b->data[i] == '\r')
+                b->data[i] = ' ';
+        }
+    } else if (rc == ENG_OK) {
+        rc = buf_adds(b, "null", err);
+    }
+    if (rc == ENG_OK)
+        rc = buf_adds(b, "}\n", err);
+    if (rc == ENG_OK)
+        rc = grow_places(r, index, err);
+    if (rc < 0)
+        return rc;
+    size_t done = 0;
+    while (done < b->len) {
+        ssize_t w = write(r->fd, b->data + done, b->len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return eng_err_set(err, ENG_EIO, "cannot write the journal: %s",
+                               strerror(errno));
+        done += (size_t)w;
+    }
+    struct place *p = &r->places[index];
+    p->off = r->end;
+    p->len = b->len;
+    snprintf(p->vin, sizeof(p->vin), "%s", vin ? vin : "");
+    r->end += (off_t)b->len;
+    r->st->fetched++;
+    double t = now_s();
+    if (t - r->last_sync >= FETCH_SYNC_EVERY) {
+        fsync(r->fd);
+        r->last_sync = t;
+    }
+    return ENG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resuming: what an earlier run left in the journal. */
+
+static int read_journal(struct run *r, const char *path, struct eng_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? ENG_OK
+               : eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
+                             strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    off_t off = 0, good = 0;
+    int rc = ENG_OK;
+    while (rc == ENG_OK && (n = getline(&line, &cap, f)) > 0) {
+        size_t index;
+        int used = 0;
+        if (line[n - 1] != '\n' ||
+            sscanf(line, "{\"index\":%zu,%n", &index, &used) < 1 || !used)
+            break;                 /* a torn last line: cut it below */
+        char vin[VEH_VIN_LEN + 8] = "";
+        hist_peek_vin(line, (size_t)n, vin, sizeof(vin));
+        rc = grow_places(r, index, err);
+        if (rc == ENG_OK && r->places[index].len == 0) {
+            r->places[index].off = off;
+            r->places[index].len = (size_t)n;
+            snprintf(r->places[index].vin, sizeof(r->places[index].vin),
+                     "%s", vin);
+            r->st->resumed++;
+        }
+        off += n;
+        good = off;
+    }
+    free(line);
+    fclose(f);
+    if (rc == ENG_OK && truncate(path, good) != 0)
+        rc = eng_err_set(err, ENG_EIO, "cannot truncate '%s': %s", path,
+                         strerror(errno));
+    r->end = good;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The client's callbacks. */
+
+static int row_vin_mismatch(struct run *r, const struct veh_row *row,
+                            struct eng_err *err)
+{
+    return eng_err_set(err, ENG_EDATA, "the journal '%s.partial' was "
+                       "written for another vehicle list (row %zu is '%s' "
+                       "there, '%s' here): remove it to start afresh",
+                       r->cfg->out_path, row->index + 1,
+                       r->places[row->index].vin, row->vin);
+}
+
+static int next_job(void *ud, struct sc_job *job)
+{
+    struct run *r = ud;
+    struct eng_err *err = &r->werr;
+    for (;;) {
+        int rc = veh_next(r->veh, &r->row, err);
+        if (rc <= 0)
+            return rc;
+        const struct veh_row *row = &r->row;
+        r->st->rows++;
+        if (grow_places(r, row->index, err) < 0)
+            return ENG_ENOMEM;
+        if (r->places[row->index].len) {
+            if (strcmp(r->places[row->index].vin, row->vin) != 0)
+                return row_vin_mismatch(r, row, err);
+            continue;              /* fetched by an earlier run */
+        }
+        const char *status = row->status[0] ? row->status : NULL;
+        int v3 = r->cfg->sc.api_version &&
+                 strcmp(r->cfg->sc.api_version, "3") == 0;
+        struct tok_pair *pair = NULL;
+        if (!status && !(v3 && row->vehicle_id[0])) {
+            long long exp = 0;
+            if (row->expires_at[0] &&
+                tok_parse_time(row->expires_at, &exp, NULL) < 0)
+                exp = 0;           /* unreadable: try it, refresh on 401 */
+            if (!row->access_token[0] && !row->refresh_token[0])
+                status = "error:INPUT:NO_TOKEN";
+            else
+                pair = tok_register(r->tokens, row->access_token,
+                                    row->refresh_token, exp, err);
+            if (!status && !pair)
+                return err->code;
+        }
+        if (status) {
+            rc = journal(r, row->index, row->vin, row->vehicle_id, NULL,
+                         NULL, status, NULL, NULL, 0, err);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        job->index = row->index;
+        job->vin = row->vin;
+        job->vehicle_id = row->vehicle_id;
+        job->user_id = NULL;
+        job->tokens = pair;
+        return 1;
+    }
+}
+
+static int job_done(void *ud, const struct sc_result *res)
+{
+    struct run *r = ud;
+    const char *body = NULL;
+    size_t len = 0;
+    if (strcmp(res->status, "ok") == 0 ||
+        strcmp(res->status, "no_history") == 0) {
+        body = res->body;
+        len = res->body_len;
+    }
+    if (r->cfg->log && res->request_id && res->request_id[0] &&
+        strncmp(res->status, "error", 5) == 0) {
+        char line[512];
+        snprintf(line, sizeof(line), "row %zu: vin '%s': %s (request %s)%s%s",
+                 res->index + 1, res->vin ? res->vin : "", res->status,
+                 res->request_id, res->message && *res->message ? ": " : "",
+                 res->message ? res->message : "");
+        r->cfg->log(r->cfg->log_ud, line);
+    }
+    return journal(r, res->index, res->vin, res->vehicle_id,
+                   res->unit_system, res->fetched_at, res->status,
+                   res->request_id, body, len, &r->werr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Finishing: the journal, in input order, becomes the bundle. */
+
+static void count_status(struct fetch_stats *st, const char *line, size_t n)
+{
+    char status[64] = "";
+    const char *p = line;
+    const char *key = "\"status\":\"";
+    for (size_t i = 0; i + 10 < n; i++) {
+        if (memcmp(p + i, key, 10) == 0) {
+            size_t j = 0;
+            while (j + 1 < sizeof(status) && i + 10 + j < n &&
+                   p[i + 10 + j] != '"') {
+                status[j] = p[i + 10 + j];
+                j++;
+            }
+            status[j] = '\0';
+            break;
+        }
+    }
+    if (strcmp(status, "ok") == 0)
+        st->ok++;
+    else if (strcmp(status, "no_history") == 0)
+        st->no_history++;
+    else
+        st->errors++;
+}
+
+static int finish(struct run *r, const char *journal_path,
+                  struct eng_err *err)
+{
+    if (fsync(r->fd) != 0)
+        return eng_err_set(err, ENG_EIO, "cannot sync '%s': %s",
+                           journal_path, strerror(errno));
+    struct out_file *o = out_open(r->cfg->out_path, err);
+    if (!o)
+        return err ? err->code : ENG_EIO;
+    struct buf b;
+    buf_init(&b, (size_t)-1 / 2);
+    int rc = ENG_OK;
+    for (size_t i = 0; rc == ENG_OK && i < r->st->rows; i++) {
+        const struct place *p = &r->places[i];
+        if (p->len == 0) {
+            rc = eng_err_set(err, ENG_EDATA, "row %zu has no journal line",
+                             i + 1);
+            break;
+        }
+        buf_reset(&b);
+        char *dst = buf_extend(&b, p->len, err);
+        if (!dst) {
+            rc = ENG_ENOMEM;
+            break;
+        }
+        if (pread(r->fd, dst, p->len, p->off) != (ssize_t)p->len) {
+            rc = eng_err_set(err, ENG_EIO, "cannot read '%s'", journal_path);
+            break;
+        }
+        count_status(r->st, dst, p->len);
+        rc = out_write(o, dst, p->len, err);
+    }
+    buf_release(&b);
+    if (rc == ENG_OK) {
+        rc = out_commit(o, err);
+        o = NULL;
+    }
+    out_abort(o);
+    if (rc == ENG_OK)
+        unlink(journal_path);
+    return rc;
+}
+
+int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
+              struct eng_err *err)
+{
+    memset(st, 0, sizeof(*st));
+    struct run r;
+    memset(&r, 0, sizeof(r));
+    r.cfg = cfg;
+    r.st = st;
+    r.fd = -1;
+    r.last_sync = now_s();
+    buf_init(&r.line, cfg->sc.max_body + 65536);
+    char journal_path[4096];
+    snprintf(journal_path, sizeof(journal_path), "%s.partial",
+             cfg->out_path);
+    struct sc_client *sc = NULL;
+    int rc = ENG_OK;
+
+    r.veh = veh_open(cfg->vehicles_path, err);
+    if (!r.veh) {
+        rc = err ? err->code : ENG_EIO;
+        goto out;
+    }
+    r.tokens = tok_store_open(cfg->token_store, err);
+    if (!r.tokens) {
+        rc = err ? err->code : ENG_EIO;
+        goto out;
+    }
+    rc = read_journal(&r, journal_path, err);
+    if (rc < 0)
+        goto out;
+    r.fd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (r.fd < 0) {
+        rc = eng_err_set(err, ENG_EIO, "cannot open '%s': %s", journal_path,
+                         strerror(errno));
+        goto out;
+    }
+    struct sc_config scc = cfg->sc;
+    scc.tokens = r.tokens;
+    scc.stop = cfg->stop;
+    scc.log = cfg->log;
+    scc.log_ud = cfg->log_ud;
+    sc = sc_new(&scc, err);
+    if (!sc) {
+        rc = err ? err->code : ENG_EUSAGE;
+        goto out;
+    }
+    rc = sc_run(sc, next_job, job_done, &r, err);
+    sc_get_stats(sc, &st->sc);
+    if (rc < 0) {
+        /* a callback's own error is in r.werr */
+        if (r.werr.msg[0] && err && rc != ENG_EUSAGE)
+            *err = r.werr;
+        if (rc == ENG_EUSAGE && cfg->stop && *cfg->stop)
+            eng_err_set(err, ENG_EUSAGE, "stopped: %zu rows are in the "
+                        "journal '%s'; run again to fetch the rest",
+                        st->resumed + st->fetched, journal_path);
+        fsync(r.fd);
+        goto out;
+    }
+    rc = finish(&r, journal_path, err);
+out:
+    sc_free(sc);
+    if (r.fd >= 0)
+        close(r.fd);
+    veh_row_release(&r.row);
+    veh_close(r.veh);
+    tok_store_free(r.tokens);
+    free(r.places);
+    buf_release(&r.line);
+    return rc;
+}

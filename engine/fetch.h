@@ -1,0 +1,57 @@
+/*
+ * fetch — a vehicle list's service histories from the API into a JSONL
+ * bundle (SPEC §3.2), resumably.
+ *
+ * Every vehicle-list row gets one bundle line, in input order: the history
+ * when the API gave one, else the row's status ("error:TYPE:CODE") with a
+ * null history.  Lines are first appended, in completion order, to a journal
+ * beside the output (<out>.partial), written with write(2) as each vehicle
+ * completes so that a killed process loses none of them; at the end the
+ * journal is copied in input order to a temporary file that is renamed over
+ * the output, and removed.  A run started again with the same arguments
+ * reads the journal, skips every vehicle already in it, and fetches the
+ * rest.  A journal that does not match the vehicle list (another VIN at a
+ * row) is refused, never silently mixed.
+ *
+ * Tokens: each row's pair is registered with the token store (rows with the
+ * same refresh token share one pair and one refresh); rotated tokens are
+ * written durably by the store before use.  Secrets never reach the log.
+ */
+#ifndef FETCH_H
+#define FETCH_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "eng.h"
+#include "sc.h"
+
+struct fetch_config {
+    const char *vehicles_path;
+    const char *out_path;          /* the bundle; not "-" */
+    const char *token_store;       /* path of the token store, or NULL */
+    struct sc_config sc;           /* client settings; tokens/stop set here */
+    volatile sig_atomic_t *stop;   /* raised by a signal: stop, resumable */
+    void (*log)(void *ud, const char *line);
+    void *log_ud;
+};
+
+struct fetch_stats {
+    size_t rows;                   /* vehicle-list rows */
+    size_t resumed;                /* rows found in the journal */
+    size_t fetched;                /* rows completed by this run */
+    size_t ok, no_history, errors; /* over all rows */
+    struct sc_stats sc;            /* the client's counters, this run */
+};
+
+/*
+ * Runs the fetch.  Returns ENG_OK with the bundle written, or a fatal
+ * error: the vehicle list or journal unreadable or mismatched (ENG_EIO,
+ * ENG_ECSV, ENG_EDATA), the token store unusable, an output that cannot be
+ * written, or ENG_EUSAGE when stopped by cfg->stop (the journal is kept
+ * for the next run; the output is not created).
+ */
+int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
+              struct eng_err *err);
+
+#endif
