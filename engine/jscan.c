@@ -122,6 +122,11 @@ int js_string(struct js *s, char *out, size_t cap, size_t *len)
         size_t run = (size_t)(q - s->p);
         if (!full) {
             size_t take = run <= room - n ? run : room - n;
+            /* a cut never splits a UTF-8 character: back up over the
+             * continuation bytes (10xxxxxx) of the one that does not fit */
+            while (take < run && take > 0 &&
+                   ((unsigned char)s->p[take] & 0xC0) == 0x80)
+                take--;
             memcpy(out + n, s->p, take);
             n += take;
             full = take < run;

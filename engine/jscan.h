@@ -54,8 +54,9 @@ enum js_type js_peek(struct js *s);
 
 /*
  * Reads a string value, decoding escapes into UTF-8 in out (cap bytes, NUL
- * terminated, truncated when longer; the whole string is still checked).
- * Returns 0, or -1 on error.  *len, when not NULL, gets the bytes stored.
+ * terminated, truncated when longer at a character boundary, so that valid
+ * UTF-8 stays valid; the whole string is still checked).  Returns 0, or -1
+ * on error.  *len, when not NULL, gets the bytes stored.
  */
 int js_string(struct js *s, char *out, size_t cap, size_t *len);
 
