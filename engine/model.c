@@ -577,15 +577,17 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
         read_input(r, it, m->n_inputs, &m->inputs[m->n_inputs]);
         m->n_inputs++;
     }
-    r->where = "portfolio";
+    r->where = "";              /* read_input() pointed it at its stack */
     const cJSON *pf = need(r, root, "portfolio");
+    r->where = "portfolio";
     double mean = pf ? get_num(r, pf, "mean_frequency", 0, 0) : 0;
     if (r->rc == ENG_OK && !(mean > 0))
         r->rc = eng_err_set(r->err, ENG_EDATA, "model: "
                             "portfolio.mean_frequency must be positive");
     m->log_mean_rate = log(mean);
-    r->where = "score";
+    r->where = "";
     const cJSON *sc = need(r, root, "score");
+    r->where = "score";
     if (sc) {
         m->score_center = get_num(r, sc, "center", 0, 0);
         m->score_factor = get_num(r, sc, "factor", 0, 0);
