@@ -400,6 +400,24 @@ static double get_num(struct reader *r, const cJSON *obj, const char *name,
     return it->valuedouble;
 }
 
+/*
+ * A whole number of modest size: converting a NaN or a huge double to int
+ * is undefined behaviour, so the range is checked before the cast.
+ */
+static int get_int(struct reader *r, const cJSON *obj, const char *name)
+{
+    double v = get_num(r, obj, name, 0, 0);
+    if (r->rc < 0)
+        return 0;
+    if (!(fabs(v) <= 1e6) || v != floor(v)) {
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: '%s%s%s' must be a "
+                            "whole number", r->where,
+                            r->where[0] ? "." : "", name);
+        return 0;
+    }
+    return (int)v;
+}
+
 static void get_str(struct reader *r, const cJSON *obj, const char *name,
                     char *out, size_t n)
 {
@@ -591,8 +609,8 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
     if (sc) {
         m->score_center = get_num(r, sc, "center", 0, 0);
         m->score_factor = get_num(r, sc, "factor", 0, 0);
-        m->score_min = (int)get_num(r, sc, "min", 0, 0);
-        m->score_max = (int)get_num(r, sc, "max", 0, 0);
+        m->score_min = get_int(r, sc, "min");
+        m->score_max = get_int(r, sc, "max");
     }
     r->where = "";
     const cJSON *bands = need(r, root, "bands");
