@@ -535,6 +535,53 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
     }
 }
 
+/* An optional number: NaN when absent, null or not a number. */
+static double opt_num(const cJSON *obj, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsNumber(it) ? it->valuedouble : NAN;
+}
+
+/* An optional count: 0 unless a whole number in range (no UB cast). */
+static double opt_count(const cJSON *obj, const char *name, double max)
+{
+    double v = opt_num(obj, name);
+    return fabs(v) <= max && v == floor(v) ? v : 0;
+}
+
+static void opt_str(const cJSON *obj, const char *name, char *out, size_t n)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    snprintf(out, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
+}
+
+/*
+ * The fit statistics and the provenance: a record of how the model was
+ * made that scoring does not use, so they are read when present and never
+ * make a load fail.
+ */
+static void read_record(const cJSON *root, struct model *m)
+{
+    const cJSON *fit = cJSON_GetObjectItemCaseSensitive(root, "fit");
+    m->fit.n = (size_t)fmax(opt_count(fit, "n", 9007199254740992.0), 0);
+    m->fit.deviance = opt_num(fit, "deviance");
+    m->fit.null_deviance = opt_num(fit, "null_deviance");
+    m->fit.df_residual = (long)opt_count(fit, "df_residual", 1e15);
+    m->fit.df_null = (long)opt_count(fit, "df_null", 1e15);
+    m->fit.aic = opt_num(fit, "aic");
+    m->fit.loglik = opt_num(fit, "loglik");
+    m->fit.dispersion = opt_num(fit, "dispersion");
+    m->fit.pearson_dispersion = opt_num(fit, "pearson_dispersion");
+    m->fit.iterations = (int)opt_count(fit, "iterations", 1e6);
+    m->fit.converged = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(fit, "converged"));
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(root, "provenance");
+    opt_str(pv, "trained_at", m->trained_at, sizeof(m->trained_at));
+    opt_str(pv, "command", m->command, sizeof(m->command));
+    opt_str(pv, "data_fingerprint", m->data_fingerprint,
+            sizeof(m->data_fingerprint));
+}
+
 static void read_model(struct reader *r, const cJSON *root, struct model *m)
 {
     r->where = "";
@@ -629,14 +676,7 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
             r->rc = eng_err_set(r->err, ENG_EDATA, "model: band cut points "
                                 "must not increase from A to E");
     }
-    r->where = "fit";
-    const cJSON *fit = cJSON_GetObjectItemCaseSensitive(root, "fit");
-    if (cJSON_IsObject(fit)) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(fit, "n");
-        m->fit.n = cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
-        v = cJSON_GetObjectItemCaseSensitive(fit, "iterations");
-        m->fit.iterations = cJSON_IsNumber(v) ? v->valueint : 0;
-    }
+    read_record(root, m);
     if (r->rc == ENG_OK && !(m->score_factor > 0 &&
                              m->score_min < m->score_max))
         r->rc = eng_err_set(r->err, ENG_EDATA, "model: bad score scaling");
