@@ -144,11 +144,14 @@ static void reason_text(const struct model_input *in,
 {
     int missing = in->feat != MODEL_INPUT_MAKE &&
                   (isnan(f->v[in->feat]) || isnan(f->v[in->shown]));
-    const char *tmpl = missing && in->missing_text[0] ? in->missing_text
-                                                      : in->text;
-    char value[48];
-    format_value(in, f, make, value, sizeof(value));
-    const char *hole = missing ? NULL : strstr(tmpl, "%s");
+    int use_missing = missing && in->missing_text[0];
+    const char *tmpl = use_missing ? in->missing_text : in->text;
+    /* without a missing text of its own, the value reads "unknown" rather
+     * than the template's bare "%s" or "nan" */
+    char value[48] = "unknown";
+    if (!missing)
+        format_value(in, f, make, value, sizeof(value));
+    const char *hole = use_missing ? NULL : strstr(tmpl, "%s");
     if (hole)
         snprintf(out, n, "%s %.*s%s%s", in->code, (int)(hole - tmpl), tmpl,
                  value, hole + 2);
