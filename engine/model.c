@@ -516,6 +516,9 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
     const cJSON *rs = need(r, o, "reason");
     if (!rs)
         return;
+    char rw[80];
+    snprintf(rw, sizeof(rw), "%s.reason", where);
+    r->where = rw;
     get_str(r, rs, "code", in->code, sizeof(in->code));
     get_str(r, rs, "text", in->text, sizeof(in->text));
     get_str(r, rs, "missing_text", in->missing_text,
@@ -536,6 +539,7 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
             r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.reason."
                                 "value_of names no numeric feature", where);
     }
+    r->where = "";
 }
 
 /* An optional number: NaN when absent, null or not a number. */
