@@ -213,10 +213,23 @@ void model_score(const struct model *m, const struct feat_vec *f,
 /* ------------------------------------------------------------------ */
 /* Saving */
 
-/* A number, or null for NaN and infinities (JSON has neither). */
+/*
+ * A number that reads back as the very same double, or null for NaN and
+ * infinities (JSON has neither).  cJSON's own printing keeps 15 digits
+ * whenever they read back within DBL_EPSILON, which can lose the last bit:
+ * here the shortest of 15, 16 or 17 digits that reads back exactly is used.
+ */
 static cJSON *num(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    char text[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof(text), "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(text);
 }
 
 static void put(cJSON *obj, const char *name, cJSON *item)
