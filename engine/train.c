@@ -142,6 +142,16 @@ int train_is_holdout(const char *vin, unsigned long seed, double share)
 {
     unsigned long long h = model_fnv(MODEL_FNV_SEED, &seed, sizeof(seed));
     h = model_fnv(h, vin, strlen(vin));
+    /*
+     * FNV-1a leaves its top bits badly mixed by the last bytes, and VINs
+     * end in a serial number: without this finaliser (MurmurHash3's fmix64)
+     * a 20% share held out 12% of a run of consecutive VINs.
+     */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     /* top 53 bits as a uniform number in [0, 1) */
     double u = (double)(h >> 11) / 9007199254740992.0;
     return u < share;
