@@ -551,6 +551,20 @@ static int response(int family, const struct data *d, size_t i, double *y,
     }
 }
 
+/*
+ * The lowest whole score of the band above quantile f of the sorted
+ * scores.  It puts the same scores in the band as the interpolated
+ * quantile would, but exactly: interpolating between two equal scores can
+ * give 618.0000000000001, which put a score of 618 below its own cut and
+ * then, once written to the model file as 618, above it.
+ */
+static double band_cut(const double *sorted, size_t n, double f)
+{
+    double delta = (double)(n - 1) * f;
+    size_t lo = (size_t)delta;
+    return delta > (double)lo && lo + 1 < n ? sorted[lo + 1] : sorted[lo];
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -775,7 +789,7 @@ int train_run(const struct train_config *cfg, struct train_output *out,
     }
     qsort(eta, n, sizeof(double), cmp_double);
     for (int b = 0; b < 4; b++)
-        m->band_cuts[b] = quantile(eta, n, 0.8 - 0.2 * b);
+        m->band_cuts[b] = band_cut(eta, n, 0.8 - 0.2 * b);
 
     m->fit.n = n;
     m->fit.deviance = g->deviance;
