@@ -321,8 +321,8 @@ static cJSON *model_json(const struct model *m)
         cJSON *b = cJSON_CreateObject();
         char name[2] = {(char)('A' + i), '\0'};
         put(b, "band", cJSON_CreateString(name));
-        put(b, "min_score", cJSON_CreateNumber(i < 4 ? m->band_cuts[i]
-                                                     : m->score_min));
+        put(b, "min_score", i < 4 ? num(m->band_cuts[i])
+                                  : cJSON_CreateNumber(m->score_min));
         cJSON_AddItemToArray(bands, b);
     }
     put(o, "bands", bands);
