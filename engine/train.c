@@ -619,6 +619,15 @@ int train_run(const struct train_config *cfg, struct train_output *out,
         rc = load_data(cfg, feat_of, want_make, &lb, &d, out, err);
     if (rc < 0)
         goto out;
+    /* said before the transforms, which would blame a feature instead */
+    size_t n_fit = 0;
+    for (size_t i = 0; i < d.n; i++)
+        n_fit += !d.test[i];
+    if (n_fit == 0) {
+        rc = eng_err_set(err, ENG_EDATA, "no training rows: check that the "
+                         "features and labels share VINs");
+        goto out;
+    }
 
     /* inputs and their transforms */
     m->family = cfg->family;
