@@ -202,6 +202,7 @@ static void test_model_saves_and_loads_every_field(void)
     m->intercept = -2.0000000000000004;
     m->score_factor = 50 / log(2.0);
     m->fit.aic = 5e-324;
+    m->band_cuts[1] = nextafter(620, 621);
     struct eng_err err = {0};
     CU_ASSERT_EQUAL_FATAL(model_save(m, "tmp/model_hand.json", &err), ENG_OK);
     struct model *b = model_load("tmp/model_hand.json", &err);
