@@ -613,7 +613,7 @@ static struct model *plain_model(size_t n)
     for (size_t i = 0; i < n; i++) {
         struct model_input *in = &m->inputs[i];
         numeric(in, plain_names[i], 1, 0, 1, MODEL_VALUE_NUMBER);
-        char code[8], text[32];
+        char code[8], text[48];
         snprintf(code, sizeof(code), "R%02zu", 70 + i);
         snprintf(text, sizeof(text), "input %zu is %%s", i);
         reason(in, code, text, "");
