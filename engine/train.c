@@ -454,6 +454,13 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
     return ENG_OK;
 }
 
+/* qsort's comparator for level names (strcmp cast to it would be called
+ * through a pointer of another type, which C leaves undefined). */
+static int cmp_level(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 /* The make's levels: base = most frequent in training, others by name. */
 static int learn_levels(const struct data *d, struct model_input *in,
                         struct eng_err *err)
@@ -492,8 +499,7 @@ static int learn_levels(const struct data *d, struct model_input *in,
             memcpy(in->levels[in->n_levels++], names[k], MODEL_LEVEL_LEN);
     }
     /* sorted by name, so the design does not depend on row order */
-    qsort(in->levels, in->n_levels, MODEL_LEVEL_LEN,
-          (int (*)(const void *, const void *))strcmp);
+    qsort(in->levels, in->n_levels, MODEL_LEVEL_LEN, cmp_level);
     return ENG_OK;
 }
 
