@@ -725,8 +725,11 @@ struct model *model_load(const char *path, struct eng_err *err)
                     bad_read ? "" : ": larger than 16 MiB");
         return NULL;
     }
+    /* NUL-terminated and parsed with the NUL, so that cJSON refuses
+     * anything but white space after the model's object */
+    text[n] = '\0';
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, n + 1, &end, 1);
     if (!root) {
         eng_err_set(err, ENG_EJSON, "model '%s' is not JSON (byte %zu)", path,
                     end ? (size_t)(end - text) : 0);
