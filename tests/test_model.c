@@ -941,9 +941,17 @@ static char *edited(const char *from, const char *to)
 
 static void test_model_small_model_text_loads(void)
 {
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", good_model), 0);
+    /* trailing white space is fine */
+    char *spaced = edited("\"min_score\":1}]}", "\"min_score\":1}]} \r\n\t\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(spaced);
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", spaced), 0);
+    free(spaced);
     struct eng_err err = {0};
     struct model *m = model_load("tmp/model_good.json", &err);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    model_free(m);
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", good_model), 0);
+    m = model_load("tmp/model_good.json", &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT_STRING_EQUAL(model_id(m), "m-0000000000000000");
     CU_ASSERT_EQUAL(m->n_inputs, 2);
@@ -1051,6 +1059,11 @@ static const struct bad_case bad_cases[] = {
     {"\"format\":1,", "\"format\":1,,", ENG_EJSON, "is not JSON (byte 1"},
     {"\"estimate\":0.3,", "\"estimate\":NaN,", ENG_EJSON, "is not JSON"},
     {"{\"format\"", "[{\"format\"", ENG_EJSON, "is not JSON"},
+    {"\"min_score\":1}]}", "\"min_score\":1}]}}", ENG_EJSON, "is not JSON"},
+    {"\"min_score\":1}]}", "\"min_score\":1}]} x", ENG_EJSON,
+     "is not JSON"},
+    {"\"min_score\":1}]}", "\"min_score\":1}]}{}", ENG_EJSON,
+     "is not JSON"},
 };
 
 static void test_model_rejects_bad_files_naming_the_field(void)
