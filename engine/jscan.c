@@ -122,6 +122,11 @@ int js_string(struct js *s, char *out, size_t cap, size_t *len)
         size_t run = (size_t)(q - s->p);
         if (!full) {
             size_t take = run <= room - n ? run : room - n;
+            /* a cut never splits a UTF-8 character: back up over the
+             * continuation bytes (10xxxxxx) of the one that does not fit */
+            while (take < run && take > 0 &&
+                   ((unsigned char)s->p[take] & 0xC0) == 0x80)
+                take--;
             memcpy(out + n, s->p, take);
             n += take;
             full = take < run;
@@ -206,6 +211,12 @@ int js_number(struct js *s, double *v)
     int digits = 0, scale = 0;
     if (p < s->end && *p == '0') {
         p++;
+        /* "01" is not a number followed by another: say so here, where a
+         * caller that reads a number last would otherwise accept it */
+        if (p < s->end && *p >= '0' && *p <= '9') {
+            s->p = p;
+            return fail(s, "leading zero");
+        }
     } else if (p < s->end && *p >= '1' && *p <= '9') {
         while (p < s->end && *p >= '0' && *p <= '9') {
             if (digits < 19)
@@ -261,7 +272,7 @@ int js_number(struct js *s, double *v)
         x = e < 0 ? x / pow10_exact[-e] : x * pow10_exact[e];
     } else {
         /* rare: let strtod round the text exactly */
-        char tmp[128];
+        char tmp[JS_MAX_NUMBER_LEN + 1];
         size_t n = (size_t)(p - b);
         if (n >= sizeof(tmp))
             return fail(s, "number too long");

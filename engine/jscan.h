@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #define JS_MAX_DEPTH 512
+#define JS_MAX_NUMBER_LEN 127
 
 enum js_type {
     JS_ERROR = -1,
@@ -54,13 +55,20 @@ enum js_type js_peek(struct js *s);
 
 /*
  * Reads a string value, decoding escapes into UTF-8 in out (cap bytes, NUL
- * terminated, truncated when longer; the whole string is still checked).
- * Returns 0, or -1 on error.  *len, when not NULL, gets the bytes stored.
+ * terminated, truncated when longer at a character boundary, so that valid
+ * UTF-8 stays valid; the whole string is still checked).  Returns 0, or -1
+ * on error.  *len, when not NULL, gets the bytes stored.
  */
 int js_string(struct js *s, char *out, size_t cap, size_t *len);
 
-/* Reads a number value; 0 or -1 (bad grammar).  A number past the range
- * of a double reads as an infinity (the text is valid JSON). */
+/*
+ * Reads a number value, correctly rounded (as strtod); 0 or -1 (bad
+ * grammar, a leading zero as in "01", or a number of more than
+ * JS_MAX_NUMBER_LEN characters that needs exact rounding: over 15
+ * significant digits or a large exponent, a limit RFC 8259 section 9
+ * allows).  A number past the range of a double reads as an infinity (the
+ * text is valid JSON).
+ */
 int js_number(struct js *s, double *v);
 
 /* Reads true, false or null; returns its type or JS_ERROR. */

@@ -144,11 +144,14 @@ static void reason_text(const struct model_input *in,
 {
     int missing = in->feat != MODEL_INPUT_MAKE &&
                   (isnan(f->v[in->feat]) || isnan(f->v[in->shown]));
-    const char *tmpl = missing && in->missing_text[0] ? in->missing_text
-                                                      : in->text;
-    char value[48];
-    format_value(in, f, make, value, sizeof(value));
-    const char *hole = missing ? NULL : strstr(tmpl, "%s");
+    int use_missing = missing && in->missing_text[0];
+    const char *tmpl = use_missing ? in->missing_text : in->text;
+    /* without a missing text of its own, the value reads "unknown" rather
+     * than the template's bare "%s" or "nan" */
+    char value[48] = "unknown";
+    if (!missing)
+        format_value(in, f, make, value, sizeof(value));
+    const char *hole = use_missing ? NULL : strstr(tmpl, "%s");
     if (hole)
         snprintf(out, n, "%s %.*s%s%s", in->code, (int)(hole - tmpl), tmpl,
                  value, hole + 2);
@@ -210,10 +213,23 @@ void model_score(const struct model *m, const struct feat_vec *f,
 /* ------------------------------------------------------------------ */
 /* Saving */
 
-/* A number, or null for NaN and infinities (JSON has neither). */
+/*
+ * A number that reads back as the very same double, or null for NaN and
+ * infinities (JSON has neither).  cJSON's own printing keeps 15 digits
+ * whenever they read back within DBL_EPSILON, which can lose the last bit:
+ * here the shortest of 15, 16 or 17 digits that reads back exactly is used.
+ */
 static cJSON *num(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    char text[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof(text), "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(text);
 }
 
 static void put(cJSON *obj, const char *name, cJSON *item)
@@ -305,8 +321,8 @@ static cJSON *model_json(const struct model *m)
         cJSON *b = cJSON_CreateObject();
         char name[2] = {(char)('A' + i), '\0'};
         put(b, "band", cJSON_CreateString(name));
-        put(b, "min_score", cJSON_CreateNumber(i < 4 ? m->band_cuts[i]
-                                                     : m->score_min));
+        put(b, "min_score", i < 4 ? num(m->band_cuts[i])
+                                  : cJSON_CreateNumber(m->score_min));
         cJSON_AddItemToArray(bands, b);
     }
     put(o, "bands", bands);
@@ -398,6 +414,24 @@ static double get_num(struct reader *r, const cJSON *obj, const char *name,
         return NAN;
     }
     return it->valuedouble;
+}
+
+/*
+ * A whole number of modest size: converting a NaN or a huge double to int
+ * is undefined behaviour, so the range is checked before the cast.
+ */
+static int get_int(struct reader *r, const cJSON *obj, const char *name)
+{
+    double v = get_num(r, obj, name, 0, 0);
+    if (r->rc < 0)
+        return 0;
+    if (!(fabs(v) <= 1e6) || v != floor(v)) {
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: '%s%s%s' must be a "
+                            "whole number", r->where,
+                            r->where[0] ? "." : "", name);
+        return 0;
+    }
+    return (int)v;
 }
 
 static void get_str(struct reader *r, const cJSON *obj, const char *name,
@@ -495,6 +529,9 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
     const cJSON *rs = need(r, o, "reason");
     if (!rs)
         return;
+    char rw[80];
+    snprintf(rw, sizeof(rw), "%s.reason", where);
+    r->where = rw;
     get_str(r, rs, "code", in->code, sizeof(in->code));
     get_str(r, rs, "text", in->text, sizeof(in->text));
     get_str(r, rs, "missing_text", in->missing_text,
@@ -515,6 +552,54 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
             r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.reason."
                                 "value_of names no numeric feature", where);
     }
+    r->where = "";
+}
+
+/* An optional number: NaN when absent, null or not a number. */
+static double opt_num(const cJSON *obj, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsNumber(it) ? it->valuedouble : NAN;
+}
+
+/* An optional count: 0 unless a whole number in range (no UB cast). */
+static double opt_count(const cJSON *obj, const char *name, double max)
+{
+    double v = opt_num(obj, name);
+    return fabs(v) <= max && v == floor(v) ? v : 0;
+}
+
+static void opt_str(const cJSON *obj, const char *name, char *out, size_t n)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    snprintf(out, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
+}
+
+/*
+ * The fit statistics and the provenance: a record of how the model was
+ * made that scoring does not use, so they are read when present and never
+ * make a load fail.
+ */
+static void read_record(const cJSON *root, struct model *m)
+{
+    const cJSON *fit = cJSON_GetObjectItemCaseSensitive(root, "fit");
+    m->fit.n = (size_t)fmax(opt_count(fit, "n", 9007199254740992.0), 0);
+    m->fit.deviance = opt_num(fit, "deviance");
+    m->fit.null_deviance = opt_num(fit, "null_deviance");
+    m->fit.df_residual = (long)opt_count(fit, "df_residual", 1e15);
+    m->fit.df_null = (long)opt_count(fit, "df_null", 1e15);
+    m->fit.aic = opt_num(fit, "aic");
+    m->fit.loglik = opt_num(fit, "loglik");
+    m->fit.dispersion = opt_num(fit, "dispersion");
+    m->fit.pearson_dispersion = opt_num(fit, "pearson_dispersion");
+    m->fit.iterations = (int)opt_count(fit, "iterations", 1e6);
+    m->fit.converged = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(fit, "converged"));
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(root, "provenance");
+    opt_str(pv, "trained_at", m->trained_at, sizeof(m->trained_at));
+    opt_str(pv, "command", m->command, sizeof(m->command));
+    opt_str(pv, "data_fingerprint", m->data_fingerprint,
+            sizeof(m->data_fingerprint));
 }
 
 static void read_model(struct reader *r, const cJSON *root, struct model *m)
@@ -577,20 +662,22 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
         read_input(r, it, m->n_inputs, &m->inputs[m->n_inputs]);
         m->n_inputs++;
     }
-    r->where = "portfolio";
+    r->where = "";              /* read_input() pointed it at its stack */
     const cJSON *pf = need(r, root, "portfolio");
+    r->where = "portfolio";
     double mean = pf ? get_num(r, pf, "mean_frequency", 0, 0) : 0;
     if (r->rc == ENG_OK && !(mean > 0))
         r->rc = eng_err_set(r->err, ENG_EDATA, "model: "
                             "portfolio.mean_frequency must be positive");
     m->log_mean_rate = log(mean);
-    r->where = "score";
+    r->where = "";
     const cJSON *sc = need(r, root, "score");
+    r->where = "score";
     if (sc) {
         m->score_center = get_num(r, sc, "center", 0, 0);
         m->score_factor = get_num(r, sc, "factor", 0, 0);
-        m->score_min = (int)get_num(r, sc, "min", 0, 0);
-        m->score_max = (int)get_num(r, sc, "max", 0, 0);
+        m->score_min = get_int(r, sc, "min");
+        m->score_max = get_int(r, sc, "max");
     }
     r->where = "";
     const cJSON *bands = need(r, root, "bands");
@@ -609,14 +696,7 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
             r->rc = eng_err_set(r->err, ENG_EDATA, "model: band cut points "
                                 "must not increase from A to E");
     }
-    r->where = "fit";
-    const cJSON *fit = cJSON_GetObjectItemCaseSensitive(root, "fit");
-    if (cJSON_IsObject(fit)) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(fit, "n");
-        m->fit.n = cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
-        v = cJSON_GetObjectItemCaseSensitive(fit, "iterations");
-        m->fit.iterations = cJSON_IsNumber(v) ? v->valueint : 0;
-    }
+    read_record(root, m);
     if (r->rc == ENG_OK && !(m->score_factor > 0 &&
                              m->score_min < m->score_max))
         r->rc = eng_err_set(r->err, ENG_EDATA, "model: bad score scaling");
@@ -645,8 +725,11 @@ struct model *model_load(const char *path, struct eng_err *err)
                     bad_read ? "" : ": larger than 16 MiB");
         return NULL;
     }
+    /* NUL-terminated and parsed with the NUL, so that cJSON refuses
+     * anything but white space after the model's object */
+    text[n] = '\0';
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, n + 1, &end, 1);
     if (!root) {
         eng_err_set(err, ENG_EJSON, "model '%s' is not JSON (byte %zu)", path,
                     end ? (size_t)(end - text) : 0);

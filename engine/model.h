@@ -50,10 +50,11 @@ struct model_result {
 
 /*
  * Reads and validates a model file.  Returns a new model (free with
- * model_free()) or NULL with ENG_EIO (unreadable), ENG_EJSON (not JSON),
- * ENG_EDATA (wrong format version, a missing or mistyped field, a
- * coefficient or transform value that is not finite, an unknown feature;
- * the message names the field) or ENG_ENOMEM.
+ * model_free()) or NULL with ENG_EIO (unreadable), ENG_ELIMIT (larger
+ * than 16 MiB), ENG_EJSON (not JSON), ENG_EDATA (wrong format version, a
+ * missing or mistyped field, a coefficient or transform value that is not
+ * finite, an unknown feature; the message names the field) or ENG_ENOMEM.
+ * The fit statistics and provenance are optional: read when present.
  */
 struct model *model_load(const char *path, struct eng_err *err);
 

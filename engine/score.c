@@ -97,7 +97,10 @@ int score_row(const struct model *m, const struct batch_vehicle *v,
         rc = buf_csv(out, model_id(m), 1, err);
     if (rc == ENG_OK)
         rc = buf_adds(out, "\n", err);
-    if (rc < 0)
+    if (rc < 0 && out->data) {
+        /* the buffer as it was, its NUL included (buf.h's invariant) */
         out->len = start;
+        out->data[start] = '\0';
+    }
     return rc;
 }

@@ -26,7 +26,8 @@ struct tab {
     int have_row;            /* done holds a row not yet handed out */
     int failed;              /* a callback ran out of memory */
     int eof;
-    long line;
+    long line;               /* the line being fed to the parser */
+    long row_line;           /* the line where the last row ended */
     char chunk[TAB_CHUNK];
     size_t chunk_len, chunk_pos;
 };
@@ -83,6 +84,7 @@ static void on_row(int c, void *ud)
     t->cur = tmp;
     row_clear(&t->cur);
     t->have_row = 1;
+    t->row_line = t->line;
 }
 
 /* Feeds input until a row is complete or the file ends. */
@@ -110,8 +112,6 @@ static int pump(struct tab *t, struct eng_err *err)
         size_t start = t->chunk_pos;
         char *nl = memchr(t->chunk + start, '\n', t->chunk_len - start);
         size_t end = nl ? (size_t)(nl - t->chunk) + 1 : t->chunk_len;
-        if (nl)
-            t->line++;
         t->chunk_pos = end;
         if (csv_parse(&t->p, t->chunk + start, end - start, on_field, on_row,
                       t) != end - start)
@@ -119,6 +119,9 @@ static int pump(struct tab *t, struct eng_err *err)
                                csv_strerror(csv_error(&t->p)));
         if (t->failed)
             return eng_err_set(err, ENG_ENOMEM, "out of memory");
+        /* counted after the parse: a row ends on the line of its newline */
+        if (nl)
+            t->line++;
     }
     return 1;
 }
@@ -226,5 +229,5 @@ size_t tab_row_fields(const struct tab *t)
 
 long tab_line(const struct tab *t)
 {
-    return t->line;
+    return t->row_line;
 }

@@ -141,6 +141,73 @@ check "the committed sample matches scripts/make-sample.sh" bash -c '
   diff -r "$1/sample" data/sample >/dev/null' _ "$synth_tmp"
 
 
+echo "e2e: train, score and evaluate a small fleet"
+M="$T/train"; mkdir -p "$M"
+$BIN synth --vehicles 3000 --seed 5 --out "$M/fleet" 2>/dev/null
+$BIN features --histories "$M/fleet/histories.jsonl" --vehicles "$M/fleet/vehicles.csv" \
+    --as-of 2026-06-30 --out "$M/features.csv" 2>/dev/null
+$BIN train --features "$M/features.csv" --labels "$M/fleet/claims.csv" \
+    --out "$M/model.json" >"$M/train.txt" 2>"$M/err"; rc=$?
+check "train writes a model file with an id" \
+    bash -c "[ $rc -eq 0 ] && grep -q '\"model_id\":[[:space:]]*\"m-[0-9a-f]\{16\}\"' '$M/model.json'"
+score_with() {  # model, jobs, out
+    $BIN score --model "$1" --vehicles "$M/fleet/vehicles.csv" \
+        --histories "$M/fleet/histories.jsonl" --as-of 2026-06-30 --jobs "$2" --out "$3"
+}
+score_with "$M/model.json" 1 "$M/s1.csv" 2>"$M/err"; rc=$?
+check "score accepts the trained model: one row per vehicle" \
+    bash -c "[ $rc -eq 0 ] && [ \$(wc -l < '$M/s1.csv') -eq 3001 ]"
+id=$(grep -o '"model_id":[[:space:]]*"m-[0-9a-f]*"' "$M/model.json" | grep -o 'm-[0-9a-f]*')
+check "scores carry the trained model's id" \
+    bash -c "[ -n '$id' ] && [ \$(grep -c ',$id\$' '$M/s1.csv') -eq 3000 ]"
+check "ok rows have a score in 1..999 and a band A..E" \
+    bash -c "awk -F, 'NR > 1 && \$4 == \"ok\" && (\$5 < 1 || \$5 > 999 || \$6 !~ /^[A-E]\$/) { bad = 1 }
+                      END { exit bad }' '$M/s1.csv'"
+score_with "$M/model.json" 3 "$M/s3.csv" 2>/dev/null
+check "scores are byte-identical for --jobs 1 and --jobs 3" cmp -s "$M/s1.csv" "$M/s3.csv"
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" \
+    --labels "$M/fleet/claims.csv" --json >"$M/eval.json" 2>"$M/err"; rc=$?
+check "evaluate --json holds its figures" bash -c "[ $rc -eq 0 ] &&
+    for k in n exposure actual predicted ae gini mean_poisson_deviance lift bands; do
+        grep -q \"\\\"\$k\\\":\" '$M/eval.json' || exit 1; done"
+check "evaluate --json is one object with balanced brackets" bash -c "
+    [ \"\$(tr -d ' \t\n' < '$M/eval.json' | head -c 1)\" = '{' ] &&
+    [ \"\$(tr -d ' \t\n' < '$M/eval.json' | tail -c 1)\" = '}' ] &&
+    [ \$(tr -cd '{' < '$M/eval.json' | wc -c) -eq \$(tr -cd '}' < '$M/eval.json' | wc -c) ] &&
+    [ \$(tr -cd '[' < '$M/eval.json' | wc -c) -eq \$(tr -cd ']' < '$M/eval.json' | wc -c) ] &&
+    ! grep -qiE 'nan|inf' '$M/eval.json'"
+
+echo "e2e: bad model files"
+bad_model() {   # name, sed expression, text the error must hold
+    sed -E "$2" "$M/model.json" > "$M/bad.json"
+    rm -f "$M/bad.csv"
+    score_with "$M/bad.json" 1 "$M/bad.csv" 2>"$M/err"; local rc=$?
+    if [ $rc -eq 1 ] && [ "$(wc -l < "$M/err")" -eq 1 ] &&
+       grep -q "^svcscore: error: .*$3" "$M/err" && [ ! -e "$M/bad.csv" ]; then
+        ok "$1: exit 1, one line naming it"
+    else
+        bad "$1 (exit $rc: $(head -c 200 "$M/err"))"
+    fi
+}
+bad_model "format version 2" 's/"format":[[:space:]]*1,/"format": 2,/' 'format version 2'
+bad_model "no portfolio" 's/"portfolio":/"portfolio_x":/' "missing 'portfolio'"
+bad_model "a string coefficient" '0,/"estimate":/s/"estimate":[^,]*/"estimate": "x"/' \
+    "'intercept.estimate' is not a finite number"
+bad_model "an unknown feature" '0,/"name":/s/"name":[^,]*/"name": "no_such_feature"/' \
+    "unknown feature 'no_such_feature'"
+bad_model "a zero scale" '0,/"scale":/s/"scale":[^,}]*/"scale": 0/' 'scale must be positive'
+bad_model "poisson with the identity link" 's/"link":[[:space:]]*"log"/"link": "identity"/' \
+    "unsupported family 'poisson' with link 'identity'"
+bad_model "not JSON" 's/^}$/}}/' 'is not JSON'
+score_with "$M/none.json" 1 "$M/bad.csv" 2>"$M/err"; rc=$?
+check "a missing model file: exit 1, one line naming it" \
+    bash -c "[ $rc -eq 1 ] && [ \$(wc -l < '$M/err') -eq 1 ] && grep -q \"cannot open model '$M/none.json'\" '$M/err'"
+sed -E 's/"format":[[:space:]]*1,/"format": 2,/' "$M/model.json" > "$M/bad.json"
+$BIN evaluate --model "$M/bad.json" --features "$M/features.csv" \
+    --labels "$M/fleet/claims.csv" >/dev/null 2>"$M/err"; rc=$?
+check "evaluate refuses a bad model the same way" \
+    bash -c "[ $rc -eq 1 ] && [ \$(wc -l < '$M/err') -eq 1 ] && grep -q 'format version 2' '$M/err'"
+
 for f in tests/*_e2e.sh; do
     [ -f "$f" ] || continue
     echo "e2e: $f"
