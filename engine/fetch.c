@@ -24,7 +24,7 @@
 struct place {
     off_t off;
     size_t len;
-    char vin[VEH_VIN_LEN + 1];
+    char vin[VEH_VIN_LEN + 8];     /* as the journal line names it */
 };
 
 struct run {
