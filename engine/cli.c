@@ -288,6 +288,13 @@ int cli_api_config(const struct cli_api *a, struct sc_config *cfg,
     cfg->client_secret = getenv("SMARTCAR_CLIENT_SECRET");
     cfg->concurrency = (int)a->concurrency;
     cfg->rate = a->rate;
+    /*
+     * A bucket one request deep loses whatever a late wake-up earned; a
+     * few requests' depth (20 ms worth, at most 5) keeps the average rate
+     * without a burst any server bucket would notice.
+     */
+    cfg->rate_burst = a->rate * 0.02 > 5 ? 5 : a->rate * 0.02 < 1 ? 1
+                      : a->rate * 0.02;
     cfg->retries = (int)a->retries;
     cfg->timeout = a->timeout;
     cfg->since_day = a->since;
