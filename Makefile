@@ -144,7 +144,7 @@ demo:
 	$(Q)scripts/demo.sh
 
 bench:
-	$(Q)scripts/install-deps.sh --if-missing
+	$(Q)scripts/install-deps.sh --if-missing --bench
 	$(Q)$(MAKE) --no-print-directory all bin/bench-parse
 	$(Q)scripts/bench.sh
 

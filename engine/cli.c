@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include "batch.h"
 #include "eng.h"
 #include "sc.h"
 #include "task.h"
@@ -337,4 +338,22 @@ void cli_catch_stop(volatile sig_atomic_t *flag)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_batch_config(const struct cli_common *c,
+                      const struct task_map *tasks,
+                      const struct task_sched_table *sched,
+                      struct batch_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->vehicles_path = c->vehicles;
+    cfg->histories_path = c->histories;
+    cfg->out_path = c->out;
+    cfg->as_of = c->as_of;
+    cfg->jobs = c->jobs;
+    cfg->tasks = tasks;
+    cfg->sched = sched;
+    hist_limits_default(&cfg->limits);
+    cfg->limits.max_body = (size_t)c->max_body;
+    cfg->limits.max_records = (size_t)c->max_records;
 }

@@ -131,6 +131,16 @@ int cli_load_taxonomy(const char *dir, struct task_map **tasks,
 struct model;
 int cli_load_model(const char *path, struct model **m);
 
+/*
+ * A batch configuration from the common options: inputs, output, as-of,
+ * jobs, size caps, taxonomy; the caller sets the callbacks.  Cannot fail.
+ */
+struct batch_config;
+void cli_batch_config(const struct cli_common *c,
+                      const struct task_map *tasks,
+                      const struct task_sched_table *sched,
+                      struct batch_config *cfg);
+
 /* An open log stream for --log (stderr when path is NULL); NULL on error. */
 FILE *cli_open_log(const char *path);
 

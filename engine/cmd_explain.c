@@ -286,22 +286,13 @@ int cmd_explain(int argc, char **argv)
     int status = CLI_FAIL;
     if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
         goto out;
-    struct batch_config cfg = {
-        .vehicles_path = c.vehicles,
-        .histories_path = c.histories,
-        .out_path = "/dev/null",
-        .as_of = c.as_of,
-        .jobs = c.jobs,
-        .tasks = tasks,
-        .sched = sched,
-        .header = header_cb,
-        .row = row_cb,
-        .log = NULL,
-        .ud = &x,
-    };
-    hist_limits_default(&cfg.limits);
-    cfg.limits.max_body = (size_t)c.max_body;
-    cfg.limits.max_records = (size_t)c.max_records;
+    struct batch_config cfg;
+    cli_batch_config(&c, tasks, sched, &cfg);
+    cfg.out_path = "/dev/null";
+    cfg.header = header_cb;
+    cfg.row = row_cb;
+    cfg.log = NULL;
+    cfg.ud = &x;
     struct batch_stats st;
     struct eng_err err = {0};
     if (batch_run(&cfg, &st, &err) < 0) {

@@ -101,22 +101,12 @@ int cmd_features(int argc, char **argv)
         return CLI_FAIL;
     }
 
-    struct batch_config cfg = {
-        .vehicles_path = c.vehicles,
-        .histories_path = c.histories,
-        .out_path = c.out,
-        .as_of = c.as_of,
-        .jobs = c.jobs,
-        .tasks = tasks,
-        .sched = sched,
-        .header = features_header,
-        .row = features_row,
-        .log = log_line,
-        .ud = log,
-    };
-    hist_limits_default(&cfg.limits);
-    cfg.limits.max_body = (size_t)c.max_body;
-    cfg.limits.max_records = (size_t)c.max_records;
+    struct batch_config cfg;
+    cli_batch_config(&c, tasks, sched, &cfg);
+    cfg.header = features_header;
+    cfg.row = features_row;
+    cfg.log = log_line;
+    cfg.ud = log;
 
     struct batch_stats st;
     struct eng_err err = {0};

@@ -158,22 +158,12 @@ int cmd_score(int argc, char **argv)
     }
 
     struct score_ctx ctx = {model, log};
-    struct batch_config cfg = {
-        .vehicles_path = c.vehicles,
-        .histories_path = c.histories,
-        .out_path = c.out,
-        .as_of = c.as_of,
-        .jobs = c.jobs,
-        .tasks = tasks,
-        .sched = sched,
-        .header = header_cb,
-        .row = row_cb,
-        .log = log_cb,
-        .ud = &ctx,
-    };
-    hist_limits_default(&cfg.limits);
-    cfg.limits.max_body = (size_t)c.max_body;
-    cfg.limits.max_records = (size_t)c.max_records;
+    struct batch_config cfg;
+    cli_batch_config(&c, tasks, sched, &cfg);
+    cfg.header = header_cb;
+    cfg.row = row_cb;
+    cfg.log = log_cb;
+    cfg.ud = &ctx;
     struct batch_stats st;
     struct eng_err err = {0};
     if (batch_run(&cfg, &st, &err) < 0) {

@@ -84,8 +84,8 @@ static int read_digits(const char *s, int n)
     return v;
 }
 
-int eng_parse_day(const char *s, int min_year, int max_year, long *days,
-                  struct eng_err *err)
+int eng_parse_instant(const char *s, int min_year, int max_year,
+                      long long *secs, struct eng_err *err)
 {
     if (!s)
         return eng_err_set(err, ENG_EDATA, "missing date");
@@ -97,18 +97,20 @@ int eng_parse_day(const char *s, int min_year, int max_year, long *days,
     if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return eng_err_set(err, ENG_EDATA, "impossible date: '%.32s'", s);
 
-    long day = eng_days_from_civil(y, m, d);
+    long long t = (long long)eng_days_from_civil(y, m, d) * 86400;
     const char *p = s + 10;
-    if (*p == 'T' || *p == ' ') {
+    if (*p == 'T' || *p == 't' || *p == ' ') {
         int hh = read_digits(p + 1, 2);
         int mi = hh >= 0 && p[3] == ':' ? read_digits(p + 4, 2) : -1;
         if (hh < 0 || mi < 0 || hh > 23 || mi > 59)
             return eng_err_set(err, ENG_EDATA, "bad time in '%.32s'", s);
+        t += hh * 3600LL + mi * 60LL;
         p += 6;
         if (*p == ':') {
             int ss = read_digits(p + 1, 2);
             if (ss < 0 || ss > 60)
                 return eng_err_set(err, ENG_EDATA, "bad time in '%.32s'", s);
+            t += ss;
             p += 3;
             if (*p == '.' || *p == ',') {
                 p++;
@@ -116,33 +118,39 @@ int eng_parse_day(const char *s, int min_year, int max_year, long *days,
                     p++;
             }
         }
-        long minutes = hh * 60L + mi;
         if (*p == 'Z' || *p == 'z') {
             p++;
         } else if (*p == '+' || *p == '-') {
             int oh = read_digits(p + 1, 2);
-            int om = oh < 0 ? -1
-                     : p[3] == ':' ? read_digits(p + 4, 2)
-                     : read_digits(p + 3, 2);
+            int colon = oh >= 0 && p[3] == ':';
+            int om = oh < 0 ? -1 : read_digits(p + (colon ? 4 : 3), 2);
             if (oh < 0 || om < 0 || oh > 23 || om > 59)
                 return eng_err_set(err, ENG_EDATA, "bad offset in '%.32s'", s);
-            long off = oh * 60L + om;
-            minutes -= *p == '+' ? off : -off;
-            p += p[3] == ':' ? 6 : 5;
+            long long off = oh * 3600LL + om * 60LL;
+            t -= *p == '+' ? off : -off;
+            p += colon ? 6 : 5;
         }
-        if (minutes < 0)
-            day -= 1;
-        else if (minutes >= 24 * 60)
-            day += 1;
     }
     if (*p != '\0')
         return eng_err_set(err, ENG_EDATA, "trailing text in date '%.32s'", s);
     int cy, cm, cd;
+    long day = (long)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
     eng_civil_from_days(day, &cy, &cm, &cd);
     if (cy < min_year || cy > max_year)
         return eng_err_set(err, ENG_EDATA, "date out of range %d..%d: '%.32s'",
                            min_year, max_year, s);
-    *days = day;
+    *secs = t;
+    return ENG_OK;
+}
+
+int eng_parse_day(const char *s, int min_year, int max_year, long *days,
+                  struct eng_err *err)
+{
+    long long t;
+    int rc = eng_parse_instant(s, min_year, max_year, &t, err);
+    if (rc < 0)
+        return rc;
+    *days = (long)(t >= 0 ? t / 86400 : -((-t + 86399) / 86400));
     return ENG_OK;
 }
 

@@ -63,6 +63,14 @@ void eng_civil_from_days(long days, int *y, int *m, int *d);
 int eng_parse_day(const char *s, int min_year, int max_year, long *days,
                   struct eng_err *err);
 
+/*
+ * The same text as a UTC instant in seconds since 1970-01-01T00:00:00Z
+ * (a date alone is its midnight).  Returns ENG_OK and sets *secs, or
+ * ENG_EDATA with *secs unchanged.
+ */
+int eng_parse_instant(const char *s, int min_year, int max_year,
+                      long long *secs, struct eng_err *err);
+
 /* Writes "YYYY-MM-DD" and a NUL into out (at least 11 bytes); cannot fail. */
 void eng_format_day(long days, char *out);
 

@@ -45,69 +45,13 @@ long sim_window_year_before(long day)
     return eng_days_from_civil(y - 1, m, d);
 }
 
-/* Reads exactly n digits; -1 when one is not a digit. */
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 int sim_window_parse_instant(const char *s, long long *secs,
                              struct eng_err *err)
 {
     if (!s || strlen(s) < 10)
         return eng_err_set(err, ENG_EDATA, "not an instant: '%.32s'",
                            s ? s : "");
-    char date[11];
-    memcpy(date, s, 10);
-    date[10] = '\0';
-    long day;
-    if (eng_parse_day(date, 1, 9999, &day, err) < 0)
-        return ENG_EDATA;
-    long long t = (long long)day * 86400;
-    const char *p = s + 10;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        int hh = digits(p + 1, 2);
-        int mi = hh >= 0 && p[3] == ':' ? digits(p + 4, 2) : -1;
-        if (hh < 0 || mi < 0 || hh > 23 || mi > 59)
-            return eng_err_set(err, ENG_EDATA, "bad time in '%.32s'", s);
-        t += hh * 3600LL + mi * 60LL;
-        p += 6;
-        if (*p == ':') {
-            int ss = digits(p + 1, 2);
-            if (ss < 0 || ss > 60)
-                return eng_err_set(err, ENG_EDATA, "bad time in '%.32s'", s);
-            t += ss;
-            p += 3;
-            if (*p == '.' || *p == ',') {
-                p++;
-                while (*p >= '0' && *p <= '9')
-                    p++;
-            }
-        }
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int oh = digits(p + 1, 2);
-            int colon = oh >= 0 && p[3] == ':';
-            int om = oh < 0 ? -1 : digits(p + (colon ? 4 : 3), 2);
-            if (oh < 0 || om < 0 || oh > 23 || om > 59)
-                return eng_err_set(err, ENG_EDATA, "bad offset in '%.32s'",
-                                   s);
-            long long off = oh * 3600LL + om * 60LL;
-            t += *p == '+' ? -off : off;
-            p += colon ? 6 : 5;
-        }
-    }
-    if (*p != '\0')
-        return eng_err_set(err, ENG_EDATA, "trailing text in '%.32s'", s);
-    *secs = t;
-    return ENG_OK;
+    return eng_parse_instant(s, 1, 9999, secs, err);
 }
 
 void sim_window_format_instant(long long msecs, char *out)

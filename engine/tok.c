@@ -199,19 +199,6 @@ static int pair_set(struct tok_pair *p, const char *access,
     return ENG_OK;
 }
 
-/* ---- times ---- */
-
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 int tok_parse_time(const char *s, long long *out, struct eng_err *err)
 {
     if (!s || !*s)
@@ -221,51 +208,8 @@ int tok_parse_time(const char *s, long long *out, struct eng_err *err)
         *out = strtoll(s, NULL, 10);
         return ENG_OK;
     }
-    long day;
-    char date[11];
-    if (n < 10)
+    if (n < 10 || eng_parse_instant(s, 1970, 9999, out, NULL) < 0)
         return eng_err_set(err, ENG_EDATA, "not a time: '%.40s'", s);
-    memcpy(date, s, 10);
-    date[10] = '\0';
-    if (eng_parse_day(date, 1970, 9999, &day, NULL) < 0)
-        return eng_err_set(err, ENG_EDATA, "not a time: '%.40s'", s);
-    long long secs = 0;
-    const char *p = s + 10;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        int hh = digits(p + 1, 2);
-        int mi = hh >= 0 && p[3] == ':' ? digits(p + 4, 2) : -1;
-        if (hh < 0 || mi < 0 || hh > 23 || mi > 59)
-            return eng_err_set(err, ENG_EDATA, "bad time in '%.40s'", s);
-        secs = hh * 3600LL + mi * 60LL;
-        p += 6;
-        if (*p == ':') {
-            int ss = digits(p + 1, 2);
-            if (ss < 0 || ss > 60)
-                return eng_err_set(err, ENG_EDATA, "bad time in '%.40s'", s);
-            secs += ss;
-            p += 3;
-            if (*p == '.' || *p == ',') {
-                p++;
-                while (*p >= '0' && *p <= '9')
-                    p++;
-            }
-        }
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int oh = digits(p + 1, 2);
-            int colon = p[3] == ':';
-            int om = oh < 0 ? -1 : digits(p + (colon ? 4 : 3), 2);
-            if (oh < 0 || om < 0 || oh > 23 || om > 59)
-                return eng_err_set(err, ENG_EDATA, "bad offset in '%.40s'", s);
-            long long off = oh * 3600LL + om * 60LL;
-            secs -= *p == '+' ? off : -off;
-            p += colon ? 6 : 5;
-        }
-    }
-    if (*p != '\0')
-        return eng_err_set(err, ENG_EDATA, "trailing text in '%.40s'", s);
-    *out = (long long)day * 86400 + secs;
     return ENG_OK;
 }
 

@@ -173,12 +173,16 @@ if want api; then
     [ -f "$DIR/simfleet/vehicles.csv" ] || true
     sim_start --latency-ms 50 --rate-bucket 0
     walls=()
-    for _ in $(seq "$RUNS"); do walls+=("$(fetch_run "$DIR/api.jsonl" --concurrency 64)"); done
+    for _ in $(seq "$RUNS"); do
+        before=$(wc -l < "$DIR/sim.log")
+        walls+=("$(fetch_run "$DIR/api.jsonl" --concurrency 64)")
+    done
     sim_stop
+    tail -n +$((before + 1)) "$DIR/sim.log" > "$DIR/sim-last.log"
     w=$(printf '%s\n' "${walls[@]}" | median)
     ideal=$(calc "$n * 0.050 / 64")
-    hist=$(grep -c 'path=/v2.0/vehicles/[^ ]*/service/history' "$DIR/sim.log")
-    allv=$(grep -c 'path=/v2.0/vehicles' "$DIR/sim.log")
+    hist=$(grep -c 'path=/v2.0/vehicles/[^ ]*/service/history' "$DIR/sim-last.log")
+    allv=$(grep -c 'path=/v2.0/vehicles' "$DIR/sim-last.log")
     printf '  %d vehicles, 50 ms latency, --concurrency 64: %.2f s (median of %d; ideal %.2f s) = %.3fx ideal (target <= 1.15x)\n' \
         "$n" "$w" "$RUNS" "$ideal" "$(calc "$w / $ideal")"
     printf '  requests per vehicle (last run): %.4f history, %.4f all vehicle endpoints (target <= 1.01)\n' \

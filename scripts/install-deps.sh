@@ -1,11 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages svcscore needs to build, test and run.
-# With --if-missing it only calls apt-get when a package is absent, so
-# 'make test' and 'make demo' stay quick on a machine that has them.
+# It only calls apt-get when a package is absent, so 'make test' and 'make
+# demo' stay quick on a machine that has them; --if-missing keeps it quiet
+# then.  --bench adds what 'make bench' needs (R, for the GLM baseline).
 set -eu
 
 PKGS="gcc make pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev
 libcsv-dev libcunit1-dev libmicrohttpd-dev zlib1g-dev curl time bc"
+
+# 'make bench' also wants R, for its glm() baseline
+for arg in "$@"; do
+    [ "$arg" = "--bench" ] && PKGS="$PKGS r-base-core"
+done
 
 missing=""
 for p in $PKGS; do
@@ -16,7 +22,10 @@ for p in $PKGS; do
 done
 
 if [ -z "$missing" ]; then
-    [ "${1:-}" = "--if-missing" ] || echo "install-deps: all packages present"
+    case " $* " in
+        *" --if-missing "*) ;;
+        *) echo "install-deps: all packages present" ;;
+    esac
     exit 0
 fi
 
