@@ -208,6 +208,24 @@ $BIN evaluate --model "$M/bad.json" --features "$M/features.csv" \
 check "evaluate refuses a bad model the same way" \
     bash -c "[ $rc -eq 1 ] && [ \$(wc -l < '$M/err') -eq 1 ] && grep -q 'format version 2' '$M/err'"
 
+echo "e2e: score and explain on the sample"
+$BIN score --vehicles data/sample/vehicles.csv --histories data/sample/histories.jsonl \
+    --as-of 2026-06-30 --out "$T/sample-scores.csv" 2>"$T/err"; rc=$?
+check "the sample scores with the shipped model: 1,000 rows, exit 0" \
+    bash -c "[ $rc -eq 0 ] && [ \$(wc -l < '$T/sample-scores.csv') -eq 1001 ]"
+check "every ok row has a score in 1..999 and a band A..E" \
+    bash -c "awk -F, 'NR > 1 && \$4 == \"ok\" && !(\$5 >= 1 && \$5 <= 999 && \$6 ~ /^[A-E]\$/) {bad++} END {exit bad > 0}' '$T/sample-scores.csv'"
+check "reasons carry a code and the vehicle's value" \
+    grep -q ',R[0-9][0-9] [a-z].*[0-9]' "$T/sample-scores.csv"
+vin=$(sed -n 2p "$T/sample-scores.csv" | cut -d, -f1)
+$BIN explain --vin "$vin" --histories data/sample/histories.jsonl --as-of 2026-06-30 > "$T/explain.txt" 2>&1; rc=$?
+score=$(sed -n 2p "$T/sample-scores.csv" | cut -d, -f5)
+check "explain shows the timeline, percentiles, what is due and the same score" \
+    bash -c "[ $rc -eq 0 ] && grep -q 'Service timeline' '$T/explain.txt' && grep -q ' p[0-9]' '$T/explain.txt' && grep -q 'Maintenance due' '$T/explain.txt' && grep -q 'Score $score, band' '$T/explain.txt'"
+$BIN explain --vin 1HGCM82633A004352 --histories data/sample/histories.jsonl 2>"$T/err"; rc=$?
+check "explain of a VIN not in the fleet fails clearly" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'is not in' '$T/err'"
+
 for f in tests/*_e2e.sh; do
     [ -f "$f" ] || continue
     echo "e2e: $f"
