@@ -174,10 +174,7 @@ struct index {
 
 static size_t hash_vin(const char *vin)
 {
-    size_t h = (size_t)1469598103934665603u;
-    for (; *vin; vin++)
-        h = (h ^ (unsigned char)*vin) * (size_t)1099511628211u;
-    return h;
+    return (size_t)eng_fnv(ENG_FNV_BASIS, vin, strlen(vin));
 }
 
 static struct slot *index_find(const struct index *ix, const char *vin)

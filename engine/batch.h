@@ -10,7 +10,7 @@
  * Sources (cfg->histories_path, cfg->vehicles_path):
  *   - a JSONL bundle alone: one row per non-blank line, streamed;
  *   - a vehicle list and a JSONL bundle: one row per vehicle-list row; the
- *     bundle is indexed by VIN first (about 40 bytes of memory per line);
+ *     bundle is indexed by VIN first (about 80 bytes of memory per line);
  *   - a vehicle list and a directory of response bodies: <vin>.json, else
  *     <vehicle_id>.json; a vehicle with neither gets error:INPUT:NO_FILE.
  * A vehicle whose history cannot be used gets a status row, never no row:

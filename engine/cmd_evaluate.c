@@ -46,10 +46,7 @@ struct pairs {
 
 static size_t hash(const char *s)
 {
-    size_t h = (size_t)1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ull;
-    return h;
+    return (size_t)eng_fnv(ENG_FNV_BASIS, s, strlen(s));
 }
 
 static struct pair *find(const struct pairs *p, const char *vin)

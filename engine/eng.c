@@ -18,6 +18,14 @@ int eng_err_set(struct eng_err *err, int code, const char *fmt, ...)
     return code;
 }
 
+unsigned long long eng_fnv(unsigned long long h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
 const char *eng_code_name(int code)
 {
     switch (code) {

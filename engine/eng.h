@@ -45,6 +45,14 @@ struct eng_err {
 int eng_err_set(struct eng_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * FNV-1a 64-bit hash of n bytes, continued from h (start with
+ * ENG_FNV_BASIS): hash tables, content ids, fingerprints.  Not for
+ * secrecy.  Cannot fail.
+ */
+#define ENG_FNV_BASIS 14695981039346656037ull
+unsigned long long eng_fnv(unsigned long long h, const void *data, size_t n);
+
 /* A short name for a code ("ENOMEM", "EIO", ...); cannot fail. */
 const char *eng_code_name(int code);
 

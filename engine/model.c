@@ -15,14 +15,6 @@
 
 #define MODEL_MAX_FILE (16u << 20)
 
-unsigned long long model_fnv(unsigned long long h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
 const char *model_id(const struct model *m)
 {
     return m->id;
@@ -356,7 +348,7 @@ int model_save(struct model *m, const char *path, struct eng_err *err)
     cJSON_Delete(j);
     if (!flat)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    unsigned long long h = model_fnv(MODEL_FNV_SEED, flat, strlen(flat));
+    unsigned long long h = eng_fnv(ENG_FNV_BASIS, flat, strlen(flat));
     cJSON_free(flat);
     snprintf(m->id, sizeof(m->id), "m-%016llx", h);
     j = model_json(m);

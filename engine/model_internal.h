@@ -92,9 +92,5 @@ double model_transform(const struct model_input *in, double x);
 double model_input_contribution(const struct model_input *in,
                                 const struct feat_vec *f, const char *make);
 
-/* FNV-1a 64-bit hash of bytes, continued from h (start: MODEL_FNV_SEED). */
-#define MODEL_FNV_SEED 1469598103934665603ull
-unsigned long long model_fnv(unsigned long long h, const void *data,
-                             size_t n);
 
 #endif

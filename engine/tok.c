@@ -56,12 +56,7 @@ struct tok_store {
 
 static uint64_t fnv1a(const char *s)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return eng_fnv(ENG_FNV_BASIS, s, strlen(s));
 }
 
 void tok_fingerprint(const char *secret, char *out)

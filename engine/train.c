@@ -140,8 +140,8 @@ static void set_reason(struct model_input *in)
 
 int train_is_holdout(const char *vin, unsigned long seed, double share)
 {
-    unsigned long long h = model_fnv(MODEL_FNV_SEED, &seed, sizeof(seed));
-    h = model_fnv(h, vin, strlen(vin));
+    unsigned long long h = eng_fnv(ENG_FNV_BASIS, &seed, sizeof(seed));
+    h = eng_fnv(h, vin, strlen(vin));
     /*
      * FNV-1a leaves its top bits badly mixed by the last bytes, and VINs
      * end in a serial number: without this finaliser (MurmurHash3's fmix64)
@@ -172,7 +172,7 @@ struct labels {
 
 static size_t hash_str(const char *s)
 {
-    return (size_t)model_fnv(MODEL_FNV_SEED, s, strlen(s));
+    return (size_t)eng_fnv(ENG_FNV_BASIS, s, strlen(s));
 }
 
 static struct label *label_slot(const struct labels *l, const char *vin)
@@ -822,12 +822,12 @@ int train_run(const struct train_config *cfg, struct train_output *out,
     snprintf(m->command, sizeof(m->command), "%s",
              cfg->command ? cfg->command : "");
     /* fingerprint of the joined training data, in row order */
-    unsigned long long h = MODEL_FNV_SEED;
+    unsigned long long h = ENG_FNV_BASIS;
     for (size_t i = 0; i < d.n; i++) {
-        h = model_fnv(h, d.vin[i], strlen(d.vin[i]));
-        h = model_fnv(h, &d.claims[i], sizeof(double));
-        h = model_fnv(h, &d.exposure[i], sizeof(double));
-        h = model_fnv(h, &d.x[i * d.k], d.k * sizeof(double));
+        h = eng_fnv(h, d.vin[i], strlen(d.vin[i]));
+        h = eng_fnv(h, &d.claims[i], sizeof(double));
+        h = eng_fnv(h, &d.exposure[i], sizeof(double));
+        h = eng_fnv(h, &d.x[i * d.k], d.k * sizeof(double));
     }
     snprintf(m->data_fingerprint, sizeof(m->data_fingerprint), "%016llx", h);
 
