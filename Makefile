@@ -43,19 +43,28 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(MHD_CFLAGS) $(CFLAGS)
 SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer -O1 -g
 
-LIB_SRCS  := $(filter-out engine/main.c,$(wildcard engine/*.c))
-SIM_SRCS  := $(wildcard engine/sim/*.c)
+# The engine's modules and the API client form one archive; the commands
+# (engine/cmd/, the only code that prints) link against it.  The simulator's
+# pure modules form a small archive of their own that the unit tests link.
+LIB_SRCS  := $(wildcard engine/*.c engine/api/*.c)
+CMD_SRCS  := $(filter-out engine/cmd/main.c,$(wildcard engine/cmd/*.c))
+SIMLIB_SRCS := $(addprefix engine/sim/,sim_window.c sim_fault.c sim_rate.c \
+               sim_jscan.c)
+SIM_SRCS  := $(filter-out $(SIMLIB_SRCS),$(wildcard engine/sim/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=build/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=build/%.o)
+SIMLIB_OBJS := $(SIMLIB_SRCS:%.c=build/%.o)
 SIM_OBJS  := $(SIM_SRCS:%.c=build/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=build/%.o)
 BENCH_OBJS := $(BENCH_SRCS:%.c=build/%.o)
-SAN_LIB   := $(LIB_SRCS:%.c=build/san/%.o)
+SAN_LIB   := $(LIB_SRCS:%.c=build/san/%.o) $(SIMLIB_SRCS:%.c=build/san/%.o)
 SAN_TEST  := $(TEST_SRCS:%.c=build/san/%.o)
 
-ALL_OBJS  := build/engine/main.o $(LIB_OBJS) $(SIM_OBJS) $(TEST_OBJS) \
+ALL_OBJS  := build/engine/cmd/main.o $(LIB_OBJS) $(CMD_OBJS) \
+             $(SIMLIB_OBJS) $(SIM_OBJS) $(TEST_OBJS) \
              $(BENCH_OBJS) $(SAN_LIB) $(SAN_TEST)
 
 .PHONY: all test unit unit-san e2e demo bench model install clean deps \
@@ -78,17 +87,27 @@ build/libsvcscore.a: $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-bin/svcscore: build/engine/main.o build/libsvcscore.a
+build/libcmd.a: $(CMD_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+build/libsim.a: $(SIMLIB_OBJS)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+bin/svcscore: build/engine/cmd/main.o build/libcmd.a build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS) $(LDFLAGS)
 
-bin/smartcar-sim: $(SIM_OBJS) build/libsvcscore.a
+bin/smartcar-sim: $(SIM_OBJS) build/libsim.a build/libcmd.a build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(MHD_LIBS) $(ZLIB_LIBS) $(LIBS) $(LDFLAGS)
 
-bin/run_tests: $(TEST_OBJS) build/libsvcscore.a
+bin/run_tests: $(TEST_OBJS) build/libsim.a build/libsvcscore.a
 	$(Q)mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(CUNIT_LIBS) $(LIBS) $(LDFLAGS)

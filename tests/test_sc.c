@@ -11,8 +11,8 @@
 
 #include <curl/curl.h>
 
-#include "sc.h"
-#include "sc_internal.h"
+#include "api/sc.h"
+#include "api/sc_internal.h"
 
 static int suite_init(void)
 {

@@ -20,7 +20,7 @@
 
 #include <curl/curl.h>
 
-#include "sc.h"
+#include "api/sc.h"
 
 /* The simulator built with the tests; SVCSCORE_SIM may name another. */
 static const char *sim_bin(void)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim_fault.h"
+#include "sim/sim_fault.h"
 
 static void test_sim_fault_default_mix_parses(void)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_jscan.h"
+#include "sim/sim_jscan.h"
 
 static int valid(const char *s)
 {

@@ -1,7 +1,7 @@
 /* Tests for sim_rate: the application bucket and the per-vehicle window. */
 #include <CUnit/CUnit.h>
 
-#include "sim_rate.h"
+#include "sim/sim_rate.h"
 
 static void test_sim_rate_bucket_empties_then_refills(void)
 {

@@ -2,7 +2,7 @@
 #include <CUnit/CUnit.h>
 #include <string.h>
 
-#include "sim_window.h"
+#include "sim/sim_window.h"
 
 static long day(int y, int m, int d)
 {

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tok.h"
+#include "api/tok.h"
 
 static char dir[64];
 

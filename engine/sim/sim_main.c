@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 #include "eng.h"
 #include "sim_api.h"
 #include "sim_auth.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fetch.h"
+#include "api/fetch.h"
 
 static const char usage[] =
     "usage: svcscore fetch --vehicles FILE --out BUNDLE.jsonl [options]\n"

@@ -12,7 +12,7 @@
 
 #include "batch.h"
 #include "eng.h"
-#include "sc.h"
+#include "api/sc.h"
 #include "task.h"
 
 int cli_fail(int status, const char *fmt, ...)

@@ -5,7 +5,7 @@
 
 #include "batch.h"
 #include "cli.h"
-#include "fetch.h"
+#include "api/fetch.h"
 #include "model.h"
 #include "score.h"
 #include "task.h"
