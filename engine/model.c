@@ -3,15 +3,18 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
 
+#include "buf.h"
 #include "feat.h"
 #include "glm.h"
 #include "out.h"
+#include "sha256.h"
 
 #define MODEL_MAX_FILE (16u << 20)
 
@@ -206,21 +209,36 @@ void model_score(const struct model *m, const struct feat_vec *f,
 /* Saving */
 
 /*
- * A number that reads back as the very same double, or null for NaN and
- * infinities (JSON has neither).  cJSON's own printing keeps 15 digits
- * whenever they read back within DBL_EPSILON, which can lose the last bit:
- * here the shortest of 15, 16 or 17 digits that reads back exactly is used.
+ * The mean frequency as the file holds it: a loaded model keeps the file's
+ * value, since exp(log(x)) need not give x back to the last bit.
  */
+static double mean_in_file(const struct model *m)
+{
+    return m->mean_frequency > 0 ? m->mean_frequency : exp(m->log_mean_rate);
+}
+
+/*
+ * A finite double as text that reads back as the very same double: the
+ * first of 15, 16 or 17 significant digits (%g) that does.  cJSON's own
+ * printing keeps 15 digits whenever they read back within DBL_EPSILON,
+ * which can lose the last bit.  The content id uses the same text.
+ */
+static void num_text(double v, char out[40])
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, 40, "%.*g", digits, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+}
+
+/* A number for the file, or null for NaN and infinities (JSON has neither). */
 static cJSON *num(double v)
 {
     if (!isfinite(v))
         return cJSON_CreateNull();
     char text[40];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(text, sizeof(text), "%.*g", digits, v);
-        if (strtod(text, NULL) == v)
-            break;
-    }
+    num_text(v, text);
     return cJSON_CreateRaw(text);
 }
 
@@ -300,7 +318,7 @@ static cJSON *model_json(const struct model *m)
         cJSON_AddItemToArray(inputs, input_json(&m->inputs[i]));
     put(o, "inputs", inputs);
     cJSON *pf = cJSON_CreateObject();
-    put(pf, "mean_frequency", num(exp(m->log_mean_rate)));
+    put(pf, "mean_frequency", num(mean_in_file(m)));
     put(o, "portfolio", pf);
     cJSON *sc = cJSON_CreateObject();
     put(sc, "center", num(m->score_center));
@@ -339,25 +357,150 @@ static cJSON *model_json(const struct model *m)
     return o;
 }
 
+/* ------------------------------------------------------------------ */
+/* The content id */
+
+/*
+ * The canonical text (the rule is in models/README.md): one "path=value"
+ * line per field that decides a score, a band or a reason, in a fixed
+ * order; numbers as num_text() prints them (the same double gives the
+ * same text, however the file spells it) or null; strings quoted,
+ * with '"', '\' and control bytes escaped.  Standard errors, the transform
+ * mode, the fit statistics and the provenance are left out.
+ */
+struct canon {
+    struct buf *b;
+    struct eng_err *err;
+    int rc;
+};
+
+static void canon_num(struct canon *c, const char *path, double v)
+{
+    if (c->rc < 0)
+        return;
+    char text[40] = "null";
+    if (isfinite(v))
+        num_text(v, text);
+    c->rc = buf_printf(c->b, c->err, "%s=%s\n", path, text);
+}
+
+static void canon_str(struct canon *c, const char *path, const char *s)
+{
+    if (c->rc < 0)
+        return;
+    c->rc = buf_printf(c->b, c->err, "%s=\"", path);
+    for (const unsigned char *p = (const unsigned char *)s;
+         *p && c->rc == ENG_OK; p++) {
+        if (*p == '"' || *p == '\\')
+            c->rc = buf_printf(c->b, c->err, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            c->rc = buf_printf(c->b, c->err, "\\u%04x", *p);
+        else
+            c->rc = buf_add(c->b, p, 1, c->err);
+    }
+    if (c->rc == ENG_OK)
+        c->rc = buf_adds(c->b, "\"\n", c->err);
+}
+
+static void canon_input(struct canon *c, const struct model_input *in,
+                        size_t i)
+{
+    char p[96];
+#define AT(field) (snprintf(p, sizeof(p), "inputs[%zu].%s", i, field), p)
+    canon_str(c, AT("name"), in->name);
+    if (in->feat == MODEL_INPUT_MAKE) {
+        canon_str(c, AT("kind"), "categorical");
+        canon_str(c, AT("base_level"), in->base_level);
+        for (size_t k = 0; k < in->n_levels; k++) {
+            char q[96];
+            snprintf(q, sizeof(q), "inputs[%zu].levels[%zu].level", i, k);
+            canon_str(c, q, in->levels[k]);
+            snprintf(q, sizeof(q), "inputs[%zu].levels[%zu].estimate", i, k);
+            canon_num(c, q, in->beta_level[k]);
+        }
+    } else {
+        canon_str(c, AT("kind"), "numeric");
+        canon_num(c, AT("transform.impute"), in->impute);
+        canon_num(c, AT("transform.cap_lo"), in->cap_lo);
+        canon_num(c, AT("transform.cap_hi"), in->cap_hi);
+        canon_str(c, AT("transform.log"), log_names[in->use_log % 3]);
+        canon_num(c, AT("transform.center"), in->center);
+        canon_num(c, AT("transform.scale"), in->scale);
+        canon_num(c, AT("estimate"), in->beta);
+        if (in->has_missing)
+            canon_num(c, AT("missing_indicator.estimate"), in->beta_missing);
+        else
+            canon_num(c, AT("missing_indicator"), NAN);
+    }
+    canon_num(c, AT("baseline"), in->baseline);
+    canon_str(c, AT("reason.code"), in->code);
+    canon_str(c, AT("reason.text"), in->text);
+    canon_str(c, AT("reason.missing_text"), in->missing_text);
+    canon_str(c, AT("reason.value"), kind_names[in->value_kind & 3]);
+    if (in->feat != MODEL_INPUT_MAKE)
+        canon_str(c, AT("reason.value_of"), feat_name(in->shown));
+#undef AT
+}
+
+int model_canonical(const struct model *m, struct buf *out,
+                    struct eng_err *err)
+{
+    size_t len = out->len;
+    struct canon c = {out, err, ENG_OK};
+    canon_num(&c, "format", MODEL_FORMAT);
+    canon_str(&c, "family", glm_family_name((enum glm_family)m->family));
+    canon_str(&c, "link", glm_link_name((enum glm_link)m->link));
+    canon_num(&c, "intercept.estimate", m->intercept);
+    for (size_t i = 0; i < m->n_inputs; i++)
+        canon_input(&c, &m->inputs[i], i);
+    canon_num(&c, "portfolio.mean_frequency", mean_in_file(m));
+    canon_num(&c, "score.center", m->score_center);
+    canon_num(&c, "score.factor", m->score_factor);
+    canon_num(&c, "score.min", m->score_min);
+    canon_num(&c, "score.max", m->score_max);
+    for (int i = 0; i < 4; i++) {
+        char p[32];
+        snprintf(p, sizeof(p), "bands[%d].min_score", i);
+        canon_num(&c, p, m->band_cuts[i]);
+    }
+    if (c.rc < 0 && out->len > len) {
+        /* unchanged on failure: drop what this call appended */
+        out->len = len;
+        out->data[len] = '\0';
+    }
+    return c.rc;
+}
+
+int model_compute_id(const struct model *m, char id[MODEL_ID_LEN],
+                     struct eng_err *err)
+{
+    struct buf b;
+    buf_init(&b, MODEL_MAX_FILE);
+    int rc = model_canonical(m, &b, err);
+    if (rc == ENG_OK) {
+        unsigned char d[SHA256_LEN];
+        sha256(b.data ? b.data : "", b.len, d);
+        snprintf(id, MODEL_ID_LEN, "m-%02x%02x%02x%02x%02x%02x%02x%02x",
+                 d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+    }
+    buf_release(&b);
+    return rc;
+}
+
 int model_save(struct model *m, const char *path, struct eng_err *err)
 {
-    /* the id hashes the content with an empty id in its place */
-    m->id[0] = '\0';
+    char id[MODEL_ID_LEN];
+    int rc = model_compute_id(m, id, err);
+    if (rc < 0)
+        return rc;
+    snprintf(m->id, sizeof(m->id), "%s", id);
     cJSON *j = model_json(m);
-    char *flat = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    if (!flat)
-        return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    unsigned long long h = eng_fnv(ENG_FNV_BASIS, flat, strlen(flat));
-    cJSON_free(flat);
-    snprintf(m->id, sizeof(m->id), "m-%016llx", h);
-    j = model_json(m);
     char *text = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
     if (!text)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     struct out_file *o = out_open(path, err);
-    int rc = o ? ENG_OK : ENG_EIO;
+    rc = o ? ENG_OK : ENG_EIO;
     if (o)
         rc = out_write(o, text, strlen(text), err);
     if (rc == ENG_OK)
@@ -374,177 +517,335 @@ int model_save(struct model *m, const char *path, struct eng_err *err)
 /* ------------------------------------------------------------------ */
 /* Loading */
 
+/*
+ * Every field is checked when read, so that a model file either scores as
+ * the README says (1..999, bands A..E, one reason per input) or is refused
+ * with one line that names the field's path, "inputs[3].transform.scale".
+ * The first failure is kept: later reads do nothing once rc is set.
+ */
 struct reader {
     struct eng_err *err;
     int rc;
-    const char *where;            /* path of the object being read */
+    const char *file;
+    char where[96];               /* path of the object being read */
 };
+
+static void fail(struct reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void fail(struct reader *r, const char *fmt, ...)
+{
+    if (r->rc < 0)
+        return;
+    char text[ENG_ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    r->rc = eng_err_set(r->err, ENG_EDATA, "model '%.100s': %s", r->file,
+                        text);
+}
+
+/* The field's full path, "inputs[0].transform.scale", into out. */
+static const char *path_of(const struct reader *r, const char *name,
+                           char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s", r->where, r->where[0] ? "." : "", name);
+    return out;
+}
+
+static void enter(struct reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void enter(struct reader *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->where, sizeof(r->where), fmt, ap);
+    va_end(ap);
+}
 
 static const cJSON *need(struct reader *r, const cJSON *obj, const char *name)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!it && r->rc == ENG_OK)
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: missing '%s%s%s'",
-                            r->where, r->where[0] ? "." : "", name);
+    char p[128];
+    if (!it)
+        fail(r, "missing '%s'", path_of(r, name, p, sizeof(p)));
     return it;
 }
 
-/* A finite number; with nan_ok, null reads as NaN (aliased, no cap). */
+/* An object (or, with null_ok, null, returned as NULL without failing). */
+static const cJSON *need_object(struct reader *r, const cJSON *obj,
+                                const char *name, int null_ok)
+{
+    const cJSON *it = need(r, obj, name);
+    char p[128];
+    if (!it || (null_ok && cJSON_IsNull(it)))
+        return NULL;
+    if (!cJSON_IsObject(it)) {
+        fail(r, "'%s' is not an object", path_of(r, name, p, sizeof(p)));
+        return NULL;
+    }
+    return it;
+}
+
+/* A finite number; with nan_ok, null reads as null_value (aliased, no cap). */
 static double get_num(struct reader *r, const cJSON *obj, const char *name,
                       int nan_ok, double null_value)
 {
     const cJSON *it = need(r, obj, name);
+    char p[128];
     if (!it)
         return NAN;
     if (nan_ok && cJSON_IsNull(it))
         return null_value;
     if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
-        if (r->rc == ENG_OK)
-            r->rc = eng_err_set(r->err, ENG_EDATA,
-                                "model: '%s%s%s' is not a finite number",
-                                r->where, r->where[0] ? "." : "", name);
+        fail(r, "'%s' is not a finite number%s",
+             path_of(r, name, p, sizeof(p)), nan_ok ? " or null" : "");
         return NAN;
     }
     return it->valuedouble;
 }
 
+/* A standard error: a finite number >= 0, or null (aliased). */
+static double get_se(struct reader *r, const cJSON *obj, const char *name)
+{
+    double v = get_num(r, obj, name, 1, NAN);
+    char p[128];
+    if (v < 0)
+        fail(r, "'%s' is negative (%g)", path_of(r, name, p, sizeof(p)), v);
+    return v;
+}
+
 /*
- * A whole number of modest size: converting a NaN or a huge double to int
- * is undefined behaviour, so the range is checked before the cast.
+ * A whole number in lo..hi: converting a NaN or a huge double to int is
+ * undefined behaviour, so the range is checked before the cast.
  */
-static int get_int(struct reader *r, const cJSON *obj, const char *name)
+static int get_int(struct reader *r, const cJSON *obj, const char *name,
+                   int lo, int hi)
 {
     double v = get_num(r, obj, name, 0, 0);
+    char p[128];
     if (r->rc < 0)
         return 0;
-    if (!(fabs(v) <= 1e6) || v != floor(v)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: '%s%s%s' must be a "
-                            "whole number", r->where,
-                            r->where[0] ? "." : "", name);
+    if (v != floor(v) || !(fabs(v) <= 1e6)) {
+        fail(r, "'%s' must be a whole number",
+             path_of(r, name, p, sizeof(p)));
+        return 0;
+    }
+    if (v < lo || v > hi) {
+        fail(r, "'%s' is %g, outside %d..%d",
+             path_of(r, name, p, sizeof(p)), v, lo, hi);
         return 0;
     }
     return (int)v;
 }
 
+/*
+ * A string that fits out (n - 1 bytes: never silently cut) and holds no
+ * control character (the texts end up in CSV rows and log lines).
+ */
 static void get_str(struct reader *r, const cJSON *obj, const char *name,
                     char *out, size_t n)
 {
     const cJSON *it = need(r, obj, name);
-    if (it && !cJSON_IsString(it) && r->rc == ENG_OK)
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: '%s%s%s' is not a "
-                            "string", r->where, r->where[0] ? "." : "", name);
-    snprintf(out, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
+    char p[128];
+    out[0] = '\0';
+    if (!it)
+        return;
+    if (!cJSON_IsString(it)) {
+        fail(r, "'%s' is not a string", path_of(r, name, p, sizeof(p)));
+        return;
+    }
+    const char *v = it->valuestring;
+    if (strlen(v) >= n) {
+        fail(r, "'%s' is longer than %zu bytes",
+             path_of(r, name, p, sizeof(p)), n - 1);
+        return;
+    }
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) {
+            fail(r, "'%s' holds a control character",
+                 path_of(r, name, p, sizeof(p)));
+            return;
+        }
+    }
+    memcpy(out, v, strlen(v) + 1);
 }
 
-static void read_input(struct reader *r, const cJSON *o, size_t i,
-                       struct model_input *in)
+/* A string that must be one of names[0 .. n-1]; returns its index. */
+static int get_choice(struct reader *r, const cJSON *obj, const char *name,
+                      const char *const *names, int n, const char *list)
 {
-    char where[64];
-    snprintf(where, sizeof(where), "inputs[%zu]", i);
-    r->where = where;
-    memset(in, 0, sizeof(*in));
-    get_str(r, o, "name", in->name, sizeof(in->name));
-    char kind[16];
-    get_str(r, o, "kind", kind, sizeof(kind));
+    char v[32];
+    char p[128];
+    get_str(r, obj, name, v, sizeof(v));
     if (r->rc < 0)
-        return;
-    if (strcmp(kind, "categorical") == 0) {
-        in->feat = MODEL_INPUT_MAKE;
-        if (strcmp(in->name, "make") != 0) {
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s: only 'make' "
-                                "can be categorical", where);
-            return;
-        }
-        get_str(r, o, "base_level", in->base_level, sizeof(in->base_level));
-        const cJSON *levels = need(r, o, "levels");
-        if (levels && (!cJSON_IsArray(levels) ||
-                       cJSON_GetArraySize(levels) > MODEL_MAX_LEVELS)) {
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.levels is not "
-                                "a list of at most %d", where,
-                                MODEL_MAX_LEVELS);
-            return;
-        }
-        const cJSON *l;
-        cJSON_ArrayForEach(l, levels) {
-            size_t k = in->n_levels++;
-            get_str(r, l, "level", in->levels[k], sizeof(in->levels[k]));
-            in->beta_level[k] = get_num(r, l, "estimate", 1, NAN);
-            in->se_level[k] = get_num(r, l, "se", 1, NAN);
-        }
-        in->beta = NAN;
-    } else if (strcmp(kind, "numeric") == 0) {
-        in->feat = feat_find(in->name);
-        if (in->feat < 0 || in->feat == FEAT_CURRENCY) {
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s: unknown "
-                                "feature '%s'", where, in->name);
-            return;
-        }
-        const cJSON *t = need(r, o, "transform");
-        if (!t)
-            return;
-        char tw[80];
-        snprintf(tw, sizeof(tw), "%s.transform", where);
-        r->where = tw;
-        in->impute = get_num(r, t, "impute", 0, 0);
-        in->cap_lo = get_num(r, t, "cap_lo", 1, -INFINITY);
-        in->cap_hi = get_num(r, t, "cap_hi", 1, INFINITY);
-        char lg[8];
-        get_str(r, t, "log", lg, sizeof(lg));
-        in->use_log = -1;
-        for (int k = 0; k < 3; k++) {
-            if (strcmp(lg, log_names[k]) == 0)
-                in->use_log = k;
-        }
-        if (in->use_log < 0 && r->rc == ENG_OK)
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.transform.log "
-                                "must be none, log1p or log", where);
-        in->center = get_num(r, t, "center", 0, 0);
-        in->scale = get_num(r, t, "scale", 0, 0);
-        r->where = where;
-        if (r->rc == ENG_OK && !(in->scale > 0))
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.transform.scale"
-                                " must be positive", where);
-        in->beta = get_num(r, o, "estimate", 1, NAN);
-        in->se = get_num(r, o, "se", 1, NAN);
-        const cJSON *mi = need(r, o, "missing_indicator");
-        if (mi && !cJSON_IsNull(mi)) {
-            in->has_missing = 1;
-            in->beta_missing = get_num(r, mi, "estimate", 1, NAN);
-            in->se_missing = get_num(r, mi, "se", 1, NAN);
-        }
-    } else {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.kind must be "
-                            "'numeric' or 'categorical'", where);
-        return;
+        return 0;
+    for (int k = 0; k < n; k++) {
+        if (strcmp(v, names[k]) == 0)
+            return k;
     }
-    in->baseline = get_num(r, o, "baseline", 0, 0);
-    const cJSON *rs = need(r, o, "reason");
+    fail(r, "'%s' must be %s, not '%s'", path_of(r, name, p, sizeof(p)),
+         list, v);
+    return 0;
+}
+
+/* "R03": an upper-case letter, then one to six upper-case letters or digits. */
+static int code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 7 || !(s[0] >= 'A' && s[0] <= 'Z'))
+        return 0;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+}
+
+static size_t count_of(const char *s, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(s, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+static void read_reason(struct reader *r, const cJSON *o,
+                        struct model_input *in, size_t i)
+{
+    enter(r, "inputs[%zu]", i);
+    const cJSON *rs = need_object(r, o, "reason", 0);
     if (!rs)
         return;
-    char rw[80];
-    snprintf(rw, sizeof(rw), "%s.reason", where);
-    r->where = rw;
+    enter(r, "inputs[%zu].reason", i);
     get_str(r, rs, "code", in->code, sizeof(in->code));
+    if (r->rc == ENG_OK && !code_ok(in->code))
+        fail(r, "'%s.code' must be a capital letter and 1 to 6 capitals or "
+             "digits, not '%s'", r->where, in->code);
     get_str(r, rs, "text", in->text, sizeof(in->text));
+    if (r->rc == ENG_OK && (!in->text[0] || count_of(in->text, "%s") > 1))
+        fail(r, "'%s.text' must be a text with at most one %%s", r->where);
     get_str(r, rs, "missing_text", in->missing_text,
             sizeof(in->missing_text));
-    char vk[16];
-    get_str(r, rs, "value", vk, sizeof(vk));
-    in->value_kind = MODEL_VALUE_NUMBER;
-    for (int k = 0; k < 4; k++) {
-        if (strcmp(vk, kind_names[k]) == 0)
-            in->value_kind = k;
-    }
+    if (r->rc == ENG_OK && strstr(in->missing_text, "%s"))
+        fail(r, "'%s.missing_text' must not hold %%s (it has no value)",
+             r->where);
+    in->value_kind = get_choice(r, rs, "value", kind_names, 4,
+                                "number, count, share or yesno");
     in->shown = in->feat;
     if (in->feat != MODEL_INPUT_MAKE) {
         char of[MODEL_NAME_LEN];
         get_str(r, rs, "value_of", of, sizeof(of));
         in->shown = feat_find(of);
         if (r->rc == ENG_OK && (in->shown < 0 || in->shown == FEAT_CURRENCY))
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.reason."
-                                "value_of names no numeric feature", where);
+            fail(r, "'%s.value_of' names no numeric feature ('%s')",
+                 r->where, of);
     }
-    r->where = "";
+}
+
+static void read_levels(struct reader *r, const cJSON *o,
+                        struct model_input *in, size_t i)
+{
+    get_str(r, o, "base_level", in->base_level, sizeof(in->base_level));
+    if (r->rc == ENG_OK && !in->base_level[0])
+        fail(r, "'inputs[%zu].base_level' is empty", i);
+    const cJSON *levels = need(r, o, "levels");
+    if (r->rc < 0)
+        return;
+    if (!cJSON_IsArray(levels) ||
+        cJSON_GetArraySize(levels) > MODEL_MAX_LEVELS) {
+        fail(r, "'inputs[%zu].levels' is not a list of at most %d", i,
+             MODEL_MAX_LEVELS);
+        return;
+    }
+    const cJSON *l;
+    cJSON_ArrayForEach(l, levels) {
+        size_t k = in->n_levels++;
+        enter(r, "inputs[%zu].levels[%zu]", i, k);
+        if (!cJSON_IsObject(l)) {
+            fail(r, "'%s' is not an object", r->where);
+            return;
+        }
+        get_str(r, l, "level", in->levels[k], sizeof(in->levels[k]));
+        in->beta_level[k] = get_num(r, l, "estimate", 1, NAN);
+        in->se_level[k] = get_se(r, l, "se");
+        if (r->rc < 0)
+            return;
+        if (!in->levels[k][0])
+            fail(r, "'%s.level' is empty", r->where);
+        if (strcmp(in->levels[k], in->base_level) == 0)
+            fail(r, "'%s.level' is the base level '%s'", r->where,
+                 in->base_level);
+        for (size_t j = 0; j < k; j++) {
+            if (strcmp(in->levels[j], in->levels[k]) == 0)
+                fail(r, "'%s.level' repeats level '%s'", r->where,
+                     in->levels[k]);
+        }
+    }
+}
+
+static void read_numeric(struct reader *r, const cJSON *o,
+                         struct model_input *in, size_t i)
+{
+    in->feat = feat_find(in->name);
+    if (in->feat < 0 || in->feat == FEAT_CURRENCY) {
+        fail(r, "inputs[%zu]: unknown feature '%s'", i, in->name);
+        return;
+    }
+    const cJSON *t = need_object(r, o, "transform", 0);
+    if (!t)
+        return;
+    enter(r, "inputs[%zu].transform", i);
+    in->impute = get_num(r, t, "impute", 0, 0);
+    in->cap_lo = get_num(r, t, "cap_lo", 1, -INFINITY);
+    in->cap_hi = get_num(r, t, "cap_hi", 1, INFINITY);
+    if (r->rc == ENG_OK && in->cap_lo > in->cap_hi)
+        fail(r, "'%s.cap_lo' (%g) is above cap_hi (%g)", r->where,
+             in->cap_lo, in->cap_hi);
+    in->use_log = get_choice(r, t, "log", log_names, 3,
+                             "none, log1p or log");
+    in->center = get_num(r, t, "center", 0, 0);
+    in->scale = get_num(r, t, "scale", 0, 0);
+    if (r->rc == ENG_OK && !(in->scale > 0))
+        fail(r, "'%s.scale' must be positive", r->where);
+    enter(r, "inputs[%zu]", i);
+    in->beta = get_num(r, o, "estimate", 1, NAN);
+    in->se = get_se(r, o, "se");
+    const cJSON *mi = need_object(r, o, "missing_indicator", 1);
+    if (mi) {
+        in->has_missing = 1;
+        enter(r, "inputs[%zu].missing_indicator", i);
+        in->beta_missing = get_num(r, mi, "estimate", 1, NAN);
+        in->se_missing = get_se(r, mi, "se");
+        enter(r, "inputs[%zu]", i);
+    }
+}
+
+static void read_input(struct reader *r, const cJSON *o, size_t i,
+                       struct model_input *in)
+{
+    enter(r, "inputs[%zu]", i);
+    memset(in, 0, sizeof(*in));
+    if (!cJSON_IsObject(o)) {
+        fail(r, "'%s' is not an object", r->where);
+        return;
+    }
+    get_str(r, o, "name", in->name, sizeof(in->name));
+    static const char *const kinds[] = {"numeric", "categorical"};
+    int kind = get_choice(r, o, "kind", kinds, 2,
+                          "'numeric' or 'categorical'");
+    if (r->rc < 0)
+        return;
+    if (kind == 1) {
+        in->feat = MODEL_INPUT_MAKE;
+        in->beta = NAN;
+        if (strcmp(in->name, "make") != 0)
+            fail(r, "inputs[%zu]: only 'make' can be categorical", i);
+        read_levels(r, o, in, i);
+    } else {
+        read_numeric(r, o, in, i);
+    }
+    enter(r, "inputs[%zu]", i);
+    in->baseline = get_num(r, o, "baseline", 0, 0);
+    read_reason(r, o, in, i);
 }
 
 /* An optional number: NaN when absent, null or not a number. */
@@ -569,8 +870,8 @@ static void opt_str(const cJSON *obj, const char *name, char *out, size_t n)
 
 /*
  * The fit statistics and the provenance: a record of how the model was
- * made that scoring does not use, so they are read when present and never
- * make a load fail.
+ * made that scoring does not use (and the id does not cover), so they are
+ * read when present and never make a load fail.
  */
 static void read_record(const cJSON *root, struct model *m)
 {
@@ -594,55 +895,25 @@ static void read_record(const cJSON *root, struct model *m)
             sizeof(m->data_fingerprint));
 }
 
-static void read_model(struct reader *r, const cJSON *root, struct model *m)
+/* "m-" and 16 lower-case hex digits. */
+static int id_ok(const char *s)
 {
-    r->where = "";
-    if (!cJSON_IsObject(root)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: not a JSON object");
-        return;
-    }
-    double format = get_num(r, root, "format", 0, 0);
-    if (r->rc == ENG_OK && format != MODEL_FORMAT) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: format version %g is "
-                            "not supported (this build reads %d)", format,
-                            MODEL_FORMAT);
-        return;
-    }
-    get_str(r, root, "model_id", m->id, sizeof(m->id));
-    char fam[16], link[16], tr[16];
-    get_str(r, root, "family", fam, sizeof(fam));
-    get_str(r, root, "link", link, sizeof(link));
-    get_str(r, root, "transform", tr, sizeof(tr));
-    if (r->rc < 0)
-        return;
-    enum glm_family f;
-    enum glm_link l;
-    if (glm_family_parse(fam, &f, r->err) < 0 ||
-        glm_link_parse(link, &l, r->err) < 0 || !glm_link_valid(f, l)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: unsupported family "
-                            "'%s' with link '%s'", fam, link);
-        return;
-    }
-    m->family = f;
-    m->link = l;
-    m->transform = strcmp(tr, "none") != 0;
-    const cJSON *ic = need(r, root, "intercept");
-    if (ic) {
-        r->where = "intercept";
-        m->intercept = get_num(r, ic, "estimate", 0, 0);
-        m->intercept_se = get_num(r, ic, "se", 1, NAN);
-        r->where = "";
-    }
+    return strlen(s) == 18 && strncmp(s, "m-", 2) == 0 &&
+           strspn(s + 2, "0123456789abcdef") == 16;
+}
+
+static void read_inputs(struct reader *r, const cJSON *root, struct model *m)
+{
     const cJSON *inputs = need(r, root, "inputs");
     if (r->rc < 0)
         return;
-    if (!cJSON_IsArray(inputs)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: 'inputs' is not a "
-                            "list");
+    int n = cJSON_IsArray(inputs) ? cJSON_GetArraySize(inputs) : -1;
+    if (n < 1 || n > MODEL_MAX_INPUTS) {
+        fail(r, "'inputs' is not a list of 1 to %d inputs",
+             MODEL_MAX_INPUTS);
         return;
     }
-    size_t n = (size_t)cJSON_GetArraySize(inputs);
-    m->inputs = calloc(n ? n : 1, sizeof(*m->inputs));
+    m->inputs = calloc((size_t)n, sizeof(*m->inputs));
     if (!m->inputs) {
         r->rc = eng_err_set(r->err, ENG_ENOMEM, "out of memory");
         return;
@@ -651,47 +922,150 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
     cJSON_ArrayForEach(it, inputs) {
         if (r->rc < 0)
             return;
-        read_input(r, it, m->n_inputs, &m->inputs[m->n_inputs]);
-        m->n_inputs++;
+        size_t i = m->n_inputs++;
+        read_input(r, it, i, &m->inputs[i]);
+        for (size_t j = 0; j < i && r->rc == ENG_OK; j++) {
+            if (strcmp(m->inputs[j].name, m->inputs[i].name) == 0)
+                fail(r, "'inputs[%zu].name' repeats inputs[%zu] ('%s')", i,
+                     j, m->inputs[i].name);
+            else if (strcmp(m->inputs[j].code, m->inputs[i].code) == 0)
+                fail(r, "'inputs[%zu].reason.code' repeats inputs[%zu]'s "
+                     "('%s')", i, j, m->inputs[i].code);
+        }
     }
-    r->where = "";              /* read_input() pointed it at its stack */
-    const cJSON *pf = need(r, root, "portfolio");
-    r->where = "portfolio";
+}
+
+static void read_scaling(struct reader *r, const cJSON *root, struct model *m)
+{
+    enter(r, "%s", "");
+    const cJSON *pf = need_object(r, root, "portfolio", 0);
+    enter(r, "portfolio");
     double mean = pf ? get_num(r, pf, "mean_frequency", 0, 0) : 0;
     if (r->rc == ENG_OK && !(mean > 0))
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: "
-                            "portfolio.mean_frequency must be positive");
+        fail(r, "'portfolio.mean_frequency' must be positive");
+    m->mean_frequency = mean;
     m->log_mean_rate = log(mean);
-    r->where = "";
-    const cJSON *sc = need(r, root, "score");
-    r->where = "score";
-    if (sc) {
-        m->score_center = get_num(r, sc, "center", 0, 0);
-        m->score_factor = get_num(r, sc, "factor", 0, 0);
-        m->score_min = get_int(r, sc, "min");
-        m->score_max = get_int(r, sc, "max");
-    }
-    r->where = "";
+    enter(r, "%s", "");
+    const cJSON *sc = need_object(r, root, "score", 0);
+    enter(r, "score");
+    if (!sc)
+        return;
+    m->score_min = get_int(r, sc, "min", MODEL_SCORE_LO, MODEL_SCORE_HI);
+    m->score_max = get_int(r, sc, "max", MODEL_SCORE_LO, MODEL_SCORE_HI);
+    if (r->rc == ENG_OK && m->score_min >= m->score_max)
+        fail(r, "'score.min' (%d) must be below score.max (%d)",
+             m->score_min, m->score_max);
+    m->score_center = get_num(r, sc, "center", 0, 0);
+    if (r->rc == ENG_OK && !(m->score_center >= m->score_min &&
+                             m->score_center <= m->score_max))
+        fail(r, "'score.center' (%g) is outside score.min..score.max",
+             m->score_center);
+    m->score_factor = get_num(r, sc, "factor", 0, 0);
+    if (r->rc == ENG_OK && !(m->score_factor > 0))
+        fail(r, "'score.factor' (points per unit of ln relativity, "
+             "PDO / ln 2) must be positive");
+}
+
+/*
+ * Five bands A to E; the cut points (min_score of A to D) strictly
+ * decrease and lie above score.min and at most score.max, so that every
+ * band can hold a score, and E starts at score.min.
+ */
+static void read_bands(struct reader *r, const cJSON *root, struct model *m)
+{
+    enter(r, "%s", "");
     const cJSON *bands = need(r, root, "bands");
-    if (r->rc == ENG_OK &&
-        (!cJSON_IsArray(bands) || cJSON_GetArraySize(bands) != 5)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: 'bands' must list A "
-                            "to E");
+    if (r->rc < 0)
+        return;
+    if (!cJSON_IsArray(bands) || cJSON_GetArraySize(bands) != 5) {
+        fail(r, "'bands' must list A to E");
         return;
     }
-    r->where = "bands[]";
-    for (int i = 0; i < 4 && r->rc == ENG_OK; i++)
-        m->band_cuts[i] = get_num(r, cJSON_GetArrayItem(bands, i),
-                                  "min_score", 0, 0);
-    for (int i = 1; i < 4 && r->rc == ENG_OK; i++) {
-        if (m->band_cuts[i] > m->band_cuts[i - 1])
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: band cut points "
-                                "must not increase from A to E");
+    for (int i = 0; i < 5 && r->rc == ENG_OK; i++) {
+        const cJSON *b = cJSON_GetArrayItem(bands, i);
+        enter(r, "bands[%d]", i);
+        if (!cJSON_IsObject(b)) {
+            fail(r, "'%s' is not an object", r->where);
+            return;
+        }
+        char name[4];
+        get_str(r, b, "band", name, sizeof(name));
+        if (r->rc == ENG_OK && (name[0] != 'A' + i || name[1]))
+            fail(r, "'%s.band' must be '%c', not '%s'", r->where, 'A' + i,
+                 name);
+        double cut = get_num(r, b, "min_score", 0, 0);
+        if (r->rc < 0)
+            return;
+        if (i == 4) {
+            if (cut != m->score_min)
+                fail(r, "'bands[4].min_score' (%g) must equal score.min "
+                     "(%d)", cut, m->score_min);
+            return;
+        }
+        m->band_cuts[i] = cut;
+        if (i > 0 && !(cut < m->band_cuts[i - 1]))
+            fail(r, "'bands[%d].min_score' (%g) must be below band %c's "
+                 "(%g)", i, cut, 'A' + i - 1, m->band_cuts[i - 1]);
+        else if (!(cut > m->score_min && cut <= m->score_max))
+            fail(r, "'bands[%d].min_score' (%g) is outside score.min+1.."
+                 "score.max", i, cut);
     }
+}
+
+static void read_model(struct reader *r, const cJSON *root, struct model *m)
+{
+    enter(r, "%s", "");
+    if (!cJSON_IsObject(root)) {
+        fail(r, "not a JSON object");
+        return;
+    }
+    double format = get_num(r, root, "format", 0, 0);
+    if (r->rc == ENG_OK && format != MODEL_FORMAT) {
+        fail(r, "format version %g is not supported (this build reads %d)",
+             format, MODEL_FORMAT);
+        return;
+    }
+    get_str(r, root, "model_id", m->id, sizeof(m->id));
+    if (r->rc == ENG_OK && !id_ok(m->id))
+        fail(r, "'model_id' must be m- and 16 hex digits, not '%s'", m->id);
+    char fam[16], link[16];
+    get_str(r, root, "family", fam, sizeof(fam));
+    get_str(r, root, "link", link, sizeof(link));
+    static const char *const modes[] = {"none", "standard"};
+    m->transform = get_choice(r, root, "transform", modes, 2,
+                              "'standard' or 'none'");
+    if (r->rc < 0)
+        return;
+    enum glm_family f;
+    enum glm_link l;
+    if (glm_family_parse(fam, &f, NULL) < 0 ||
+        glm_link_parse(link, &l, NULL) < 0 || !glm_link_valid(f, l)) {
+        fail(r, "unsupported family '%s' with link '%s'", fam, link);
+        return;
+    }
+    m->family = f;
+    m->link = l;
+    const cJSON *ic = need_object(r, root, "intercept", 0);
+    if (ic) {
+        enter(r, "intercept");
+        m->intercept = get_num(r, ic, "estimate", 0, 0);
+        m->intercept_se = get_se(r, ic, "se");
+        enter(r, "%s", "");
+    }
+    read_inputs(r, root, m);
+    read_scaling(r, root, m);
+    read_bands(r, root, m);
     read_record(root, m);
-    if (r->rc == ENG_OK && !(m->score_factor > 0 &&
-                             m->score_min < m->score_max))
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: bad score scaling");
+}
+
+/* The id the file states must be the id of what it holds. */
+static void check_id(struct reader *r, const struct model *m)
+{
+    char id[MODEL_ID_LEN];
+    r->rc = model_compute_id(m, id, r->err);
+    if (r->rc == ENG_OK && strcmp(id, m->id) != 0)
+        fail(r, "model_id %s does not match the content (%s): the file was "
+             "changed after it was saved", m->id, id);
 }
 
 struct model *model_load(const char *path, struct eng_err *err)
@@ -730,12 +1104,14 @@ struct model *model_load(const char *path, struct eng_err *err)
     }
     free(text);
     struct model *m = calloc(1, sizeof(*m));
-    struct reader r = {err, ENG_OK, ""};
+    struct reader r = {err, ENG_OK, path, ""};
     if (!m)
         r.rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
     else
         read_model(&r, root, m);
     cJSON_Delete(root);
+    if (r.rc == ENG_OK)
+        check_id(&r, m);
     if (r.rc < 0) {
         model_free(m);
         return NULL;

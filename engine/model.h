@@ -1,5 +1,5 @@
 /*
- * model — fitted model files (SPEC §4.3): load, save, and score a vehicle.
+ * model — fitted model files: load, save, and score a vehicle.
  *
  * A model turns one vehicle's features into a linear predictor eta, an
  * expected claim frequency relative to the training portfolio's mean (the
@@ -51,17 +51,31 @@ struct model_result {
 /*
  * Reads and validates a model file.  Returns a new model (free with
  * model_free()) or NULL with ENG_EIO (unreadable), ENG_ELIMIT (larger
- * than 16 MiB), ENG_EJSON (not JSON), ENG_EDATA (wrong format version, a
- * missing or mistyped field, a coefficient or transform value that is not
- * finite, an unknown feature; the message names the field) or ENG_ENOMEM.
- * The fit statistics and provenance are optional: read when present.
+ * than 16 MiB), ENG_EJSON (not JSON) or ENG_ENOMEM, or ENG_EDATA with a
+ * one-line message that names the field's path ("inputs[2].transform.scale"):
+ * a missing or mistyped field, another format version, an unknown family,
+ * link or feature, a value out of its range (score.min and score.max in
+ * 1..999 with min < max, score.center between them, score.factor > 0,
+ * band cut points strictly decreasing from A to D within score.min + 1 ..
+ * score.max, coefficients and transform values finite, standard errors
+ * finite and >= 0 or null, scales > 0, cap_lo <= cap_hi, 1 to
+ * MODEL_MAX_INPUTS inputs with distinct names, make levels distinct and
+ * not the base, reason codes distinct and texts with at most one %s), or
+ * a model_id that is not the id of the content (the file was edited after
+ * it was saved).  The fit statistics and provenance are optional: read
+ * when present.
  */
 struct model *model_load(const char *path, struct eng_err *err);
 
 /* Frees the model; NULL does nothing. */
 void model_free(struct model *m);
 
-/* The model's id ("m-" and 16 hex digits of its content hash); borrowed. */
+/*
+ * The model's id: "m-" and the first 16 hex digits of the SHA-256 of its
+ * canonical text (what decides scores, bands and reasons; not the
+ * standard errors, fit statistics or provenance: see models/README.md).
+ * Borrowed, valid until model_free().
+ */
 const char *model_id(const struct model *m);
 
 /*
@@ -83,7 +97,7 @@ int model_score_of(const struct model *m, double relativity);
 
 /*
  * Writes the model as JSON to path, atomically; the id is computed from the
- * content first.  Returns ENG_OK, or ENG_EIO / ENG_ENOMEM.
+ * content first (and set in m).  Returns ENG_OK, or ENG_EIO / ENG_ENOMEM.
  */
 int model_save(struct model *m, const char *path, struct eng_err *err);
 

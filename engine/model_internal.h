@@ -1,6 +1,7 @@
 /*
  * model_internal — the layout of struct model, shared by model.c (files,
- * scoring) and train.c (which builds models).  Nothing else includes it.
+ * scoring) and train.c (which builds models); the tests that build models
+ * by hand include it too.
  *
  * An input is one feature column of the features CSV (or the make, a
  * categorical input).  A numeric input's value x goes through, in order:
@@ -17,6 +18,10 @@
 #include "model.h"
 
 #define MODEL_FORMAT 1
+#define MODEL_ID_LEN 24                /* "m-" + 16 hex digits + NUL */
+#define MODEL_MAX_INPUTS 64
+#define MODEL_SCORE_LO 1               /* score.min and score.max lie in */
+#define MODEL_SCORE_HI 999             /* MODEL_SCORE_LO .. MODEL_SCORE_HI */
 #define MODEL_INPUT_MAKE (-2)
 #define MODEL_MAX_LEVELS 32
 #define MODEL_NAME_LEN 48
@@ -68,13 +73,14 @@ struct model_fit {
 };
 
 struct model {
-    char id[24];
+    char id[MODEL_ID_LEN];
     int family, link;                /* enum glm_family, enum glm_link */
     int transform;                   /* 1 = standard transforms, 0 = none */
     double intercept, intercept_se;
     size_t n_inputs;
     struct model_input *inputs;
     double log_mean_rate;            /* ln of the portfolio mean frequency */
+    double mean_frequency;           /* as read from a file; 0 = not read */
     double score_center;             /* 600 */
     double score_factor;             /* PDO / ln 2 = 72.1348 for PDO 50 */
     int score_min, score_max;
@@ -84,6 +90,25 @@ struct model {
     char command[512];
     char data_fingerprint[24];
 };
+
+struct buf;
+
+/*
+ * Appends the model's canonical text to out: the part of the model that
+ * decides scores, bands and reasons, one "path=value" line per field, as
+ * models/README.md gives the rule.  Returns ENG_OK, or ENG_ENOMEM /
+ * ENG_ELIMIT with out unchanged.
+ */
+int model_canonical(const struct model *m, struct buf *out,
+                    struct eng_err *err);
+
+/*
+ * Writes the model's content id to id: "m-" and the first 16 hex digits
+ * of the SHA-256 of its canonical text.  The id field of m is not read.
+ * Returns ENG_OK, or ENG_ENOMEM with id unchanged.
+ */
+int model_compute_id(const struct model *m, char id[MODEL_ID_LEN],
+                     struct eng_err *err);
 
 /* A numeric input's value after its transform (missing -> imputed). */
 double model_transform(const struct model_input *in, double x);

@@ -571,6 +571,26 @@ static double band_cut(const double *sorted, size_t n, double f)
     return delta > (double)lo && lo + 1 < n ? sorted[lo + 1] : sorted[lo];
 }
 
+/*
+ * Few distinct training scores (a make-only model has one per level) give
+ * equal fifths; a model file needs cut points that strictly decrease from
+ * A to D and lie in score_min + 1 .. score_max, so that each band can hold
+ * a score.  Tied cuts are moved a point apart, upwards first.
+ */
+static void separate_cuts(struct model *m)
+{
+    double floor_cut = m->score_min + 1;
+    for (int b = 3; b >= 0; b--) {
+        m->band_cuts[b] = fmax(m->band_cuts[b], floor_cut);
+        floor_cut = m->band_cuts[b] + 1;
+    }
+    double ceil_cut = m->score_max;
+    for (int b = 0; b < 4; b++) {
+        m->band_cuts[b] = fmin(m->band_cuts[b], ceil_cut);
+        ceil_cut = m->band_cuts[b] - 1;
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -805,6 +825,7 @@ int train_run(const struct train_config *cfg, struct train_output *out,
     qsort(eta, n, sizeof(double), cmp_double);
     for (int b = 0; b < 4; b++)
         m->band_cuts[b] = band_cut(eta, n, 0.8 - 0.2 * b);
+    separate_cuts(m);
 
     m->fit.n = n;
     m->fit.deviance = g->deviance;

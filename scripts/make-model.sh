@@ -22,8 +22,9 @@ fleet() {   # seed dir
 fleet 2026 "$W/train"
 fleet 2027 "$W/valid"
 
-# the model's provenance date is the data's as-of date, so a refit of the
-# same data gives the same file
+# the model id ignores the provenance; the provenance date is the data's
+# as-of date all the same, so that a refit of the same data gives the same
+# file byte for byte
 export SOURCE_DATE_EPOCH=$(date -u -d "$AS_OF" +%s)
 $BIN train --features "$W/train/features.csv" \
     --labels "$W/train/claims.csv" --family poisson \

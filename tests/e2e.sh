@@ -195,10 +195,29 @@ bad_model "a string coefficient" '0,/"estimate":/s/"estimate":[^,]*/"estimate": 
     "'intercept.estimate' is not a finite number"
 bad_model "an unknown feature" '0,/"name":/s/"name":[^,]*/"name": "no_such_feature"/' \
     "unknown feature 'no_such_feature'"
-bad_model "a zero scale" '0,/"scale":/s/"scale":[^,}]*/"scale": 0/' 'scale must be positive'
+bad_model "a zero scale" '0,/"scale":/s/"scale":[^,}]*/"scale": 0/' "transform.scale' must be positive"
+bad_model "score.min 0" 's/"min":[[:space:]]*1,/"min": 0,/' "'score.min' is 0, outside 1..999"
+bad_model "score.max 1000" 's/"max":[[:space:]]*999/"max": 1000/' "'score.max' is 1000, outside 1..999"
+bad_model "band A's cut point at score.min" '0,/"min_score":/s/"min_score":[^,}]*/"min_score": 1/' \
+    "'bands\[0\].min_score' (1) is outside score.min+1..score.max"
+bad_model "an edited coefficient" '0,/"estimate":/s/"estimate":[^,]*/"estimate": 0.5/' \
+    "model_id m-[0-9a-f]\{16\} does not match the content (m-[0-9a-f]\{16\})"
 bad_model "poisson with the identity link" 's/"link":[[:space:]]*"log"/"link": "identity"/' \
     "unsupported family 'poisson' with link 'identity'"
 bad_model "not JSON" 's/^}$/}}/' 'is not JSON'
+# the intercept edited (a higher frequency for every vehicle), id kept
+sed -E '0,/"estimate":/s/"estimate":[^,]*/"estimate": 0.5/' "$M/model.json" > "$M/edited.json"
+$BIN score --model "$M/edited.json" --vehicles "$M/fleet/vehicles.csv" \
+    --histories "$M/fleet/histories.jsonl" --as-of 2026-06-30 --out "$M/bad.csv" 2>"$M/err"; rc=$?
+check "svcscore score --model edited.json: exit 1, one line" \
+    bash -c "[ $rc -eq 1 ] && [ \$(wc -l < '$M/err') -eq 1 ] && grep -q 'does not match the content' '$M/err'"
+# the same model re-indented (spaces for tabs, one field a line less) and
+# with its provenance changed: accepted, the rows carry the same id
+sed -E 's/\t/  /g; s/"trained_at":[[:space:]]*"[^"]*"/"trained_at": "2031-01-01T00:00:00Z"/' \
+    "$M/model.json" | tr -d '\n' > "$M/reindented.json"
+score_with "$M/reindented.json" 1 "$M/s-re.csv" 2>"$M/err"; rc=$?
+check "a re-indented model with another date keeps its id" \
+    bash -c "[ $rc -eq 0 ] && ! cmp -s '$M/model.json' '$M/reindented.json' && cmp -s '$M/s1.csv' '$M/s-re.csv'"
 score_with "$M/none.json" 1 "$M/bad.csv" 2>"$M/err"; rc=$?
 check "a missing model file: exit 1, one line naming it" \
     bash -c "[ $rc -eq 1 ] && [ \$(wc -l < '$M/err') -eq 1 ] && grep -q \"cannot open model '$M/none.json'\" '$M/err'"

@@ -13,10 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "feat.h"
 #include "glm.h"
 #include "model.h"
 #include "model_internal.h"
+#include "sha256.h"
 
 #define TOL 1e-12
 #define FACTOR (50 / log(2.0))      /* 72.1348 points per unit of ln */
@@ -334,8 +336,8 @@ static void test_model_id_is_a_content_hash(void)
     CU_ASSERT_STRING_EQUAL(model_id(other), id);
     model_free(other);
 
-    /* any change gives another id */
-    for (int change = 0; change < 10; change++) {
+    /* a change to what decides scores, bands or reasons: another id */
+    for (int change = 0; change < 16; change++) {
         struct model *c = hand_model();
         CU_ASSERT_PTR_NOT_NULL_FATAL(c);
         switch (change) {
@@ -347,11 +349,40 @@ static void test_model_id_is_a_content_hash(void)
         case 5: c->inputs[2].text[0] = 'O'; break;
         case 6: c->band_cuts[3] = 561; break;
         case 7: c->log_mean_rate = log(0.13); break;
-        case 8: c->trained_at[3] = '5'; break;
+        case 8: c->inputs[0].beta_missing = 0.41; break;
+        case 9: c->inputs[1].baseline = -0.021; break;
+        case 10: c->score_factor = 40 / log(2.0); break;
+        case 11: c->score_max = 998; break;
+        case 12: c->inputs[0].code[2] = '4'; break;
+        case 13: c->family = GLM_GAUSSIAN; break;
+        case 14: c->inputs[3].impute = 1.25; break;
         default: c->inputs[5].beta = 0; break;
         }
         CU_ASSERT_EQUAL(model_save(c, "tmp/model_id4.json", NULL), ENG_OK);
         CU_ASSERT_STRING_NOT_EQUAL(model_id(c), id);
+        model_free(c);
+    }
+    /* the record of how it was made, or its standard errors: the same id */
+    for (int change = 0; change < 9; change++) {
+        struct model *c = hand_model();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+        switch (change) {
+        case 0: c->trained_at[3] = '5'; break;
+        case 1: snprintf(c->command, sizeof(c->command), "other"); break;
+        case 2: c->data_fingerprint[0] = 'f'; break;
+        case 3: c->fit.deviance = 1; break;
+        case 4: c->fit.n = 99; break;
+        case 5: c->inputs[0].se = 0.5; break;
+        case 6: c->intercept_se = NAN; break;
+        case 7: c->inputs[4].se_level[0] = 0.01; break;
+        default: c->transform = 0; break;
+        }
+        CU_ASSERT_EQUAL(model_save(c, "tmp/model_id5.json", NULL), ENG_OK);
+        CU_ASSERT_STRING_EQUAL(model_id(c), id);
+        /* and the file, which holds the change, loads */
+        struct model *b = model_load("tmp/model_id5.json", NULL);
+        CU_ASSERT_PTR_NOT_NULL(b);
+        model_free(b);
         model_free(c);
     }
     /* the loaded model reports the id its file carries */
@@ -887,18 +918,28 @@ static void test_model_reason_texts_fit_their_buffer(void)
 
 /* ===================== Bad model files ===================== */
 
-/* A small valid model with one numeric input. */
+/*
+ * A small valid model with one numeric input and the make.  Its id is the
+ * SHA-256 of the canonical text that test_model_id_is_the_sha256_of_its_
+ * canonical_text writes out by hand.
+ */
+#define GOOD_ID "m-0b15fa04a5327b59"
+/* 100 bytes, longer than any string field */
+#define X10 "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define INPUT0 \
+    "{\"name\":\"days_since_last_service\",\"kind\":\"numeric\"," \
+    "\"transform\":{\"impute\":200,\"cap_lo\":0,\"cap_hi\":1000," \
+    "\"log\":\"none\",\"center\":180,\"scale\":90}," \
+    "\"estimate\":0.3,\"se\":0.05,\"missing_indicator\":null," \
+    "\"baseline\":0,\"reason\":{\"code\":\"R03\"," \
+    "\"text\":\"last service %s days ago\",\"missing_text\":\"none\"," \
+    "\"value\":\"count\",\"value_of\":\"days_since_last_service\"}}"
 static const char good_model[] =
-    "{\"format\":1,\"model_id\":\"m-0000000000000000\",\"family\":\"poisson\","
+    "{\"format\":1,\"model_id\":\"" GOOD_ID "\",\"family\":\"poisson\","
     "\"link\":\"log\",\"transform\":\"standard\","
     "\"intercept\":{\"estimate\":-2,\"se\":0.1},"
-    "\"inputs\":[{\"name\":\"days_since_last_service\",\"kind\":\"numeric\","
-    "\"transform\":{\"impute\":200,\"cap_lo\":0,\"cap_hi\":1000,"
-    "\"log\":\"none\",\"center\":180,\"scale\":90},"
-    "\"estimate\":0.3,\"se\":0.05,\"missing_indicator\":null,"
-    "\"baseline\":0,\"reason\":{\"code\":\"R03\","
-    "\"text\":\"last service %s days ago\",\"missing_text\":\"none\","
-    "\"value\":\"count\",\"value_of\":\"days_since_last_service\"}},"
+    "\"inputs\":[" INPUT0 ","
     "{\"name\":\"make\",\"kind\":\"categorical\",\"base_level\":\"KIA\","
     "\"levels\":[{\"level\":\"BMW\",\"estimate\":0.1,\"se\":null}],"
     "\"baseline\":0,\"reason\":{\"code\":\"R30\",\"text\":\"make %s\","
@@ -953,7 +994,7 @@ static void test_model_small_model_text_loads(void)
     CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", good_model), 0);
     m = model_load("tmp/model_good.json", &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-    CU_ASSERT_STRING_EQUAL(model_id(m), "m-0000000000000000");
+    CU_ASSERT_STRING_EQUAL(model_id(m), GOOD_ID);
     CU_ASSERT_EQUAL(m->n_inputs, 2);
     CU_ASSERT_TRUE(isnan(m->inputs[1].se_level[0]));
     /* no fit, no provenance: allowed, read as empty */
@@ -974,11 +1015,13 @@ struct bad_case {
     const char *says;           /* part of the message */
 };
 
+/* Every check model_load() makes on a field, one edit of good_model each. */
 static const struct bad_case bad_cases[] = {
     /* missing fields */
     {"\"format\":1,", "", ENG_EDATA, "missing 'format'"},
     {"\"family\":\"poisson\",", "", ENG_EDATA, "missing 'family'"},
     {"\"link\":\"log\",", "", ENG_EDATA, "missing 'link'"},
+    {"\"transform\":\"standard\",", "", ENG_EDATA, "missing 'transform'"},
     {"\"inputs\":[", "\"input\":[", ENG_EDATA, "missing 'inputs'"},
     {"\"intercept\":{", "\"icept\":{", ENG_EDATA, "missing 'intercept'"},
     {"\"bands\":[", "\"band_list\":[", ENG_EDATA, "missing 'bands'"},
@@ -987,6 +1030,7 @@ static const struct bad_case bad_cases[] = {
     {"{\"mean_frequency\":0.12}", "{}", ENG_EDATA,
      "missing 'portfolio.mean_frequency'"},
     {"\"estimate\":-2,", "", ENG_EDATA, "missing 'intercept.estimate'"},
+    {"\"se\":0.1}", "\"x\":0.1}", ENG_EDATA, "missing 'intercept.se'"},
     {"\"center\":180,", "", ENG_EDATA,
      "missing 'inputs[0].transform.center'"},
     {"\"missing_indicator\":null,", "", ENG_EDATA,
@@ -994,67 +1038,209 @@ static const struct bad_case bad_cases[] = {
     {"\"value_of\":\"days_since_last_service\"", "\"x\":1", ENG_EDATA,
      "missing 'inputs[0].reason.value_of'"},
     {"\"min_score\":590", "\"min\":590", ENG_EDATA,
-     "missing 'bands[].min_score'"},
-    /* versions and types */
+     "missing 'bands[2].min_score'"},
+    {"{\"band\":\"B\",", "{", ENG_EDATA, "missing 'bands[1].band'"},
+    /* format, id, family, link, transform mode */
     {"\"format\":1,", "\"format\":2,", ENG_EDATA, "format version 2"},
     {"\"format\":1,", "\"format\":\"1\",", ENG_EDATA,
      "'format' is not a finite number"},
+    {"\"model_id\":\"" GOOD_ID "\"", "\"model_id\":\"m-12\"", ENG_EDATA,
+     "'model_id' must be m- and 16 hex digits"},
+    {"\"model_id\":\"" GOOD_ID "\"", "\"model_id\":\"M-0B15FA04A5327B59\"",
+     ENG_EDATA, "'model_id' must be m- and 16 hex digits"},
     {"\"family\":\"poisson\"", "\"family\":1", ENG_EDATA,
      "'family' is not a string"},
-    {"\"estimate\":0.3,", "\"estimate\":\"x\",", ENG_EDATA,
-     "'inputs[0].estimate' is not a finite number"},
-    {"\"estimate\":-2,", "\"estimate\":\"-2\",", ENG_EDATA,
-     "'intercept.estimate' is not a finite number"},
-    {"\"estimate\":-2,", "\"estimate\":null,", ENG_EDATA,
-     "'intercept.estimate' is not a finite number"},
-    {"\"estimate\":0.3,", "\"estimate\":1e999,", ENG_EDATA,
-     "'inputs[0].estimate' is not a finite number"},
-    {"\"estimate\":0.1,", "\"estimate\":[],", ENG_EDATA,
-     "'inputs[1].estimate' is not a finite number"},
-    {"\"impute\":200", "\"impute\":null", ENG_EDATA,
-     "'inputs[0].transform.impute' is not a finite number"},
-    {"\"min\":1,", "\"min\":\"x\",", ENG_EDATA,
-     "'score.min' is not a finite number"},
-    {"\"max\":999", "\"max\":1e300", ENG_EDATA,
-     "'score.max' must be a whole number"},
-    {"\"min\":1,", "\"min\":1.5,", ENG_EDATA,
-     "'score.min' must be a whole number"},
-    {"\"inputs\":[", "\"inputs\":{\"a\":1},\"x\":[", ENG_EDATA,
-     "'inputs' is not a list"},
-    /* meanings */
-    {"\"name\":\"days_since_last_service\"", "\"name\":\"no_such_feature\"",
-     ENG_EDATA, "inputs[0]: unknown feature 'no_such_feature'"},
-    {"\"name\":\"days_since_last_service\"", "\"name\":\"currency\"",
-     ENG_EDATA, "unknown feature 'currency'"},
-    {"\"value_of\":\"days_since_last_service\"", "\"value_of\":\"nope\"",
-     ENG_EDATA, "inputs[0].reason.value_of"},
-    {"\"name\":\"make\"", "\"name\":\"model\"", ENG_EDATA,
-     "inputs[1]: only 'make' can be categorical"},
-    {"\"kind\":\"numeric\"", "\"kind\":\"ordinal\"", ENG_EDATA,
-     "inputs[0].kind must be"},
-    {"\"log\":\"none\"", "\"log\":\"sqrt\"", ENG_EDATA,
-     "inputs[0].transform.log must be none, log1p or log"},
-    {"\"scale\":90", "\"scale\":0", ENG_EDATA,
-     "inputs[0].transform.scale must be positive"},
-    {"\"scale\":90", "\"scale\":-90", ENG_EDATA,
-     "inputs[0].transform.scale must be positive"},
-    {"\"min_score\":620", "\"min_score\":660", ENG_EDATA,
-     "band cut points must not increase"},
-    {"\"min_score\":560", "\"min_score\":595", ENG_EDATA,
-     "band cut points must not increase"},
-    {",{\"band\":\"E\",\"min_score\":1}", "", ENG_EDATA,
-     "'bands' must list A to E"},
     {"\"link\":\"log\"", "\"link\":\"identity\"", ENG_EDATA,
      "unsupported family 'poisson' with link 'identity'"},
     {"\"link\":\"log\"", "\"link\":\"probit\"", ENG_EDATA,
      "unsupported family 'poisson' with link 'probit'"},
     {"\"family\":\"poisson\"", "\"family\":\"tweedie\"", ENG_EDATA,
      "unsupported family 'tweedie'"},
+    {"\"transform\":\"standard\"", "\"transform\":\"fancy\"", ENG_EDATA,
+     "'transform' must be 'standard' or 'none', not 'fancy'"},
+    /* the intercept */
+    {"\"intercept\":{", "\"intercept\":3,\"x\":{", ENG_EDATA,
+     "'intercept' is not an object"},
+    {"\"estimate\":-2,", "\"estimate\":\"-2\",", ENG_EDATA,
+     "'intercept.estimate' is not a finite number"},
+    {"\"estimate\":-2,", "\"estimate\":null,", ENG_EDATA,
+     "'intercept.estimate' is not a finite number"},
+    {"\"se\":0.1}", "\"se\":-0.1}", ENG_EDATA,
+     "'intercept.se' is negative"},
+    {"\"se\":0.1}", "\"se\":1e999}", ENG_EDATA,
+     "'intercept.se' is not a finite number or null"},
+    /* the list of inputs */
+    {"\"inputs\":[", "\"inputs\":{\"a\":1},\"x\":[", ENG_EDATA,
+     "'inputs' is not a list"},
+    {"\"inputs\":[{", "\"inputs\":[],\"x\":[{", ENG_EDATA,
+     "'inputs' is not a list of 1 to 64 inputs"},
+    {"\"inputs\":[{", "\"inputs\":[7,{", ENG_EDATA,
+     "'inputs[0]' is not an object"},
+    {"\"inputs\":[{", "\"inputs\":[" INPUT0 ",{", ENG_EDATA,
+     "'inputs[1].name' repeats inputs[0] ('days_since_last_service')"},
+    {"\"name\":\"days_since_last_service\"", "\"name\":\"" X100 "\"",
+     ENG_EDATA, "'inputs[0].name' is longer than 47 bytes"},
+    {"\"name\":\"days_since_last_service\"", "\"name\":\"no_such_feature\"",
+     ENG_EDATA, "inputs[0]: unknown feature 'no_such_feature'"},
+    {"\"name\":\"days_since_last_service\"", "\"name\":\"currency\"",
+     ENG_EDATA, "unknown feature 'currency'"},
+    {"\"kind\":\"numeric\"", "\"kind\":\"ordinal\"", ENG_EDATA,
+     "'inputs[0].kind' must be 'numeric' or 'categorical'"},
+    /* a numeric input's transform and coefficients */
+    {"\"transform\":{\"impute\"", "\"transform\":7,\"x\":{\"impute\"",
+     ENG_EDATA, "'inputs[0].transform' is not an object"},
+    {"\"impute\":200", "\"impute\":null", ENG_EDATA,
+     "'inputs[0].transform.impute' is not a finite number"},
+    {"\"cap_lo\":0", "\"cap_lo\":2000", ENG_EDATA,
+     "'inputs[0].transform.cap_lo' (2000) is above cap_hi (1000)"},
+    {"\"cap_hi\":1000", "\"cap_hi\":1e999", ENG_EDATA,
+     "'inputs[0].transform.cap_hi' is not a finite number or null"},
+    {"\"log\":\"none\"", "\"log\":\"sqrt\"", ENG_EDATA,
+     "'inputs[0].transform.log' must be none, log1p or log"},
+    {"\"center\":180", "\"center\":1e999", ENG_EDATA,
+     "'inputs[0].transform.center' is not a finite number"},
+    {"\"scale\":90", "\"scale\":0", ENG_EDATA,
+     "'inputs[0].transform.scale' must be positive"},
+    {"\"scale\":90", "\"scale\":-90", ENG_EDATA,
+     "'inputs[0].transform.scale' must be positive"},
+    {"\"scale\":90", "\"scale\":1e999", ENG_EDATA,
+     "'inputs[0].transform.scale' is not a finite number"},
+    {"\"estimate\":0.3,", "\"estimate\":\"x\",", ENG_EDATA,
+     "'inputs[0].estimate' is not a finite number"},
+    {"\"estimate\":0.3,", "\"estimate\":1e999,", ENG_EDATA,
+     "'inputs[0].estimate' is not a finite number"},
+    {"\"se\":0.05", "\"se\":\"x\"", ENG_EDATA,
+     "'inputs[0].se' is not a finite number or null"},
+    {"\"se\":0.05", "\"se\":-0.05", ENG_EDATA, "'inputs[0].se' is negative"},
+    {"\"missing_indicator\":null", "\"missing_indicator\":5", ENG_EDATA,
+     "'inputs[0].missing_indicator' is not an object"},
+    {"\"missing_indicator\":null",
+     "\"missing_indicator\":{\"estimate\":\"x\",\"se\":null}", ENG_EDATA,
+     "'inputs[0].missing_indicator.estimate' is not a finite number"},
+    {"\"missing_indicator\":null",
+     "\"missing_indicator\":{\"estimate\":0.2,\"se\":-1}", ENG_EDATA,
+     "'inputs[0].missing_indicator.se' is negative"},
+    {"\"baseline\":0,\"reason\":{\"code\":\"R03\"",
+     "\"baseline\":\"x\",\"reason\":{\"code\":\"R03\"", ENG_EDATA,
+     "'inputs[0].baseline' is not a finite number"},
+    /* the reason table */
+    {"\"reason\":{\"code\":\"R03\",", "\"reason\":[],\"x\":{\"code\":\"R03\",",
+     ENG_EDATA, "'inputs[0].reason' is not an object"},
+    {"\"code\":\"R03\"", "\"code\":\"r3\"", ENG_EDATA,
+     "'inputs[0].reason.code' must be a capital letter"},
+    {"\"code\":\"R03\"", "\"code\":\"R\"", ENG_EDATA,
+     "'inputs[0].reason.code' must be a capital letter"},
+    {"\"code\":\"R03\"", "\"code\":\"R0 3\"", ENG_EDATA,
+     "'inputs[0].reason.code' must be a capital letter"},
+    {"\"code\":\"R03\"", "\"code\":\"R0300000\"", ENG_EDATA,
+     "'inputs[0].reason.code' is longer than 7 bytes"},
+    {"\"code\":\"R30\"", "\"code\":\"R03\"", ENG_EDATA,
+     "'inputs[1].reason.code' repeats inputs[0]'s ('R03')"},
+    {"\"last service %s days ago\"", "\"%s last %s\"", ENG_EDATA,
+     "'inputs[0].reason.text' must be a text with at most one %s"},
+    {"\"text\":\"make %s\"", "\"text\":\"\"", ENG_EDATA,
+     "'inputs[1].reason.text' must be a text with at most one %s"},
+    {"\"last service %s days ago\"", "\"last\\nservice %s\"", ENG_EDATA,
+     "'inputs[0].reason.text' holds a control character"},
+    {"\"last service %s days ago\"", "\"" X100 "\"", ENG_EDATA,
+     "'inputs[0].reason.text' is longer than 95 bytes"},
+    {"\"missing_text\":\"none\"", "\"missing_text\":\"none %s\"", ENG_EDATA,
+     "'inputs[0].reason.missing_text' must not hold %s"},
+    {"\"missing_text\":\"none\"", "\"missing_text\":7", ENG_EDATA,
+     "'inputs[0].reason.missing_text' is not a string"},
+    {"\"value\":\"count\"", "\"value\":\"percent\"", ENG_EDATA,
+     "'inputs[0].reason.value' must be number, count, share or yesno, "
+     "not 'percent'"},
+    {"\"value_of\":\"days_since_last_service\"", "\"value_of\":\"nope\"",
+     ENG_EDATA, "'inputs[0].reason.value_of' names no numeric feature"},
+    /* the make: levels */
+    {"\"name\":\"make\"", "\"name\":\"model\"", ENG_EDATA,
+     "inputs[1]: only 'make' can be categorical"},
+    {"\"base_level\":\"KIA\"", "\"base_level\":\"\"", ENG_EDATA,
+     "'inputs[1].base_level' is empty"},
+    {"\"levels\":[", "\"levels\":{\"a\":1},\"x\":[", ENG_EDATA,
+     "'inputs[1].levels' is not a list of at most 32"},
+    {"[{\"level\":\"BMW\"", "[3,{\"level\":\"BMW\"", ENG_EDATA,
+     "'inputs[1].levels[0]' is not an object"},
+    {"\"level\":\"BMW\"", "\"level\":\"\"", ENG_EDATA,
+     "'inputs[1].levels[0].level' is empty"},
+    {"\"level\":\"BMW\"", "\"level\":\"KIA\"", ENG_EDATA,
+     "'inputs[1].levels[0].level' is the base level 'KIA'"},
+    {"\"se\":null}]", "\"se\":null},{\"level\":\"BMW\",\"estimate\":0.2,"
+     "\"se\":null}]", ENG_EDATA,
+     "'inputs[1].levels[1].level' repeats level 'BMW'"},
+    {"\"estimate\":0.1,", "\"estimate\":[],", ENG_EDATA,
+     "'inputs[1].levels[0].estimate' is not a finite number"},
+    {"\"se\":null}]", "\"se\":-0.5}]", ENG_EDATA,
+     "'inputs[1].levels[0].se' is negative"},
+    /* the portfolio and the score scaling */
+    {"\"portfolio\":{\"mean_frequency\":0.12}", "\"portfolio\":[0.12]",
+     ENG_EDATA, "'portfolio' is not an object"},
     {"\"mean_frequency\":0.12", "\"mean_frequency\":0", ENG_EDATA,
-     "portfolio.mean_frequency must be positive"},
+     "'portfolio.mean_frequency' must be positive"},
+    {"\"mean_frequency\":0.12", "\"mean_frequency\":-0.12", ENG_EDATA,
+     "'portfolio.mean_frequency' must be positive"},
+    {"\"score\":{", "\"score\":600,\"x\":{", ENG_EDATA,
+     "'score' is not an object"},
+    {"\"min\":1,", "\"min\":\"x\",", ENG_EDATA,
+     "'score.min' is not a finite number"},
+    {"\"max\":999", "\"max\":1e300", ENG_EDATA,
+     "'score.max' must be a whole number"},
+    {"\"min\":1,", "\"min\":1.5,", ENG_EDATA,
+     "'score.min' must be a whole number"},
+    {"\"min\":1,", "\"min\":0,", ENG_EDATA, "'score.min' is 0, outside 1..999"},
+    {"\"min\":1,", "\"min\":-5,", ENG_EDATA,
+     "'score.min' is -5, outside 1..999"},
+    {"\"max\":999", "\"max\":1000", ENG_EDATA,
+     "'score.max' is 1000, outside 1..999"},
+    {"\"max\":999", "\"max\":0", ENG_EDATA, "'score.max' is 0, outside 1..999"},
+    {"\"min\":1,", "\"min\":999,", ENG_EDATA,
+     "'score.min' (999) must be below score.max (999)"},
+    {"\"max\":999", "\"max\":500", ENG_EDATA,
+     "'score.center' (600) is outside score.min..score.max"},
+    {"\"center\":600", "\"center\":1000", ENG_EDATA,
+     "'score.center' (1000) is outside score.min..score.max"},
+    {"\"center\":600", "\"center\":null", ENG_EDATA,
+     "'score.center' is not a finite number"},
     {"\"factor\":72.13475204444817", "\"factor\":-72", ENG_EDATA,
-     "bad score scaling"},
-    {"\"min\":1,", "\"min\":999,", ENG_EDATA, "bad score scaling"},
+     "'score.factor' (points per unit of ln relativity, PDO / ln 2) must be "
+     "positive"},
+    {"\"factor\":72.13475204444817", "\"factor\":0", ENG_EDATA,
+     "'score.factor'"},
+    {"\"factor\":72.13475204444817", "\"factor\":1e999", ENG_EDATA,
+     "'score.factor' is not a finite number"},
+    /* the bands */
+    {",{\"band\":\"E\",\"min_score\":1}", "", ENG_EDATA,
+     "'bands' must list A to E"},
+    {"{\"band\":\"E\",\"min_score\":1}", "5", ENG_EDATA,
+     "'bands[4]' is not an object"},
+    {"\"band\":\"C\"", "\"band\":\"X\"", ENG_EDATA,
+     "'bands[2].band' must be 'C', not 'X'"},
+    {"\"band\":\"A\"", "\"band\":\"AB\"", ENG_EDATA,
+     "'bands[0].band' must be 'A', not 'AB'"},
+    {"\"min_score\":620", "\"min_score\":660", ENG_EDATA,
+     "'bands[1].min_score' (660) must be below band A's (650)"},
+    {"\"min_score\":620", "\"min_score\":650", ENG_EDATA,
+     "'bands[1].min_score' (650) must be below band A's (650)"},
+    {"\"min_score\":560", "\"min_score\":595", ENG_EDATA,
+     "'bands[3].min_score' (595) must be below band C's (590)"},
+    {"\"min_score\":650", "\"min_score\":1000", ENG_EDATA,
+     "'bands[0].min_score' (1000) is outside score.min+1..score.max"},
+    {"\"min_score\":560", "\"min_score\":1", ENG_EDATA,
+     "'bands[3].min_score' (1) is outside score.min+1..score.max"},
+    {"\"min_score\":560", "\"min_score\":-4", ENG_EDATA,
+     "'bands[3].min_score' (-4) is outside score.min+1..score.max"},
+    {"\"min_score\":590", "\"min_score\":1e999", ENG_EDATA,
+     "'bands[2].min_score' is not a finite number"},
+    {"\"min_score\":1}", "\"min_score\":2}", ENG_EDATA,
+     "'bands[4].min_score' (2) must equal score.min (1)"},
+    /* the id: a coefficient, a cut point, a reason text edited */
+    {"\"estimate\":0.3,", "\"estimate\":0.31,", ENG_EDATA,
+     "model_id " GOOD_ID " does not match the content (m-"},
+    {"\"min_score\":620", "\"min_score\":621", ENG_EDATA,
+     "model_id " GOOD_ID " does not match the content"},
+    {"\"text\":\"make %s\"", "\"text\":\"brand %s\"", ENG_EDATA,
+     "model_id " GOOD_ID " does not match the content"},
     /* not JSON at all */
     {"\"format\":1,", "\"format\":1,,", ENG_EJSON, "is not JSON (byte 1"},
     {"\"estimate\":0.3,", "\"estimate\":NaN,", ENG_EJSON, "is not JSON"},
@@ -1086,6 +1272,234 @@ static void test_model_rejects_bad_files_naming_the_field(void)
                 c->from, c->to, err.code, err.msg);
         model_free(m);
     }
+}
+
+static void test_model_id_is_the_sha256_of_its_canonical_text(void)
+{
+    /* the rule of models/README.md applied by hand to good_model */
+    static const char expected[] =
+        "format=1\n"
+        "family=\"poisson\"\n"
+        "link=\"log\"\n"
+        "intercept.estimate=-2\n"
+        "inputs[0].name=\"days_since_last_service\"\n"
+        "inputs[0].kind=\"numeric\"\n"
+        "inputs[0].transform.impute=200\n"
+        "inputs[0].transform.cap_lo=0\n"
+        "inputs[0].transform.cap_hi=1000\n"
+        "inputs[0].transform.log=\"none\"\n"
+        "inputs[0].transform.center=180\n"
+        "inputs[0].transform.scale=90\n"
+        "inputs[0].estimate=0.3\n"
+        "inputs[0].missing_indicator=null\n"
+        "inputs[0].baseline=0\n"
+        "inputs[0].reason.code=\"R03\"\n"
+        "inputs[0].reason.text=\"last service %s days ago\"\n"
+        "inputs[0].reason.missing_text=\"none\"\n"
+        "inputs[0].reason.value=\"count\"\n"
+        "inputs[0].reason.value_of=\"days_since_last_service\"\n"
+        "inputs[1].name=\"make\"\n"
+        "inputs[1].kind=\"categorical\"\n"
+        "inputs[1].base_level=\"KIA\"\n"
+        "inputs[1].levels[0].level=\"BMW\"\n"
+        "inputs[1].levels[0].estimate=0.1\n"
+        "inputs[1].baseline=0\n"
+        "inputs[1].reason.code=\"R30\"\n"
+        "inputs[1].reason.text=\"make %s\"\n"
+        "inputs[1].reason.missing_text=\"\"\n"
+        "inputs[1].reason.value=\"number\"\n"
+        "portfolio.mean_frequency=0.12\n"
+        "score.center=600\n"
+        /* 72.13475204444817 reads as a double that 16 digits give back */
+        "score.factor=72.13475204444816\n"
+        "score.min=1\n"
+        "score.max=999\n"
+        "bands[0].min_score=650\n"
+        "bands[1].min_score=620\n"
+        "bands[2].min_score=590\n"
+        "bands[3].min_score=560\n";
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", good_model), 0);
+    struct eng_err err = {0};
+    struct model *m = model_load("tmp/model_good.json", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    CU_ASSERT_EQUAL_FATAL(model_canonical(m, &b, &err), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(b.data, expected);
+    unsigned char d[SHA256_LEN];
+    sha256(expected, strlen(expected), d);
+    char id[MODEL_ID_LEN];
+    snprintf(id, sizeof(id), "m-%02x%02x%02x%02x%02x%02x%02x%02x", d[0], d[1],
+             d[2], d[3], d[4], d[5], d[6], d[7]);
+    CU_ASSERT_STRING_EQUAL(id, GOOD_ID);
+    CU_ASSERT_STRING_EQUAL(model_id(m), GOOD_ID);
+    /* strings are quoted, with '"', '\' and control bytes escaped */
+    snprintf(m->inputs[0].text, sizeof(m->inputs[0].text), "a\"b\\c\td%%s");
+    buf_reset(&b);
+    CU_ASSERT_EQUAL(model_canonical(m, &b, &err), ENG_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "\ninputs[0].reason.text="
+                                  "\"a\\\"b\\\\c\\u0009d%s\"\n"));
+    /* too small a buffer: ENG_ELIMIT, and the buffer as it was */
+    struct buf small;
+    buf_init(&small, 100);
+    CU_ASSERT_EQUAL(buf_adds(&small, "x", NULL), ENG_OK);
+    CU_ASSERT_EQUAL(model_canonical(m, &small, &err), ENG_ELIMIT);
+    CU_ASSERT_EQUAL(small.len, 1);
+    CU_ASSERT_STRING_EQUAL(small.data, "x");
+    buf_release(&small);
+    buf_release(&b);
+    model_free(m);
+}
+
+/* text with white space added outside strings and numbers respelled. */
+static char *reindented(const char *text)
+{
+    char *out = malloc(strlen(text) * 4 + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    int in_string = 0;
+    for (const char *p = text; *p; p++) {
+        out[n++] = *p;
+        if (in_string) {
+            if (*p == '\\')
+                out[n++] = *++p;
+            else if (*p == '"')
+                in_string = 0;
+            continue;
+        }
+        if (*p == '"')
+            in_string = 1;
+        else if (*p == ',' || *p == '{' || *p == '[')
+            n += (size_t)sprintf(out + n, "\n    ");
+        else if (*p == ':')
+            out[n++] = ' ';
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static void test_model_reindented_file_keeps_its_id(void)
+{
+    char *text = reindented(good_model);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"center\": 180,\n    "));
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_reindented.json", text), 0);
+    free(text);
+    struct eng_err err = {0};
+    struct model *m = model_load("tmp/model_reindented.json", &err);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m)
+        CU_ASSERT_STRING_EQUAL(model_id(m), GOOD_ID);
+    model_free(m);
+    /* the same numbers spelled otherwise, and the keys in another order */
+    char *a = edited("\"center\":600,\"factor\":72.13475204444817,\"min\":1,",
+                     "\"min\":1.0,\"factor\":7213475204444817e-14,"
+                     "\"center\":6E2,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_respelled.json", a), 0);
+    free(a);
+    m = model_load("tmp/model_respelled.json", &err);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m)
+        CU_ASSERT_STRING_EQUAL(model_id(m), GOOD_ID);
+    model_free(m);
+    /* a saved file (tabs, 17 digits) re-indented keeps its id too */
+    struct model *h = hand_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(model_save(h, "tmp/model_saved.json", NULL),
+                          ENG_OK);
+    FILE *f = fopen("tmp/model_saved.json", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char saved[1 << 16];
+    size_t n = fread(saved, 1, sizeof(saved) - 1, f);
+    fclose(f);
+    saved[n] = '\0';
+    char *flat = malloc(n + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(flat);
+    size_t k = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (saved[i] == '"' && (i == 0 || saved[i - 1] != '\\'))
+            in_string = !in_string;
+        if (in_string || !strchr(" \t\r\n", saved[i]))
+            flat[k++] = saved[i];
+    }
+    flat[k] = '\0';
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_flat.json", flat), 0);
+    free(flat);
+    m = model_load("tmp/model_flat.json", &err);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m)
+        CU_ASSERT_STRING_EQUAL(model_id(m), model_id(h));
+    model_free(m);
+    model_free(h);
+}
+
+static void test_model_refuses_an_edited_saved_file(void)
+{
+    struct model *h = hand_model();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(model_save(h, "tmp/model_edit.json", NULL),
+                          ENG_OK);
+    FILE *f = fopen("tmp/model_edit.json", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* the intercept -2 made -1.9: a higher frequency, the same id */
+    char *at = strstr(text, "\"estimate\":\t-2,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    char edit[1 << 16];
+    snprintf(edit, sizeof(edit), "%.*s\"estimate\":\t-1.9,%s",
+             (int)(at - text), text, at + strlen("\"estimate\":\t-2,"));
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_edit.json", edit), 0);
+    struct eng_err err = {0};
+    CU_ASSERT_PTR_NULL(model_load("tmp/model_edit.json", &err));
+    CU_ASSERT_EQUAL(err.code, ENG_EDATA);
+    char says[128];
+    snprintf(says, sizeof(says), "model 'tmp/model_edit.json': model_id %s "
+             "does not match the content (m-", model_id(h));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, says));
+    CU_ASSERT_PTR_NULL(strchr(err.msg, '\n'));
+    /* the provenance edited instead: loads, same id */
+    at = strstr(text, "2024-06-01T00:00:00Z");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    memcpy(at, "2025", 4);
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_edit.json", text), 0);
+    struct model *m = model_load("tmp/model_edit.json", &err);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m) {
+        CU_ASSERT_STRING_EQUAL(model_id(m), model_id(h));
+        CU_ASSERT_STRING_EQUAL(m->trained_at, "2025-06-01T00:00:00Z");
+    }
+    model_free(m);
+    model_free(h);
+}
+
+static void test_model_refuses_more_inputs_than_the_limit(void)
+{
+    /* MODEL_MAX_INPUTS + 1 copies of input 0: refused on the count */
+    size_t n = strlen(good_model) + (MODEL_MAX_INPUTS + 1) *
+               (strlen(INPUT0) + 1);
+    char *text = malloc(n + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *at = strstr(good_model, "\"inputs\":[");
+    size_t head = (size_t)(at - good_model) + strlen("\"inputs\":[");
+    memcpy(text, good_model, head);
+    text[head] = '\0';
+    for (int i = 0; i <= MODEL_MAX_INPUTS; i++) {
+        strcat(text, INPUT0);
+        strcat(text, ",");
+    }
+    strcat(text, good_model + head + strlen(INPUT0) + 1);
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_bad.json", text), 0);
+    free(text);
+    struct eng_err err = {0};
+    CU_ASSERT_PTR_NULL(model_load("tmp/model_bad.json", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'inputs' is not a list of 1 to "
+                                  "64 inputs"));
 }
 
 static void test_model_rejects_other_bad_files(void)
@@ -1206,6 +1620,12 @@ static CU_TestInfo model_tests[] = {
     {"small model text loads", test_model_small_model_text_loads},
     {"rejects bad files naming the field",
      test_model_rejects_bad_files_naming_the_field},
+    {"id is the sha256 of its canonical text",
+     test_model_id_is_the_sha256_of_its_canonical_text},
+    {"reindented file keeps its id", test_model_reindented_file_keeps_its_id},
+    {"refuses an edited saved file", test_model_refuses_an_edited_saved_file},
+    {"refuses more inputs than the limit",
+     test_model_refuses_more_inputs_than_the_limit},
     {"rejects other bad files", test_model_rejects_other_bad_files},
     {"rejects a file over the size cap",
      test_model_rejects_a_file_over_the_size_cap},
@@ -1214,7 +1634,86 @@ static CU_TestInfo model_tests[] = {
     CU_TEST_INFO_NULL
 };
 
+/* ===================== SHA-256 (the id's hash) ===================== */
+
+static void hex(const unsigned char d[SHA256_LEN], char out[65])
+{
+    for (int i = 0; i < SHA256_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* FIPS 180-4 examples (NIST's SHA256.pdf) and the empty message. */
+static void test_sha256_matches_the_published_examples(void)
+{
+    static const struct {
+        const char *msg, *digest;
+    } v[] = {
+        {"",
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc",
+         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+         "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        unsigned char d[SHA256_LEN];
+        char h[65];
+        sha256(v[i].msg, strlen(v[i].msg), d);
+        hex(d, h);
+        CU_ASSERT_STRING_EQUAL(h, v[i].digest);
+    }
+    /* a million 'a', fed in uneven pieces */
+    static char a[1000];
+    memset(a, 'a', sizeof(a));
+    struct sha256 s;
+    sha256_init(&s);
+    size_t left = 1000000, step = 1;
+    while (left > 0) {
+        size_t n = step < left ? step : left;
+        sha256_update(&s, a, n);
+        left -= n;
+        step = step % 977 + 13;      /* at most 989 */
+    }
+    unsigned char d[SHA256_LEN];
+    char h[65];
+    sha256_final(&s, d);
+    hex(d, h);
+    CU_ASSERT_STRING_EQUAL(h, "cdc76e5c9914fb9281a1c7e284d73e67"
+                              "f1809a48a497200e046d39ccc7112cd0");
+}
+
+static void test_sha256_pieces_give_the_digest_of_the_whole(void)
+{
+    /* every length around the 55/56/64-byte padding edges */
+    unsigned char msg[200];
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (unsigned char)(i * 31 + 7);
+    for (size_t n = 0; n <= sizeof(msg); n++) {
+        unsigned char whole[SHA256_LEN], parts[SHA256_LEN];
+        sha256(msg, n, whole);
+        struct sha256 s;
+        sha256_init(&s);
+        sha256_update(&s, msg, n / 3);
+        sha256_update(&s, msg + n / 3, 0);
+        sha256_update(&s, msg + n / 3, n - n / 3);
+        sha256_final(&s, parts);
+        CU_ASSERT_EQUAL(memcmp(whole, parts, SHA256_LEN), 0);
+    }
+}
+
+static CU_TestInfo sha256_tests[] = {
+    {"matches the published examples",
+     test_sha256_matches_the_published_examples},
+    {"pieces give the digest of the whole",
+     test_sha256_pieces_give_the_digest_of_the_whole},
+    CU_TEST_INFO_NULL
+};
+
 CU_SuiteInfo test_model_suites[] = {
     {"model", NULL, NULL, NULL, NULL, model_tests},
+    {"sha256", NULL, NULL, NULL, NULL, sha256_tests},
     CU_SUITE_INFO_NULL
 };

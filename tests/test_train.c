@@ -635,6 +635,103 @@ static void test_train_bands_split_training_scores_into_fifths(void)
     train_output_release(&out);
 }
 
+static void test_train_bands_stay_apart_when_scores_are_few(void)
+{
+    /* the make alone: three distinct scores, so the fifths coincide */
+    static const char *const cols[] = {"make"};
+    struct train_config cfg;
+    config(&cfg, cols, 1, 1);
+    struct train_output out;
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &out, NULL), ENG_OK);
+    const struct model *m = out.model;
+    CU_ASSERT_TRUE(m->band_cuts[0] <= m->score_max);
+    CU_ASSERT_TRUE(m->band_cuts[3] > m->score_min);
+    for (int b = 1; b < 4; b++)
+        CU_ASSERT_TRUE(m->band_cuts[b] < m->band_cuts[b - 1]);
+    /* each make's score keeps the band its fifth gave it */
+    int seen[5] = {0};
+    for (int i = 0; i < N_ROWS; i++) {
+        struct feat_vec f;
+        features_of(&rows[i], &f);
+        struct model_result r;
+        model_score(m, &f, rows[i].make, &r);
+        seen[r.band - 'A'] = 1;
+    }
+    CU_ASSERT_EQUAL(seen[0] + seen[1] + seen[2] + seen[3] + seen[4], 3);
+    /* and the file loads */
+    struct eng_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(model_save(out.model, "tmp/train_make.json", &err),
+                          ENG_OK);
+    struct model *b = model_load("tmp/train_make.json", &err);
+    CU_ASSERT_PTR_NOT_NULL(b);
+    if (!b)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    model_free(b);
+    train_output_release(&out);
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char text[1 << 17];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return strdup(text);
+}
+
+static void test_train_id_ignores_the_date_and_the_command(void)
+{
+    /* the same data fitted twice: another day, command and thread count */
+    struct train_config cfg;
+    config(&cfg, all_columns, N_ALL, 1);
+    cfg.holdout = 0.2;
+    struct train_output one, two;
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &one, NULL), ENG_OK);
+    cfg.trained_at = "2031-12-24T18:00:00Z";
+    cfg.command = "svcscore train --features elsewhere.csv --jobs 2";
+    cfg.jobs = 2;
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &two, NULL), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(model_save(one.model, "tmp/train_id1.json", NULL),
+                          ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(model_save(two.model, "tmp/train_id2.json", NULL),
+                          ENG_OK);
+    CU_ASSERT_STRING_EQUAL(model_id(one.model), model_id(two.model));
+    /* the files differ, in the provenance only */
+    char *a = slurp_file("tmp/train_id1.json");
+    char *b = slurp_file("tmp/train_id2.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_STRING_NOT_EQUAL(a, b);
+    char *pa = strstr(a, "\"provenance\":");
+    char *pb = strstr(b, "\"provenance\":");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pa);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+    *pa = *pb = '\0';
+    CU_ASSERT_STRING_EQUAL(a, b);
+    CU_ASSERT_PTR_NOT_NULL(strstr(pb + 1, "2031-12-24T18:00:00Z"));
+    free(a);
+    free(b);
+    /* both load with that id */
+    struct model *m = model_load("tmp/train_id2.json", NULL);
+    CU_ASSERT_PTR_NOT_NULL(m);
+    if (m)
+        CU_ASSERT_STRING_EQUAL(model_id(m), model_id(one.model));
+    model_free(m);
+    /* another holdout seed is another fit: another id */
+    struct train_output three;
+    cfg.seed = 2;
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &three, NULL), ENG_OK);
+    CU_ASSERT_EQUAL(model_save(three.model, "tmp/train_id3.json", NULL),
+                    ENG_OK);
+    CU_ASSERT_STRING_NOT_EQUAL(model_id(three.model), model_id(one.model));
+    train_output_release(&one);
+    train_output_release(&two);
+    train_output_release(&three);
+}
+
 static void test_train_baselines_are_mean_contributions(void)
 {
     struct train_config cfg;
@@ -808,6 +905,10 @@ static CU_TestInfo train_tests[] = {
      test_train_mean_frequency_is_claims_over_exposure},
     {"bands split training scores into fifths",
      test_train_bands_split_training_scores_into_fifths},
+    {"bands stay apart when scores are few",
+     test_train_bands_stay_apart_when_scores_are_few},
+    {"id ignores the date and the command",
+     test_train_id_ignores_the_date_and_the_command},
     {"baselines are mean contributions",
      test_train_baselines_are_mean_contributions},
     {"rejects bad labels with their line",
