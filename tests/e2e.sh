@@ -227,6 +227,9 @@ $BIN evaluate --model "$M/bad.json" --features "$M/features.csv" \
 check "evaluate refuses a bad model the same way" \
     bash -c "[ $rc -eq 1 ] && [ \$(wc -l < '$M/err') -eq 1 ] && grep -q 'format version 2' '$M/err'"
 
+shipped=$(grep -o '"model_id":[[:space:]]*"m-[0-9a-f]*"' models/default.json | grep -o 'm-[0-9a-f]*')
+check "the model card quotes the shipped model's id" grep -q "\`$shipped\`" models/README.md
+
 echo "e2e: score and explain on the sample"
 $BIN score --vehicles data/sample/vehicles.csv --histories data/sample/histories.jsonl \
     --as-of 2026-06-30 --out "$T/sample-scores.csv" 2>"$T/err"; rc=$?
