@@ -12,7 +12,7 @@
 #include <curl/curl.h>
 
 #include "api/sc.h"
-#include "api/sc_internal.h"
+#include "api/sc_policy.h"
 
 static int suite_init(void)
 {

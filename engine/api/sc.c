@@ -1,7 +1,7 @@
 /*
  * sc — the Smartcar client's engine: jobs, discovery, token refreshes and
  * retries scheduled over one libcurl multi handle (the transfers themselves
- * and the set-up are in sc_http.c).
+ * are in sc_xfer.c, the set-up in sc_client.c, the policy in sc_policy.c).
  *
  * Every HTTP request is a task.  Pending tasks wait in one queue with a due
  * time; each turn of the loop starts those that are due, whose token is
@@ -704,7 +704,7 @@ static enum answer on_success(struct sc_client *sc, struct sc_task *t,
 static int start(struct sc_client *sc, struct sc_slot *s, struct sc_task *t,
                  const char *access, unsigned gen)
 {
-    int rc = sc_http_send(sc, s, t, access);
+    int rc = sc_xfer_send(sc, s, t, access);
     if (rc < 0) {
         fatal(sc, rc, rc == ENG_ENOMEM ? "out of memory"
                                        : "libcurl refused a transfer");
@@ -742,7 +742,7 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
     sc->stats.bytes += s->body.len;
     if (s->oom) {
         fatal(sc, ENG_ENOMEM, "out of memory");
-        sc_http_reset(s);
+        sc_xfer_reset(s);
         queue_back(sc, t); /* for clear_run() to free */
         return;
     }
@@ -789,13 +789,13 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
             snprintf(msg, sizeof(msg), "HTTP %ld with JSON of an unexpected "
                      "shape", http);
         } else {
-            sc_http_reset(s);
+            sc_xfer_reset(s);
             if (a == ANSWER_FATAL)
                 queue_back(sc, t); /* for clear_run() to free */
             return;
         }
     }
-    sc_http_reset(s);
+    sc_xfer_reset(s);
     task_retry(sc, t, &d, o.retry_after, http, rid, msg);
 }
 
@@ -985,7 +985,7 @@ static void clear_run(struct sc_client *sc)
         curl_multi_remove_handle(sc->multi, s->easy);
         sc->busy--;
         struct sc_task *t = s->task;
-        sc_http_reset(s);
+        sc_xfer_reset(s);
         if (t->kind == SC_K_REFRESH) {
             /* Sent and unanswered: the server may have rotated it. */
             tok_refresh_fail(t->pair, "error:AUTHENTICATION:INTERRUPTED");

@@ -1,8 +1,8 @@
 /*
- * sc_error — what a Smartcar response means: error envelopes, the retry
- * decision, backoff, headers.  Pure functions, see sc_internal.h.
+ * sc_policy — what a Smartcar response means: error envelopes, the retry
+ * decision, backoff, headers.  Pure functions, see sc_policy.h.
  */
-#include "sc_internal.h"
+#include "sc_policy.h"
 
 #include <math.h>
 #include <stdio.h>
