@@ -1,6 +1,6 @@
 /*
  * fetch — a vehicle list's service histories from the API into a JSONL
- * bundle (SPEC §3.2), resumably.
+ * bundle (the README's Inputs section gives its lines), resumably.
  *
  * Every vehicle-list row gets one bundle line, in input order: the history
  * when the API gave one, else the row's status ("error:TYPE:CODE") with a
