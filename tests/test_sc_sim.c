@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1236,6 +1239,365 @@ static void test_sc_sim_stops_when_a_rotation_cannot_be_stored(void)
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* ---- a hostile server: canned answers, as a misbehaving origin gives ---- */
+
+/*
+ * A one-connection-at-a-time HTTP server on 127.0.0.1 answering every
+ * POST to /oauth/token with token_reply and every other request with
+ * api_reply (both whole HTTP responses), the api reply's body sent a byte
+ * every trickle_ms milliseconds when trickle_ms > 0.  Each request, as
+ * received, is appended to log.  Runs in a child until hostile_stop().
+ */
+struct hostile {
+    pid_t pid;
+    char origin[64];
+    char log[160];
+};
+
+static void hostile_serve(int ls, const struct hostile *h,
+                          const char *api_reply, const char *token_reply,
+                          int trickle_ms)
+{
+    for (;;) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            continue;
+        char req[8192];
+        size_t len = 0;
+        ssize_t r;
+        char *end = NULL;
+        while (len + 1 < sizeof(req)
+               && (r = read(fd, req + len, sizeof(req) - 1 - len)) > 0) {
+            len += (size_t)r;
+            req[len] = '\0';
+            end = strstr(req, "\r\n\r\n");
+            if (!end)
+                continue;
+            const char *cl = strstr(req, "Content-Length: ");
+            size_t want = (size_t)(end + 4 - req)
+                          + (cl ? (size_t)atol(cl + 16) : 0);
+            if (len >= want)
+                break;
+        }
+        int lf = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (lf >= 0) {
+            if (write(lf, req, len) < 0 || write(lf, "\n", 1) < 0)
+                _exit(3);
+            close(lf);
+        }
+        int token = strncmp(req, "POST /oauth/token", 17) == 0;
+        const char *reply = token ? token_reply : api_reply;
+        const char *body = strstr(reply, "\r\n\r\n");
+        size_t head = body && !token && trickle_ms > 0
+                          ? (size_t)(body + 4 - reply) : strlen(reply);
+        if (write(fd, reply, head) < 0)
+            head = strlen(reply);
+        for (size_t i = head; reply[i]; i++) {
+            struct timespec ts = {trickle_ms / 1000,
+                                  (trickle_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            if (write(fd, reply + i, 1) < 0)
+                break;
+        }
+        close(fd);
+    }
+}
+
+static int hostile_start(struct hostile *h, const char *dir,
+                         const char *api_reply, const char *token_reply,
+                         int trickle_ms)
+{
+    memset(h, 0, sizeof(*h));
+    snprintf(h->log, sizeof(h->log), "%s/requests.log", dir);
+    unlink(h->log);
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    if (ls < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof(a);
+    if (bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 16) < 0
+        || getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
+        close(ls);
+        return -1;
+    }
+    snprintf(h->origin, sizeof(h->origin), "http://127.0.0.1:%d",
+             ntohs(a.sin_port));
+    fflush(NULL);
+    h->pid = fork();
+    if (h->pid == 0) {
+        hostile_serve(ls, h, api_reply, token_reply, trickle_ms);
+        _exit(0);
+    }
+    close(ls);
+    return h->pid > 0 ? 0 : -1;
+}
+
+static void hostile_stop(struct hostile *h)
+{
+    if (h->pid > 0) {
+        kill(h->pid, SIGKILL);
+        waitpid(h->pid, NULL, 0);
+        h->pid = 0;
+    }
+}
+
+/* Requests the hostile server received (a request line each). */
+static int hostile_requests(const struct hostile *h, const char *with)
+{
+    char *log = slurp(h->log);
+    int n = count_lines_with(log, " HTTP/1.1\r", with);
+    free(log);
+    return n;
+}
+
+/* One job for vehicle id veh-1 with the given tokens, against origin. */
+struct hostile_run {
+    struct tok_store *st;
+    struct jobspec jobs[2];
+    struct run r;
+    struct sc_config c;
+    struct sc_stats stats;
+};
+
+static void hostile_run_init(struct hostile_run *hr, const char *origin,
+                             const char *store, const char *access,
+                             const char *refresh, long long expires_in,
+                             size_t njobs)
+{
+    memset(hr, 0, sizeof(*hr));
+    hr->st = tok_store_open(store, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hr->st);
+    long long exp = expires_in ? (long long)time(NULL) + expires_in : 0;
+    struct tok_pair *p = tok_register(hr->st, access, refresh, exp, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    hr->jobs[0] = (struct jobspec){"1FTFW1E50NFA00001", "veh-1", NULL, p};
+    hr->jobs[1] = (struct jobspec){"JTDKARFU0K3000002", "veh-2", NULL, p};
+    run_init(&hr->r, hr->jobs, njobs);
+    test_config(&hr->c, origin, hr->st, &hr->r);
+    hr->c.retries = 2;
+}
+
+static void hostile_run_release(struct hostile_run *hr)
+{
+    run_release(&hr->r);
+    tok_store_free(hr->st);
+}
+
+#define TEXT_503_FAR                                                     \
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"   \
+    "Retry-After: 9999999\r\nContent-Length: 4\r\n"                      \
+    "Connection: close\r\n\r\nbusy"
+#define TEXT_503_YEAR_9999                                               \
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"   \
+    "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\nContent-Length: 4\r\n" \
+    "Connection: close\r\n\r\nbusy"
+#define APP_LIMIT_FAR                                                    \
+    "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n" \
+    "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\nContent-Length: 49\r\n" \
+    "Connection: close\r\n\r\n"                                          \
+    "{\"type\":\"RATE_LIMIT\",\"code\":\"SMARTCAR_API\",\"x\":1}"
+#define NO_TOKEN_CALL                                                    \
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"        \
+    "Connection: close\r\n\r\n"
+
+static void test_sc_sim_caps_every_retry_after_a_server_asks_for(void)
+{
+    static const struct {
+        const char *reply;
+        const char *status;
+    } cases[] = {
+        {TEXT_503_FAR, "error:SERVER:HTTP_503"},
+        {TEXT_503_YEAR_9999, "error:SERVER:HTTP_503"},
+        {APP_LIMIT_FAR, "error:RATE_LIMIT:SMARTCAR_API"},
+    };
+    char dir[128];
+    make_dir("farwait", dir, sizeof(dir));
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct hostile h;
+        CU_ASSERT_FATAL(hostile_start(&h, dir, cases[k].reply, NO_TOKEN_CALL,
+                                      0) == 0);
+        struct hostile_run hr;
+        hostile_run_init(&hr, h.origin, NULL, "AT-far", "RT-far", 86400, 2);
+        double t0 = now_s();
+        CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+        double took = now_s() - t0;
+        hostile_stop(&h);
+        /* each vehicle fails at its first answer; the batch went on */
+        for (int i = 0; i < 2; i++) {
+            CU_ASSERT_STRING_EQUAL(hr.r.got[i].status, cases[k].status);
+            CU_ASSERT_EQUAL(hr.r.got[i].attempts, 1);
+            CU_ASSERT_PTR_NOT_NULL(strstr(hr.r.got[i].message,
+                                          "beyond the 900 s limit"));
+        }
+        CU_ASSERT(took < 3.0);
+        CU_ASSERT_EQUAL(hr.stats.pauses, 0);
+        CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 2);
+        hostile_run_release(&hr);
+    }
+}
+
+static void test_sc_sim_cuts_a_server_that_trickles_its_answer(void)
+{
+    char dir[128];
+    make_dir("trickle", dir, sizeof(dir));
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir,
+                                  "HTTP/1.1 200 OK\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: 40\r\n"
+                                  "Connection: close\r\n\r\n"
+                                  "[                                      ]",
+                                  NO_TOKEN_CALL, 100) == 0);
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, NULL, "AT-slow", "RT-slow", 86400, 1);
+    hr.c.retries = 0;
+    hr.c.timeout = 20;
+    hr.c.min_speed = 64;
+    hr.c.min_speed_time = 0.5;
+    double t0 = now_s();
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    double took = now_s() - t0;
+    hostile_stop(&h);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:TIMEOUT");
+    CU_ASSERT_PTR_NOT_NULL(strstr(hr.r.got[0].message, "bytes/s"));
+    /* 40 bytes at 10 a second would take 4 s; the limit cut it first */
+    CU_ASSERT(took < 2.5);
+    hostile_run_release(&hr);
+
+    /* with the limit off, the same answer arrives whole */
+    CU_ASSERT_FATAL(hostile_start(&h, dir,
+                                  "HTTP/1.1 200 OK\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: 4\r\n"
+                                  "Connection: close\r\n\r\n[  ]",
+                                  NO_TOKEN_CALL, 100) == 0);
+    hostile_run_init(&hr, h.origin, NULL, "AT-slow", "RT-slow", 86400, 1);
+    hr.c.min_speed = 0;
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_stop(&h);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "no_history");
+    hostile_run_release(&hr);
+}
+
+static void test_sc_sim_does_not_follow_redirects(void)
+{
+    char dir[128];
+    make_dir("redirect", dir, sizeof(dir));
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir,
+                                  "HTTP/1.1 302 Found\r\nLocation: "
+                                  "/elsewhere\r\nContent-Length: 0\r\n"
+                                  "Connection: close\r\n\r\n",
+                                  NO_TOKEN_CALL, 0) == 0);
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, NULL, "AT-redir", "RT-redir", 86400, 1);
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_stop(&h);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:HTTP:302");
+    CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 1);
+    CU_ASSERT_EQUAL(hostile_requests(&h, "/elsewhere"), 0);
+    hostile_run_release(&hr);
+}
+
+static void test_sc_sim_refuses_a_token_that_would_add_headers(void)
+{
+    char dir[128];
+    make_dir("crlf", dir, sizeof(dir));
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir, NO_TOKEN_CALL, NO_TOKEN_CALL,
+                                  0) == 0);
+    static const char *const bad[] = {
+        "at\r\nX-Injected: yes", "at with blank", "at\x7f", "at\xc3\xa9",
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        struct hostile_run hr;
+        hostile_run_init(&hr, h.origin, NULL, bad[k], "RT-ok", 86400, 1);
+        CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+        CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:INPUT:BAD_TOKEN");
+        CU_ASSERT_EQUAL(hr.r.got[0].attempts, 0);
+        hostile_run_release(&hr);
+    }
+    /* a bad refresh token is refused the same way */
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, NULL, "AT-ok", "rt\r\nX-Injected: yes",
+                     -3600, 1);
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:INPUT:BAD_TOKEN");
+    hostile_run_release(&hr);
+    hostile_stop(&h);
+    CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 0);
+
+    /* client credentials and origins follow the same rule */
+    struct sc_config c;
+    struct eng_err e = {0};
+    test_config(&c, "http://127.0.0.1:1", NULL, NULL);
+    c.api_version = "3";
+    c.client_id = "id\r\nX-Injected: yes";
+    CU_ASSERT_PTR_NULL(sc_new(&c, &e));
+    CU_ASSERT_EQUAL(e.code, ENG_EUSAGE);
+    test_config(&c, "http://127.0.0.1:1/a b", NULL, NULL);
+    c.api_version = "3";
+    CU_ASSERT_PTR_NULL(sc_new(&c, &e));
+    CU_ASSERT_EQUAL(e.code, ENG_EUSAGE);
+}
+
+static void test_sc_sim_stores_nothing_from_a_token_answer_with_crlf(void)
+{
+    char dir[128];
+    char store[160];
+    make_dir("crlfanswer", dir, sizeof(dir));
+    snprintf(store, sizeof(store), "%s/tokens.jsonl", dir);
+    unlink(store);
+    static const char answer[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Content-Length: 105\r\nConnection: close\r\n\r\n"
+        "{\"access_token\":\"at\\r\\nX-Injected: yes\",\"token_type\":"
+        "\"Bearer\",\"expires_in\":7200,\"refresh_token\":\"rt-new\"}";
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir, NO_TOKEN_CALL, answer, 0) == 0);
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, store, "AT-old", "RT-old", -3600, 2);
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_stop(&h);
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_STRING_EQUAL(hr.r.got[i].status,
+                               "error:AUTHENTICATION:BAD_TOKEN_RESPONSE");
+    CU_ASSERT_EQUAL(hr.stats.refreshes, 1);
+    CU_ASSERT_EQUAL(hr.stats.rotations, 0);
+    CU_ASSERT_EQUAL(hr.stats.history_requests, 0);
+    CU_ASSERT_EQUAL(hostile_requests(&h, "/oauth/token"), 1);
+    CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 1);
+    hostile_run_release(&hr);
+    char *text = slurp(store);
+    CU_ASSERT_PTR_NULL(strstr(text, "rt-new"));
+    CU_ASSERT_PTR_NULL(strstr(text, "Injected"));
+    free(text);
+}
+
+static void test_sc_sim_fails_a_never_issued_refresh_token(void)
+{
+    struct fix f;
+    fix_init(&f, "neverissued", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 1, NULL) == 0);
+    struct tok_pair *p = tok_register(f.st, "AT-never-000000000000000000",
+                                      "RT-never-issued-0000000000000",
+                                      (long long)time(NULL) - 3600, NULL);
+    f.jobs[0].pair = p;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status,
+                           "error:AUTHENTICATION:REFRESH_FAILED");
+    CU_ASSERT_EQUAL(f.r.got[0].attempts, 0);
+    char *log = slurp(f.s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token",
+                                     "result=invalid_grant"), 1);
+    CU_ASSERT_EQUAL(count_lines_with(log, "status=500", NULL), 0);
+    free(log);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
+}
+
 static CU_TestInfo sim_tests[] = {
     {"fetches the full history window",
      test_sc_sim_fetches_the_full_history_window},
@@ -1274,6 +1636,17 @@ static CU_TestInfo sim_tests[] = {
      test_sc_sim_reports_json_of_another_shape},
     {"stops when a rotation cannot be stored",
      test_sc_sim_stops_when_a_rotation_cannot_be_stored},
+    {"caps every Retry-After a server asks for",
+     test_sc_sim_caps_every_retry_after_a_server_asks_for},
+    {"cuts a server that trickles its answer",
+     test_sc_sim_cuts_a_server_that_trickles_its_answer},
+    {"does not follow redirects", test_sc_sim_does_not_follow_redirects},
+    {"refuses a token that would add headers",
+     test_sc_sim_refuses_a_token_that_would_add_headers},
+    {"stores nothing from a token answer with CR/LF",
+     test_sc_sim_stores_nothing_from_a_token_answer_with_crlf},
+    {"fails a never-issued refresh token",
+     test_sc_sim_fails_a_never_issued_refresh_token},
     CU_TEST_INFO_NULL,
 };
 

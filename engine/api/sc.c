@@ -479,16 +479,22 @@ static void task_retry(struct sc_client *sc, struct sc_task *t,
         task_fail(sc, t, d->status, http, request_id, msg);
         return;
     }
+    /*
+     * Every wait a server asks for is capped, whichever path it takes: a
+     * Retry-After a year away would hold the vehicle (or, as an app-wide
+     * pause, the whole batch) that long.
+     */
+    double asked = d->verdict == SC_V_RETRY ? retry_after : d->delay;
+    if (asked > sc->cfg.max_retry_after) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "Retry-After %.0f s is beyond the %.0f s "
+                 "limit", asked, sc->cfg.max_retry_after);
+        task_fail(sc, t, d->status, http, request_id, msg);
+        return;
+    }
     double delay;
     const char *why = "backoff";
     if (d->verdict == SC_V_RETRY_AFTER) {
-        if (d->delay > sc->cfg.max_retry_after) {
-            char msg[200];
-            snprintf(msg, sizeof(msg), "Retry-After %.0f s is beyond the "
-                     "%.0f s limit", d->delay, sc->cfg.max_retry_after);
-            task_fail(sc, t, d->status, http, request_id, msg);
-            return;
-        }
         /* Never early; a little late spreads the herd. */
         delay = d->delay + sc_backoff(0.25, 0.25, 1, &sc->rng);
         why = "Retry-After";
@@ -616,7 +622,12 @@ static int on_cc(struct sc_client *sc, cJSON *o)
     const cJSON *e = item(o, "expires_in");
     if (!cJSON_IsString(a) || !a->valuestring[0])
         return 0;
+    if (!tok_header_safe(a->valuestring)) {
+        cc_fail(sc, "error:AUTHENTICATION:BAD_TOKEN_RESPONSE");
+        return 1;
+    }
     char *copy = strdup(a->valuestring);
+    eng_wipe(a->valuestring, strlen(a->valuestring));
     if (!copy)
         return ENG_ENOMEM;
     sc_wipe_free(sc->cc.access);
@@ -658,6 +669,15 @@ static enum answer on_success(struct sc_client *sc, struct sc_task *t,
                                       s->body.len, sc_wall(), &e);
         if (rc == ENG_EJSON || rc == ENG_EDATA)
             return ANSWER_MALFORMED;
+        if (rc == ENG_EHTTP) {
+            /* the store failed the pair and kept nothing */
+            sc->stats.refresh_failures++;
+            say(sc, "pair %s: refresh failed: %s%s%s",
+                tok_pair_fingerprint(t->pair), tok_pair_failure(t->pair),
+                s->request_id[0] ? " request_id=" : "", s->request_id);
+            free(t);
+            return ANSWER_DONE;
+        }
         if (rc < 0) {
             sc->stats.refresh_failures++;
             fatal(sc, rc, e.msg);
@@ -740,6 +760,11 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
     if (t->kind == SC_K_REFRESH)
         sc->refreshes_running--;
     sc->stats.bytes += s->body.len;
+    if (s->slow) {
+        cc = CURLE_OPERATION_TIMEDOUT;
+        snprintf(s->errbuf, sizeof(s->errbuf), "under %.0f bytes/s for "
+                 "%.0f s", sc->cfg.min_speed, sc->cfg.min_speed_time);
+    }
     if (s->oom) {
         fatal(sc, ENG_ENOMEM, "out of memory");
         sc_xfer_reset(s);
@@ -915,6 +940,12 @@ static void job_begin(struct sc_client *sc, const struct sc_job *in)
         return;
     }
     sc->active++;
+    if (j->pair && !tok_pair_header_safe(j->pair)) {
+        /* CR/LF in a token would add headers of the sender's choosing */
+        job_finish(sc, j, "error:INPUT:BAD_TOKEN", NULL, 0, NULL,
+                   "a token holds a byte outside visible ASCII");
+        return;
+    }
     if (j->vehicle_id) {
         if (!sc->v3mode && !j->pair) {
             job_finish(sc, j, "error:INPUT:NO_TOKEN", NULL, 0, NULL,

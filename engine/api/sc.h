@@ -79,8 +79,13 @@ struct sc_config {
     double connect_timeout;    /* seconds to connect; 30 */
     double backoff_base;       /* seconds; 0.5 */
     double backoff_cap;        /* seconds; 30 */
-    double max_retry_after;    /* a longer Retry-After fails the vehicle at
+    double max_retry_after;    /* a longer Retry-After (for one vehicle or
+                                  an app-wide pause) fails the vehicle at
                                   once instead of waiting; 900 */
+    double min_speed;          /* once an answer has begun, fewer bytes
+                                  than this per second over
+                                  min_speed_time is a timeout; 0: off; 64 */
+    double min_speed_time;     /* seconds; 30 */
     long since_day;            /* window start, days since 1970-01-01;
                                   1990-01-01 */
     long until_day;            /* window end (inclusive); SC_UNTIL_TODAY */

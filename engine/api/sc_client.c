@@ -37,9 +37,7 @@ void sc_wipe_free(char *s)
 {
     if (!s)
         return;
-    volatile char *v = s;
-    while (*v)
-        *v++ = 0;
+    eng_wipe(s, strlen(s));
     free(s);
 }
 
@@ -100,6 +98,8 @@ void sc_config_init(struct sc_config *cfg)
     cfg->backoff_base = 0.5;
     cfg->backoff_cap = 30;
     cfg->max_retry_after = 900;
+    cfg->min_speed = 64;
+    cfg->min_speed_time = 30;
     cfg->since_day = eng_days_from_civil(1990, 1, 1);
     cfg->until_day = SC_UNTIL_TODAY;
     cfg->max_body = 8u << 20;
@@ -117,6 +117,12 @@ static char *origin_from(const char *given, const char *env, const char *dflt,
         return NULL;
     }
     size_t n = strlen(o);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)o[i] < 0x21 || (unsigned char)o[i] > 0x7e) {
+            *bad = 1; /* blanks or CR/LF have no place in a URL */
+            return NULL;
+        }
+    }
     while (n > 0 && o[n - 1] == '/')
         n--;
     return strndup(o, n);
@@ -152,12 +158,22 @@ static int check_config(const struct sc_config *c, struct eng_err *err)
     if (!(c->backoff_base > 0) || !(c->backoff_cap >= c->backoff_base)
         || !(c->max_retry_after >= 0))
         return eng_err_set(err, ENG_EUSAGE, "bad backoff settings");
+    if (!(c->min_speed >= 0) || !(c->min_speed_time > 0))
+        return eng_err_set(err, ENG_EUSAGE, "bad low-speed settings");
     if (c->max_body == 0)
         return eng_err_set(err, ENG_EUSAGE, "max body size must be positive");
     if (!c->unit_system || (strcmp(c->unit_system, "metric") != 0
                             && strcmp(c->unit_system, "imperial") != 0))
         return eng_err_set(err, ENG_EUSAGE,
                            "unit system must be metric or imperial");
+    if ((c->client_id && *c->client_id && !tok_header_safe(c->client_id))
+        || (c->client_secret && *c->client_secret
+            && !tok_header_safe(c->client_secret)))
+        return eng_err_set(err, ENG_EUSAGE, "the client id or secret holds "
+                           "a byte outside visible ASCII");
+    if (c->cc_token_url && !tok_header_safe(c->cc_token_url))
+        return eng_err_set(err, ENG_EUSAGE, "the token URL holds a byte "
+                           "outside visible ASCII");
     if (strcmp(c->api_version, "2.0") == 0 && !c->tokens)
         return eng_err_set(err, ENG_EUSAGE, "api version 2.0 needs a token "
                            "store");
@@ -276,9 +292,7 @@ void sc_free(struct sc_client *sc)
         struct sc_slot *s = &sc->slots[i];
         if (s->easy)
             curl_easy_cleanup(s->easy);
-        curl_slist_free_all(s->headers);
-        sc_wipe_free(s->post);
-        free(s->url);
+        sc_xfer_reset(s);
         free(s->body.p);
     }
     free(sc->slots);

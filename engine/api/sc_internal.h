@@ -101,6 +101,11 @@ struct sc_slot {
     struct sc_body body;
     int too_big;
     int oom;
+    int slow;               /* cut by the low-speed limit */
+    int secret_body;        /* the answer may hold tokens: wipe it */
+    unsigned long long got; /* bytes of this answer so far */
+    unsigned long long win_got; /* got when the speed window began */
+    double win_at;          /* when it began; 0 before the first byte */
     char request_id[72];
     char unit[16];
     char retry_after[64];

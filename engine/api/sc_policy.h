@@ -127,10 +127,15 @@ uint64_t sc_rand(uint64_t *state);
  */
 double sc_backoff(double base, double cap, int attempt, uint64_t *rng);
 
+/* The longest wait sc_parse_retry_after() reports (about 31 years). */
+#define SC_RETRY_AFTER_MAX 1e9
+
 /*
  * Parses a Retry-After value: delta seconds (a decimal number) or an HTTP
  * date, which is turned into seconds after now (Unix time).  Returns the
- * seconds (0 for a date in the past), or -1 when the value means nothing.
+ * seconds (0 for a date in the past, at most SC_RETRY_AFTER_MAX however
+ * far the value lies), or -1 when the value means nothing.  The client
+ * refuses a wait past its own limit (sc_config.max_retry_after).
  */
 double sc_parse_retry_after(const char *v, long long now);
 

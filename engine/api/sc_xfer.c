@@ -13,11 +13,61 @@
 
 #include <curl/curl.h>
 
+/* Bytes of the answer arrived: the low-speed window starts at the first. */
+static void note_bytes(struct sc_slot *s, size_t k)
+{
+    if (s->win_at == 0)
+        s->win_at = sc_mono();
+    s->got += k;
+}
+
+/*
+ * The low-speed limit.  libcurl's own (CURLOPT_LOW_SPEED_LIMIT) counts from
+ * the moment the request is sent, and the API may legitimately think for
+ * minutes before the first byte (hence --timeout 310); so the window opens
+ * with the first byte of the answer, and each min_speed_time seconds from
+ * then must bring min_speed bytes per second, or the transfer ends as a
+ * timeout.  A server trickling a byte at a time thus holds a slot for
+ * min_speed_time seconds past its first byte, not for the whole timeout.
+ */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    struct sc_slot *s = ud;
+    const struct sc_config *c = &s->sc->cfg;
+    if (c->min_speed <= 0 || s->win_at == 0)
+        return 0;
+    double now = sc_mono();
+    if (now - s->win_at < c->min_speed_time)
+        return 0;
+    double need = c->min_speed * (now - s->win_at);
+    if ((double)(s->got - s->win_got) < need) {
+        s->slow = 1;
+        return 1;
+    }
+    s->win_at = now;
+    s->win_got = s->got;
+    return 0;
+}
+
+/* Frees a header list, wiping each line first (one holds the token). */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *l = h; l; l = l->next)
+        eng_wipe(l->data, strlen(l->data));
+    curl_slist_free_all(h);
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     struct sc_slot *s = ud;
     size_t k = size * n;
     size_t max = s->sc->cfg.max_body;
+    note_bytes(s, k);
     if (k > max - s->body.len) {
         s->too_big = 1;
         return 0;
@@ -47,6 +97,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     struct sc_slot *s = ud;
     size_t k = size * n;
     char v[96];
+    note_bytes(s, k);
     if (k >= 5 && strncmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a 100 Continue, say): forget the last. */
         s->request_id[0] = '\0';
@@ -178,7 +229,10 @@ out:
 
 void sc_xfer_reset(struct sc_slot *s)
 {
-    curl_slist_free_all(s->headers);
+    if (s->secret_body && s->body.p)
+        eng_wipe(s->body.p, s->body.len);
+    s->secret_body = 0;
+    free_headers(s->headers);
     s->headers = NULL;
     sc_wipe_free(s->post);
     s->post = NULL;
@@ -204,6 +258,11 @@ int sc_xfer_send(struct sc_client *sc, struct sc_slot *s,
     s->retry_after[0] = '\0';
     s->content_type[0] = '\0';
     s->errbuf[0] = '\0';
+    s->slow = 0;
+    s->got = 0;
+    s->win_got = 0;
+    s->win_at = 0;
+    s->secret_body = t->kind == SC_K_REFRESH || t->kind == SC_K_CCTOKEN;
     if (build_request(sc, s, t, access) < 0) {
         sc_xfer_reset(s);
         return ENG_ENOMEM;
@@ -257,6 +316,10 @@ int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, (void *)s);
     SET(CURLOPT_ERRORBUFFER, s->errbuf);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, (void *)s);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_MAXREDIRS, 0L);
 #undef SET
     return rc == CURLE_OK ? ENG_OK : ENG_EHTTP;
 }
