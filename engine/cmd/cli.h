@@ -212,8 +212,8 @@ enum cli_api_opt_id {
     "  --token-store FILE   where rotated tokens are kept (default\n"       \
     "                       $XDG_STATE_HOME/svcscore/tokens.jsonl)\n"       \
     "  --retry-seed N       seed of the retry jitter (default: clock)\n"    \
-    "  --max-retry-wait S   longest Retry-After honoured; a longer one fails\n" \
-    "                       the vehicle at once (default 900)\n"           \
+    "  --max-retry-wait S   longest Retry-After obeyed; a longer one\n"    \
+    "                       fails the vehicle at once (default 900)\n"    \
     "  --min-speed B        an answer slower than B bytes/s over 30 s is a\n" \
     "                       timeout (default 64; 0 turns it off)\n"        \
     "  Credentials: $SMARTCAR_CLIENT_ID and $SMARTCAR_CLIENT_SECRET.\n"
