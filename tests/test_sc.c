@@ -425,6 +425,9 @@ static void test_sc_escape_and_clean_token_keep_urls_and_statuses_safe(void)
     char *e = sc_escape("a b/c?d=é");
     CU_ASSERT_STRING_EQUAL(e, "a%20b%2Fc%3Fd%3D%C3%A9");
     free(e);
+    e = sc_escape("../v\r\nX: y");
+    CU_ASSERT_STRING_EQUAL(e, "..%2Fv%0D%0AX%3A%20y");
+    free(e);
     char out[8];
     sc_clean_token("ab,cd\nef-gh", out, sizeof(out), 1);
     CU_ASSERT_STRING_EQUAL(out, "ABCDEF-");

@@ -1525,8 +1525,20 @@ static void test_sc_sim_refuses_a_token_that_would_add_headers(void)
     CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
     CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:INPUT:BAD_TOKEN");
     hostile_run_release(&hr);
-    hostile_stop(&h);
     CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 0);
+
+    /* a vehicle id goes into the path percent-encoded */
+    hostile_run_init(&hr, h.origin, NULL, "AT-ok", "RT-ok", 86400, 1);
+    hr.jobs[0].vid = "veh\r\nX-Injected: yes";
+    hr.c.retries = 0;
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_run_release(&hr);
+    hostile_stop(&h);
+    CU_ASSERT_EQUAL(hostile_requests(&h, "/veh%0D%0AX-Injected%3A%20yes/"),
+                    1);
+    char *log = slurp(h.log);
+    CU_ASSERT_PTR_NULL(strstr(log, "\nX-Injected"));
+    free(log);
 
     /* client credentials and origins follow the same rule */
     struct sc_config c;

@@ -552,7 +552,8 @@ static int on_list(struct sc_client *sc, struct sc_task *t, cJSON *o)
     size_t got = 0;
     const cJSON *id;
     cJSON_ArrayForEach(id, ids) {
-        if (!cJSON_IsString(id) || !id->valuestring[0])
+        /* an id that is not visible ASCII is no id: never logged or sent */
+        if (!cJSON_IsString(id) || !tok_header_safe(id->valuestring))
             continue;
         if (d->n >= SC_MAX_IDS)
             break;
