@@ -186,3 +186,10 @@ long eng_today(void)
 {
     return (long)(time(NULL) / 86400);
 }
+
+void eng_wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}

@@ -85,4 +85,11 @@ void eng_format_day(long days, char *out);
 /* Today's UTC day from the system clock; cannot fail. */
 long eng_today(void);
 
+/*
+ * Overwrites n bytes at p with zeros in a way the compiler may not drop,
+ * for secrets about to be freed (C11 and POSIX have no explicit_bzero).
+ * NULL-safe when n is 0; cannot fail.
+ */
+void eng_wipe(void *p, size_t n);
+
 #endif

@@ -115,12 +115,76 @@ $BIN score --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
     --token-store "$T/tok4.jsonl" --as-of 2026-06-30 --out "$T/s5.csv" \
     --max-error-rate 0.9 2>/dev/null; rc=$?
 check "the same run under --max-error-rate 0.9 exits 0" [ "$rc" -eq 0 ]
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+    --token-store "$T/tok4.jsonl" --out "$T/b4.jsonl" 2>"$T/err7"; rc=$?
+check "fetch honours --max-error-rate too: exit 3, the bundle written" \
+    bash -c "[ $rc -eq 3 ] && [ \$(wc -l < '$T/b4.jsonl') -eq 300 ] && grep -q 'above --max-error-rate' '$T/err7'"
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+    --token-store "$T/tok4.jsonl" --out "$T/b5.jsonl" --max-error-rate 0.9 \
+    2>/dev/null; rc=$?
+check "fetch under --max-error-rate 0.9 exits 0" [ "$rc" -eq 0 ]
+
+echo "api: configuration errors stop before the first request"
+# one_line FILE: stderr is exactly one 'svcscore: error: ' line
+one_line() { [ "$(wc -l < "$1")" -eq 1 ] && grep -q '^svcscore: error: ' "$1"; }
+sim --seed 7 --log "$T/sim_cfg.log"
+: > "$T/sim_cfg.log"
 unset SMARTCAR_CLIENT_SECRET
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+    --token-store "$T/tok5.jsonl" --out "$T/b6.jsonl" 2>"$T/err6"; rc=$?
+check "expired tokens and no client secret: exit 1, one line naming a row" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'needs a token refresh' '$T/err6'" && one_line "$T/err6"
+check "... and no journal, no bundle" \
+    bash -c "[ ! -e '$T/b6.jsonl' ] && [ ! -e '$T/b6.jsonl.partial' ]"
 $BIN score --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
     --token-store "$T/tok5.jsonl" --as-of 2026-06-30 --out "$T/s6.csv" \
-    --max-error-rate 1 2>"$T/err6"; rc=$?
-check "expired tokens and no client secret: AUTHENTICATION rows, batch goes on" \
-    bash -c "[ $rc -eq 0 ] && [ $(rows_in "$T/fleet/vehicles.csv") -eq \$(( \$(wc -l < '$T/s6.csv') - 1 )) ] && grep -q 'error:AUTHENTICATION' '$T/s6.csv'"
+    --max-error-rate 1 2>"$T/err8"; rc=$?
+check "score --api the same: exit 1, one line, no scores" \
+    bash -c "[ $rc -eq 1 ] && [ ! -e '$T/s6.csv' ]" && one_line "$T/err8"
+export SMARTCAR_CLIENT_SECRET=e2e-secret-5f3a9c
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "ftp://$ORIGIN" \
+    --token-store "$T/tok5.jsonl" --out "$T/b7.jsonl" 2>"$T/err9"; rc=$?
+check "an origin that is not http(s): exit 1, one line" \
+    bash -c "[ $rc -eq 1 ]" && one_line "$T/err9"
+SMARTCAR_AUTH_ORIGIN="$ORIGIN/a b" $BIN fetch --vehicles "$T/fleet/vehicles.csv" \
+    --api "$ORIGIN" --token-store "$T/tok5.jsonl" --out "$T/b7.jsonl" \
+    2>"$T/err10"; rc=$?
+check "an auth origin with a blank: exit 1, one line" \
+    bash -c "[ $rc -eq 1 ]" && one_line "$T/err10"
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+    --token-store "$T/tok5.jsonl" --out "$T/no/such/dir/b.jsonl" \
+    2>"$T/err11"; rc=$?
+check "an output folder that does not exist: exit 1, one line" \
+    bash -c "[ $rc -eq 1 ]" && one_line "$T/err11"
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+    --token-store "$T/no/such/dir/tok.jsonl" --out "$T/b8.jsonl" \
+    2>"$T/err12"; rc=$?
+check "a token store that cannot be made: exit 1, one line" \
+    bash -c "[ $rc -eq 1 ]" && one_line "$T/err12"
+check "none of them sent a request" bash -c "[ ! -s '$T/sim_cfg.log' ]"
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+    --token-store "$T/tok5.jsonl" --out "$T/b8.jsonl" --max-retry-wait -1 \
+    2>/dev/null; rc=$?
+check "--max-retry-wait takes no negative wait (exit 2)" [ "$rc" -eq 2 ]
+
+echo "api: no core dumps unless asked"
+sim --latency-ms 300 --seed 8
+# core_limit ARGS...: the core-size limit of a running fetch
+core_limit() {
+    (ulimit -c unlimited
+     exec $BIN "$@" fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
+         --token-store "$T/tok6.jsonl" --concurrency 1 \
+         --out "$T/b9.jsonl" 2>/dev/null) &
+    local f=$!
+    sleep 0.5
+    grep '^Max core file size' "/proc/$f/limits" | awk '{print $5}'
+    kill -TERM $f 2>/dev/null; wait $f 2>/dev/null
+    rm -f "$T/b9.jsonl.partial"
+}
+check "a fetch runs with a core-size limit of 0" \
+    [ "$(core_limit)" = 0 ]
+check "--allow-core-dumps keeps the shell's limit" \
+    [ "$(core_limit --allow-core-dumps)" = unlimited ]
 
 echo "api: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

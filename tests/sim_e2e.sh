@@ -335,6 +335,11 @@ sleep 2.0
 get "$(hist 5)" -H @"$T/auth2b"
 expect "a refreshed access token expires after --access-ttl-s" \
     '[ $CODE = 401 ]'
+printf 'rt_%s' 0123456789abcdef0123456789abcdef > "$T/rt_never"
+form_refresh "$T/rt_never" "$T/form_never"
+call POST /oauth/token -H @"$T/basic" --data @"$T/form_never"
+expect "a refresh token never issued is 400 invalid_grant, not a 500" \
+    '[ $CODE = 400 ] && has "{\"error\":\"invalid_grant\","'
 printf 'grant_type=password' > "$T/form_pw"
 call POST /oauth/token -H @"$T/basic" --data @"$T/form_pw"
 expect "an unknown grant is unsupported_grant_type" \

@@ -12,7 +12,7 @@
 #include <curl/curl.h>
 
 #include "api/sc.h"
-#include "api/sc_internal.h"
+#include "api/sc_policy.h"
 
 static int suite_init(void)
 {
@@ -350,6 +350,19 @@ static void test_sc_retry_after_reads_seconds_and_dates(void)
         0, 1e-9);
 }
 
+static void test_sc_retry_after_reports_a_far_wait_as_long_not_absent(void)
+{
+    /* absent (-1) would mean "back off and retry": a far wait is a wait */
+    CU_ASSERT(sc_parse_retry_after("9999999", 0) >= 9999999);
+    CU_ASSERT_DOUBLE_EQUAL(sc_parse_retry_after("1e300", 0),
+                           SC_RETRY_AFTER_MAX, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(
+        sc_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 1714564800LL),
+        SC_RETRY_AFTER_MAX, 1e-9);
+    CU_ASSERT(sc_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 0)
+              > 900);
+}
+
 static void test_sc_header_value_matches_names_case_insensitively(void)
 {
     char v[32] = "untouched";
@@ -411,6 +424,9 @@ static void test_sc_escape_and_clean_token_keep_urls_and_statuses_safe(void)
 {
     char *e = sc_escape("a b/c?d=é");
     CU_ASSERT_STRING_EQUAL(e, "a%20b%2Fc%3Fd%3D%C3%A9");
+    free(e);
+    e = sc_escape("../v\r\nX: y");
+    CU_ASSERT_STRING_EQUAL(e, "..%2Fv%0D%0AX%3A%20y");
     free(e);
     char out[8];
     sc_clean_token("ab,cd\nef-gh", out, sizeof(out), 1);
@@ -535,6 +551,8 @@ static CU_TestInfo sc_tests[] = {
      test_sc_backoff_is_repeatable_for_a_seed},
     {"Retry-After reads seconds and dates",
      test_sc_retry_after_reads_seconds_and_dates},
+    {"Retry-After reports a far wait as long, not absent",
+     test_sc_retry_after_reports_a_far_wait_as_long_not_absent},
     {"header value matches names case-insensitively",
      test_sc_header_value_matches_names_case_insensitively},
     {"history records accepts the known shapes",

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -128,7 +131,7 @@ struct sim {
     char err[160];
 };
 
-static int sim_start(struct sim *s, const char *fleet, ...)
+static int sim_vstart(struct sim *s, const char *fleet, va_list ap)
 {
     char portf[160];
     snprintf(s->dir, sizeof(s->dir), "%s", fleet);
@@ -147,12 +150,9 @@ static int sim_start(struct sim *s, const char *fleet, ...)
     argv[n++] = portf;
     argv[n++] = "--log";
     argv[n++] = s->log;
-    va_list ap;
-    va_start(ap, fleet);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL && n < 38)
         argv[n++] = a;
-    va_end(ap);
     argv[n] = NULL;
     fflush(NULL);
     s->pid = fork();
@@ -189,6 +189,16 @@ static int sim_start(struct sim *s, const char *fleet, ...)
         nanosleep(&ts, NULL);
     }
     return -1;
+}
+
+/* Starts the simulator on fleet; the extra arguments end with NULL. */
+static int sim_start(struct sim *s, const char *fleet, ...)
+{
+    va_list ap;
+    va_start(ap, fleet);
+    int rc = sim_vstart(s, fleet, ap);
+    va_end(ap);
+    return rc;
 }
 
 static void sim_stop(struct sim *s)
@@ -482,46 +492,119 @@ static void std_jobs(struct jobspec *j, const struct fv *v,
     }
 }
 
+/* ---- the fixture: a standard fleet, its simulator, its jobs ---- */
+
+/*
+ * One test's world: tmp/<root>/<name> holding the standard fleet (user 1's
+ * pair expiring in u1_expires seconds, user 2's in u2_expires), the
+ * simulator serving it with the given arguments, an in-memory token store
+ * with the fleet's pairs, jobs[0..3] by vehicle id, a run over the first
+ * njobs of them and a config for the simulator.  A test may change the
+ * fleet before fix_serve(), the jobs and config before drive().  Not to be
+ * copied: the config's log points into it.
+ */
+struct fix {
+    char dir[128];
+    struct fv fleet[4];
+    struct sim s;
+    struct tok_store *st;
+    struct jobspec jobs[MAX_JOBS];
+    struct run r;
+    struct sc_config c;
+    struct sc_stats stats;
+};
+
+/* Makes the directory and the standard fleet (not yet written). */
+static void fix_init(struct fix *f, const char *name, long long u1_expires,
+                     long long u2_expires)
+{
+    memset(f, 0, sizeof(*f));
+    make_dir(name, f->dir, sizeof(f->dir));
+    std_fleet(f->fleet, u1_expires, u2_expires);
+}
+
+/*
+ * Writes the fleet, starts the simulator (extra arguments end with NULL),
+ * opens the store, registers the jobs and prepares a run of njobs.
+ * Returns 0, or -1 when the simulator did not start.
+ */
+static int fix_serve(struct fix *f, size_t njobs, ...)
+{
+    write_fleet(f->dir, f->fleet, 4);
+    va_list ap;
+    va_start(ap, njobs);
+    int rc = sim_vstart(&f->s, f->dir, ap);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    f->st = tok_store_open(NULL, NULL);
+    std_jobs(f->jobs, f->fleet, f->st);
+    run_init(&f->r, f->jobs, njobs);
+    test_config(&f->c, f->s.origin, f->st, &f->r);
+    return 0;
+}
+
+/* Runs the client over f->r with f->c; returns sc_run()'s code. */
+static int fix_drive(struct fix *f)
+{
+    return drive(&f->c, &f->r, &f->stats);
+}
+
+/* Starts the next run over the same simulator and store. */
+static void fix_rerun(struct fix *f, const struct jobspec *jobs, size_t n)
+{
+    run_release(&f->r);
+    run_init(&f->r, jobs, n);
+    test_config(&f->c, f->s.origin, f->st, &f->r);
+}
+
+/* Stops the simulator (before its log is read); may be called twice. */
+static void fix_stop(struct fix *f)
+{
+    sim_stop(&f->s);
+}
+
+static void fix_check_no_secrets(const struct fix *f)
+{
+    check_outputs_hold_no_secrets(&f->r, &f->s, f->fleet, 4);
+}
+
+static void fix_release(struct fix *f)
+{
+    sim_stop(&f->s);
+    run_release(&f->r);
+    tok_store_free(f->st);
+    f->st = NULL;
+}
+
 /* ---- tests ---- */
 
 static void test_sc_sim_fetches_the_full_history_window(void)
 {
-    char dir[128];
-    make_dir("window", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct fix f;
+    fix_init(&f, "window", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 4, NULL) == 0);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    struct run *r = &f.r;
 
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[4];
-    std_jobs(jobs, fleet, st);
-    struct run r;
-    run_init(&r, jobs, 4);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    struct sc_stats stats;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
-
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
-    CU_ASSERT_PTR_NOT_NULL(r.got[0].body
-                           && strstr(r.got[0].body, "2012-05-01"));
-    CU_ASSERT_STRING_EQUAL(r.got[0].unit, "metric");
-    CU_ASSERT(r.got[0].request_id[0] != '\0');
-    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
-    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
-    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
-    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r->got[0].status, "ok");
+    CU_ASSERT_PTR_NOT_NULL(r->got[0].body
+                           && strstr(r->got[0].body, "2012-05-01"));
+    CU_ASSERT_STRING_EQUAL(r->got[0].unit, "metric");
+    CU_ASSERT(r->got[0].request_id[0] != '\0');
+    CU_ASSERT_EQUAL(r->got[0].attempts, 1);
+    CU_ASSERT_STRING_EQUAL(r->got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(r->got[2].status, "no_history");
+    CU_ASSERT_STRING_EQUAL(r->got[3].status, "ok");
     for (int i = 0; i < 4; i++)
-        CU_ASSERT_EQUAL(r.got[i].done, 1);
-    CU_ASSERT_EQUAL(stats.jobs, 4);
-    CU_ASSERT_EQUAL(stats.ok, 3);
-    CU_ASSERT_EQUAL(stats.no_history, 1);
-    CU_ASSERT_EQUAL(stats.refreshes, 0);
+        CU_ASSERT_EQUAL(r->got[i].done, 1);
+    CU_ASSERT_EQUAL(f.stats.jobs, 4);
+    CU_ASSERT_EQUAL(f.stats.ok, 3);
+    CU_ASSERT_EQUAL(f.stats.no_history, 1);
+    CU_ASSERT_EQUAL(f.stats.refreshes, 0);
 
-    char *log = slurp(s.log);
+    char *log = slurp(f.s.log);
     char today[11];
     char expect[48];
     eng_format_day(eng_today(), today);
@@ -530,9 +613,8 @@ static void test_sc_sim_fetches_the_full_history_window(void)
     CU_ASSERT_EQUAL(count_lines_with(log, "path=/v2.0/vehicles/veh-0001/",
                                      "records=2"), 1);
     free(log);
-    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
-    run_release(&r);
-    tok_store_free(st);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
 }
 
 static void test_sc_sim_refreshes_once_per_pair_and_next_run_uses_rotation(void)
@@ -622,44 +704,35 @@ static void test_sc_sim_refreshes_once_per_pair_and_next_run_uses_rotation(void)
 
 static void test_sc_sim_answers_a_401_with_one_refresh_then_retries(void)
 {
-    char dir[128];
-    make_dir("reauth", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
-
-    /* the vehicle list holds an access token the API does not know */
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct tok_pair *p = tok_register(st, "AT-revoked-000000000000000000",
+    struct fix f;
+    fix_init(&f, "reauth", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 3, NULL) == 0);
+    /*
+     * The vehicle list holds an access token the API does not know: a
+     * store of its own, as the fixture's already holds user 1's pair.
+     */
+    tok_store_free(f.st);
+    f.st = tok_store_open(NULL, NULL);
+    f.c.tokens = f.st;
+    struct tok_pair *p = tok_register(f.st, "AT-revoked-000000000000000000",
                                       U1_RT, 0, NULL);
-    struct jobspec jobs[3];
     for (int i = 0; i < 3; i++) {
-        jobs[i].vin = fleet[i].vin;
-        jobs[i].vid = fleet[i].vid;
-        jobs[i].user = NULL;
-        jobs[i].pair = p;
+        f.jobs[i].user = NULL;
+        f.jobs[i].pair = p;
     }
-    struct run r;
-    run_init(&r, jobs, 3);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    struct sc_stats stats;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
-    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
-    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
-    CU_ASSERT_EQUAL(stats.refreshes, 1);
-    CU_ASSERT(stats.reauths >= 1);
-    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[2].status, "no_history");
+    CU_ASSERT_EQUAL(f.stats.refreshes, 1);
+    CU_ASSERT(f.stats.reauths >= 1);
+    char *log = slurp(f.s.log);
     CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token", NULL), 1);
     CU_ASSERT(count_lines_with(log, "route=history", "status=401") >= 1);
     free(log);
-    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
-    run_release(&r);
-    tok_store_free(st);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
 }
 
 struct fault_case {
@@ -683,204 +756,142 @@ static void test_sc_sim_ends_each_fault_kind_with_its_status(void)
         {"html=1", 1, "error:UPSTREAM:HTTP_502"},
         {"v1=1", 1, "error:VEHICLE_STATE:VS_000"},
     };
-    char dir[128];
-    make_dir("faults", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-        struct sim s;
-        CU_ASSERT_FATAL(sim_start(&s, dir, "--fault-rate", "1", "--fault-mix",
+        struct fix f;
+        fix_init(&f, "faults", 86400, 86400);
+        CU_ASSERT_FATAL(fix_serve(&f, 1, "--fault-rate", "1", "--fault-mix",
                                   cases[k].mix, "--slow-ms", "700",
                                   NULL) == 0);
-        struct tok_store *st = tok_store_open(NULL, NULL);
-        struct jobspec jobs[4];
-        std_jobs(jobs, fleet, st);
-        struct run r;
-        run_init(&r, jobs, 1);
-        struct sc_config c;
-        test_config(&c, s.origin, st, &r);
-        c.retries = cases[k].retries;
-        c.timeout = 0.25;
-        CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-        sim_stop(&s);
+        f.c.retries = cases[k].retries;
+        f.c.timeout = 0.25;
+        CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+        fix_stop(&f);
+        const struct got *g = &f.r.got[0];
         size_t n = strlen(cases[k].status);
         int prefix = cases[k].status[n - 1] == ':';
-        int match = prefix ? strncmp(r.got[0].status, cases[k].status, n) == 0
-                           : strcmp(r.got[0].status, cases[k].status) == 0;
+        int match = prefix ? strncmp(g->status, cases[k].status, n) == 0
+                           : strcmp(g->status, cases[k].status) == 0;
         if (!match)
             fprintf(stderr, "\nfault %s: got %s (%s)\n", cases[k].mix,
-                    r.got[0].status, r.got[0].message);
+                    g->status, g->message);
         CU_ASSERT(match);
-        CU_ASSERT_EQUAL(r.got[0].attempts, 1 + cases[k].retries);
-        CU_ASSERT(r.got[0].message[0] != '\0');
-        check_outputs_hold_no_secrets(&r, &s, fleet, 4);
-        run_release(&r);
-        tok_store_free(st);
+        CU_ASSERT_EQUAL(g->attempts, 1 + cases[k].retries);
+        CU_ASSERT(g->message[0] != '\0');
+        fix_check_no_secrets(&f);
+        fix_release(&f);
     }
 }
 
 static void test_sc_sim_never_retries_permanent_refusals(void)
 {
-    char dir[128];
-    make_dir("permanent", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, "--permanent-fault-rate", "1",
+    struct fix f;
+    fix_init(&f, "permanent", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 4, "--permanent-fault-rate", "1",
                               NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[4];
-    std_jobs(jobs, fleet, st);
-    struct run r;
-    run_init(&r, jobs, 4);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    sim_stop(&s);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
     for (int i = 0; i < 4; i++) {
-        const char *st_i = r.got[i].status;
+        const char *st_i = f.r.got[i].status;
         CU_ASSERT(strcmp(st_i, "error:BILLING:VEHICLE_REQUEST_LIMIT") == 0
                   || strcmp(st_i, "error:COMPATIBILITY:MAKE_NOT_COMPATIBLE")
                          == 0);
-        CU_ASSERT_EQUAL(r.got[i].attempts, 1);
+        CU_ASSERT_EQUAL(f.r.got[i].attempts, 1);
     }
-    run_release(&r);
-    tok_store_free(st);
+    fix_release(&f);
 }
 
 static void test_sc_sim_recovers_from_transient_faults_by_retrying(void)
 {
-    char dir[128];
-    make_dir("flaky", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, "--fault-rate", "0.6", "--fault-mix",
+    struct fix f;
+    fix_init(&f, "flaky", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 12, "--fault-rate", "0.6", "--fault-mix",
                               "500=1,502=1,409=1,trunc=1,cut=1,badjson=1,"
                               "reset=1,html=1,v1=1", "--seed", "7",
                               NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[12];
-    std_jobs(jobs, fleet, st);
     for (int i = 4; i < 12; i++)
-        jobs[i] = jobs[i % 4];
-    struct run r;
-    run_init(&r, jobs, 12);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    c.retries = 12;
-    struct sc_stats stats;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
+        f.jobs[i] = f.jobs[i % 4];
+    f.c.retries = 12;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
     for (int i = 0; i < 12; i++)
-        CU_ASSERT(strcmp(r.got[i].status, "ok") == 0
-                  || strcmp(r.got[i].status, "no_history") == 0);
-    CU_ASSERT(stats.retries > 0);
-    CU_ASSERT_EQUAL(stats.retries + 12, stats.history_requests);
-    CU_ASSERT(stats.retry_server + stats.retry_vehicle_state
-              + stats.retry_network + stats.retry_parse > 0);
-    run_release(&r);
-    tok_store_free(st);
+        CU_ASSERT(strcmp(f.r.got[i].status, "ok") == 0
+                  || strcmp(f.r.got[i].status, "no_history") == 0);
+    CU_ASSERT(f.stats.retries > 0);
+    CU_ASSERT_EQUAL(f.stats.retries + 12, f.stats.history_requests);
+    CU_ASSERT(f.stats.retry_server + f.stats.retry_vehicle_state
+              + f.stats.retry_network + f.stats.retry_parse > 0);
+    fix_release(&f);
 }
 
 static void test_sc_sim_waits_retry_after_for_that_vehicle_only(void)
 {
-    char dir[128];
-    make_dir("retryafter", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, "--vehicle-limit", "1",
+    struct fix f;
+    fix_init(&f, "retryafter", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 5, "--vehicle-limit", "1",
                               "--vehicle-window-s", "1", NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec base[4];
-    std_jobs(base, fleet, st);
     /* vehicle 1 twice: its second request meets the per-vehicle limit */
-    struct jobspec jobs[5] = {base[0], base[0], base[1], base[2], base[3]};
-    struct run r;
-    run_init(&r, jobs, 5);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    struct sc_stats stats;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
+    struct jobspec jobs[5] = {f.jobs[0], f.jobs[0], f.jobs[1], f.jobs[2],
+                              f.jobs[3]};
+    f.r.jobs = jobs;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    const struct got *got = f.r.got;
     for (int i = 0; i < 5; i++)
-        CU_ASSERT(strcmp(r.got[i].status, "ok") == 0
-                  || strcmp(r.got[i].status, "no_history") == 0);
-    int late = r.got[0].attempts > 1 ? 0 : 1;
-    CU_ASSERT_EQUAL(r.got[late].attempts, 2);
-    CU_ASSERT(r.got[late].at >= 0.9);
+        CU_ASSERT(strcmp(got[i].status, "ok") == 0
+                  || strcmp(got[i].status, "no_history") == 0);
+    int late = got[0].attempts > 1 ? 0 : 1;
+    CU_ASSERT_EQUAL(got[late].attempts, 2);
+    CU_ASSERT(got[late].at >= 0.9);
     /* the others did not wait for it */
     for (int i = 2; i < 5; i++) {
-        CU_ASSERT(r.got[i].order < r.got[late].order);
-        CU_ASSERT(r.got[i].at < 0.5);
+        CU_ASSERT(got[i].order < got[late].order);
+        CU_ASSERT(got[i].at < 0.5);
     }
-    CU_ASSERT_EQUAL(stats.retry_rate_vehicle, 1);
-    char *log = slurp(s.log);
+    CU_ASSERT_EQUAL(f.stats.retry_rate_vehicle, 1);
+    char *log = slurp(f.s.log);
     CU_ASSERT_EQUAL(count_lines_with(log, "status=429", NULL), 1);
     CU_ASSERT_EQUAL(count_lines_with(log, "early_retry=1", NULL), 0);
     free(log);
-    run_release(&r);
-    tok_store_free(st);
+    fix_release(&f);
 }
 
 static void test_sc_sim_rate_cap_avoids_the_app_limit_and_pauses_help(void)
 {
-    char dir[128];
-    make_dir("rate", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, "--rate-bucket", "3",
+    struct fix f;
+    fix_init(&f, "rate", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 6, "--rate-bucket", "3",
                               "--rate-refill-per-min", "600", NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec base[4];
-    std_jobs(base, fleet, st);
-    struct jobspec jobs[10];
-    for (int i = 0; i < 10; i++)
-        jobs[i] = base[i % 4];
+    for (int i = 4; i < 10; i++)
+        f.jobs[i] = f.jobs[i % 4];
 
     /* 8 requests/s under a bucket refilled at 10/s: never refused */
-    struct run r;
-    run_init(&r, jobs, 6);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    c.rate = 8;
-    struct sc_stats stats;
+    f.c.rate = 8;
     double t0 = now_s();
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
     double took = now_s() - t0;
     CU_ASSERT(took >= 5 / 8.0 - 0.01); /* the first goes at once */
     for (int i = 0; i < 6; i++)
-        CU_ASSERT_EQUAL(r.got[i].attempts, 1);
-    CU_ASSERT_EQUAL(stats.pauses, 0);
-    char *log = slurp(s.log);
+        CU_ASSERT_EQUAL(f.r.got[i].attempts, 1);
+    CU_ASSERT_EQUAL(f.stats.pauses, 0);
+    char *log = slurp(f.s.log);
     CU_ASSERT_EQUAL(count_lines_with(log, "status=429", NULL), 0);
     free(log);
-    run_release(&r);
 
     /* uncapped, the bucket runs dry: the app-wide pause gets all through */
-    run_init(&r, jobs, 10);
-    test_config(&c, s.origin, st, &r);
-    c.concurrency = 10;
-    c.retries = 20;
-    c.backoff_base = 0.05;
-    c.backoff_cap = 0.2;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
+    fix_rerun(&f, f.jobs, 10);
+    f.c.concurrency = 10;
+    f.c.retries = 20;
+    f.c.backoff_base = 0.05;
+    f.c.backoff_cap = 0.2;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
     for (int i = 0; i < 10; i++)
-        CU_ASSERT(strcmp(r.got[i].status, "ok") == 0
-                  || strcmp(r.got[i].status, "no_history") == 0);
-    CU_ASSERT(stats.pauses >= 1);
-    CU_ASSERT(stats.retry_rate_app >= 1);
-    CU_ASSERT_PTR_NOT_NULL(r.log && strstr(r.log, "app rate limit"));
-    run_release(&r);
-    tok_store_free(st);
+        CU_ASSERT(strcmp(f.r.got[i].status, "ok") == 0
+                  || strcmp(f.r.got[i].status, "no_history") == 0);
+    CU_ASSERT(f.stats.pauses >= 1);
+    CU_ASSERT(f.stats.retry_rate_app >= 1);
+    CU_ASSERT_PTR_NOT_NULL(f.r.log && strstr(f.r.log, "app rate limit"));
+    fix_release(&f);
 }
 
 static void test_sc_sim_discovers_vehicle_ids_once_per_user(void)
@@ -947,35 +958,21 @@ static void test_sc_sim_discovers_vehicle_ids_once_per_user(void)
 
 static void test_sc_sim_reports_the_unit_system_of_the_answer(void)
 {
-    char dir[128];
-    make_dir("imperial", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, "--ignore-unit-header", NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[4];
-    std_jobs(jobs, fleet, st);
-    struct run r;
-    run_init(&r, jobs, 2);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    sim_stop(&s);
-    CU_ASSERT_STRING_EQUAL(r.got[0].unit, "metric");
-    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
-    CU_ASSERT_STRING_EQUAL(r.got[1].unit, "imperial");
-    run_release(&r);
-    tok_store_free(st);
+    struct fix f;
+    fix_init(&f, "imperial", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 2, "--ignore-unit-header", NULL) == 0);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].unit, "metric");
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].unit, "imperial");
+    fix_release(&f);
 }
 
 static void test_sc_sim_caps_the_body_size(void)
 {
-    char dir[128];
-    make_dir("cap", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
+    struct fix f;
+    fix_init(&f, "cap", 86400, 86400);
     /* vehicle 4: 200 alike records, small gzipped, 20 kB decoded */
     size_t one = strlen(HIST_ONE) - 2;
     char *big = malloc(200 * (one + 1) + 3);
@@ -990,79 +987,60 @@ static void test_sc_sim_caps_the_body_size(void)
     }
     *o++ = ']';
     *o = '\0';
-    fleet[3].history = big;
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[4];
-    std_jobs(jobs, fleet, st);
-    struct run r;
-    run_init(&r, jobs, 4);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    c.max_body = 400;
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:LIMIT:BODY_SIZE");
-    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
-    CU_ASSERT_PTR_NULL(r.got[0].body);
-    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
-    CU_ASSERT_STRING_EQUAL(r.got[2].status, "no_history");
+    f.fleet[3].history = big;
+    CU_ASSERT_FATAL(fix_serve(&f, 4, NULL) == 0);
+    f.c.max_body = 400;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "error:LIMIT:BODY_SIZE");
+    CU_ASSERT_EQUAL(f.r.got[0].attempts, 1);
+    CU_ASSERT_PTR_NULL(f.r.got[0].body);
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[2].status, "no_history");
     /* the cap counts decoded bytes, whatever the gzipped size */
-    CU_ASSERT_STRING_EQUAL(r.got[3].status, "error:LIMIT:BODY_SIZE");
-    run_release(&r);
+    CU_ASSERT_STRING_EQUAL(f.r.got[3].status, "error:LIMIT:BODY_SIZE");
 
     /* under a cap that fits, the same gzipped body arrives whole */
-    run_init(&r, jobs + 3, 1);
-    test_config(&c, s.origin, st, &r);
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    sim_stop(&s);
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
-    CU_ASSERT_EQUAL(r.got[0].body_len, strlen(big));
-    char *log = slurp(s.log);
+    fix_rerun(&f, f.jobs + 3, 1);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_EQUAL(f.r.got[0].body_len, strlen(big));
+    char *log = slurp(f.s.log);
     CU_ASSERT(count_lines_with(log, "path=/v2.0/vehicles/veh-0004/", NULL)
               == 2);
     free(log);
-    run_release(&r);
-    tok_store_free(st);
+    fix_release(&f);
     free(big);
 }
 
 static void test_sc_sim_fetches_v3_records_with_an_app_token(void)
 {
-    char dir[128];
-    make_dir("v3", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
+    struct fix f;
+    fix_init(&f, "v3", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 3, NULL) == 0);
     struct jobspec jobs[3] = {
-        {fleet[0].vin, fleet[0].vid, "user-1", NULL},
-        {fleet[3].vin, fleet[3].vid, "user-2", NULL},
-        {fleet[3].vin, fleet[3].vid, NULL, NULL},
+        {f.fleet[0].vin, f.fleet[0].vid, "user-1", NULL},
+        {f.fleet[3].vin, f.fleet[3].vid, "user-2", NULL},
+        {f.fleet[3].vin, f.fleet[3].vid, NULL, NULL},
     };
-    struct run r;
-    run_init(&r, jobs, 3);
-    struct sc_config c;
-    test_config(&c, s.origin, NULL, &r);
-    c.api_version = "3";
-    struct sc_stats stats;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
-    CU_ASSERT_PTR_NOT_NULL(r.got[0].body && strstr(r.got[0].body,
-                                                   "\"values\""));
-    CU_ASSERT_STRING_EQUAL(r.got[1].status, "ok");
-    CU_ASSERT_NSTRING_EQUAL(r.got[2].status, "error:VALIDATION", 16);
-    CU_ASSERT_EQUAL(stats.token_requests, 1);
-    char *log = slurp(s.log);
+    f.r.jobs = jobs;
+    f.c.tokens = NULL;
+    f.c.api_version = "3";
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_PTR_NOT_NULL(f.r.got[0].body && strstr(f.r.got[0].body,
+                                                     "\"values\""));
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].status, "ok");
+    CU_ASSERT_NSTRING_EQUAL(f.r.got[2].status, "error:VALIDATION", 16);
+    CU_ASSERT_EQUAL(f.stats.token_requests, 1);
+    char *log = slurp(f.s.log);
     CU_ASSERT_EQUAL(count_lines_with(log, "grant=client_credentials",
                                      "result=ok"), 1);
     CU_ASSERT_EQUAL(count_lines_with(log, "route=service_records", NULL), 3);
     free(log);
-    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
-    run_release(&r);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
 }
 
 static void test_sc_sim_reports_a_refused_connection_after_retries(void)
@@ -1086,57 +1064,37 @@ static void test_sc_sim_reports_a_refused_connection_after_retries(void)
 
 static void test_sc_sim_holds_at_most_max_active_vehicles(void)
 {
-    char dir[128];
-    make_dir("bounded", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec base[4];
-    std_jobs(base, fleet, st);
-    struct jobspec jobs[40];
+    struct fix f;
+    fix_init(&f, "bounded", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 40, NULL) == 0);
+    for (int i = 4; i < 40; i++)
+        f.jobs[i] = f.jobs[i % 4];
+    f.c.concurrency = 2;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    CU_ASSERT_EQUAL(f.r.max_outstanding, 4);
+    CU_ASSERT_EQUAL(f.r.dones, 40);
     for (int i = 0; i < 40; i++)
-        jobs[i] = base[i % 4];
-    struct run r;
-    run_init(&r, jobs, 40);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    c.concurrency = 2;
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    CU_ASSERT_EQUAL(r.max_outstanding, 4);
-    CU_ASSERT_EQUAL(r.dones, 40);
-    for (int i = 0; i < 40; i++)
-        CU_ASSERT_EQUAL(r.got[i].done, 1);
-    run_release(&r);
+        CU_ASSERT_EQUAL(f.r.got[i].done, 1);
 
     /* a failing source stops the run with its code */
-    run_init(&r, jobs, 40);
-    r.fail_next_at = 6;
-    test_config(&c, s.origin, st, &r);
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_EIO);
-    CU_ASSERT(r.dones <= 6);
-    run_release(&r);
+    fix_rerun(&f, f.jobs, 40);
+    f.r.fail_next_at = 6;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_EIO);
+    CU_ASSERT(f.r.dones <= 6);
 
     /* so does a failing sink */
-    run_init(&r, jobs, 40);
-    r.fail_done_at = 2;
-    test_config(&c, s.origin, st, &r);
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_EIO);
-    CU_ASSERT_EQUAL(r.dones, 3);
-    run_release(&r);
+    fix_rerun(&f, f.jobs, 40);
+    f.r.fail_done_at = 2;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_EIO);
+    CU_ASSERT_EQUAL(f.r.dones, 3);
 
     /* and a raised stop flag */
     volatile sig_atomic_t stop = 1;
-    run_init(&r, jobs, 40);
-    test_config(&c, s.origin, st, &r);
-    c.stop = &stop;
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_EUSAGE);
-    CU_ASSERT_EQUAL(r.dones, 0);
-    run_release(&r);
-    sim_stop(&s);
-    tok_store_free(st);
+    fix_rerun(&f, f.jobs, 40);
+    f.c.stop = &stop;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_EUSAGE);
+    CU_ASSERT_EQUAL(f.r.dones, 0);
+    fix_release(&f);
 }
 
 static void test_sc_sim_gives_input_statuses_without_a_request(void)
@@ -1182,89 +1140,52 @@ static void test_sc_sim_gives_input_statuses_without_a_request(void)
 
 static void test_sc_sim_fails_every_vehicle_of_a_pair_on_a_refused_client(void)
 {
-    char dir[128];
-    make_dir("badclient", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, -3600, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[4];
-    std_jobs(jobs, fleet, st);
-    struct run r;
-    run_init(&r, jobs, 4);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    c.client_secret = "not-the-secret";
-    struct sc_stats stats;
-    CU_ASSERT_EQUAL(drive(&c, &r, &stats), ENG_OK);
-    sim_stop(&s);
+    struct fix f;
+    fix_init(&f, "badclient", -3600, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 4, NULL) == 0);
+    f.c.client_secret = "not-the-secret";
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
     for (int i = 0; i < 3; i++)
-        CU_ASSERT_STRING_EQUAL(r.got[i].status,
+        CU_ASSERT_STRING_EQUAL(f.r.got[i].status,
                                "error:AUTHENTICATION:INVALID_CLIENT");
-    CU_ASSERT_STRING_EQUAL(r.got[3].status, "ok");
-    CU_ASSERT_EQUAL(stats.refreshes, 1);
-    CU_ASSERT_PTR_NULL(r.log ? strstr(r.log, "not-the-secret") : NULL);
-    check_outputs_hold_no_secrets(&r, &s, fleet, 4);
-    run_release(&r);
-    tok_store_free(st);
+    CU_ASSERT_STRING_EQUAL(f.r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(f.stats.refreshes, 1);
+    CU_ASSERT_PTR_NULL(f.r.log ? strstr(f.r.log, "not-the-secret") : NULL);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
 }
 
 static void test_sc_sim_fails_at_once_on_a_retry_after_beyond_the_limit(void)
 {
-    char dir[128];
-    make_dir("longwait", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, "--vehicle-limit", "1",
+    struct fix f;
+    fix_init(&f, "longwait", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 2, "--vehicle-limit", "1",
                               "--vehicle-window-s", "60", NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec base[4];
-    std_jobs(base, fleet, st);
-    struct jobspec jobs[2] = {base[0], base[0]};
-    struct run r;
-    run_init(&r, jobs, 2);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    c.concurrency = 1;
-    c.max_retry_after = 5;
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    sim_stop(&s);
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "ok");
-    CU_ASSERT_STRING_EQUAL(r.got[1].status, "error:RATE_LIMIT:VEHICLE");
-    CU_ASSERT_EQUAL(r.got[1].attempts, 1);
-    CU_ASSERT(r.got[1].at < 1.0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.got[1].message, "Retry-After"));
-    run_release(&r);
-    tok_store_free(st);
+    f.jobs[1] = f.jobs[0];
+    f.c.concurrency = 1;
+    f.c.max_retry_after = 5;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].status, "error:RATE_LIMIT:VEHICLE");
+    CU_ASSERT_EQUAL(f.r.got[1].attempts, 1);
+    CU_ASSERT(f.r.got[1].at < 1.0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f.r.got[1].message, "Retry-After"));
+    fix_release(&f);
 }
 
 static void test_sc_sim_reports_json_of_another_shape(void)
 {
-    char dir[128];
-    make_dir("shape", dir, sizeof(dir));
-    struct fv fleet[4];
-    std_fleet(fleet, 86400, 86400);
-    fleet[0].history = "{\"odd\":true}";
-    write_fleet(dir, fleet, 4);
-    struct sim s;
-    CU_ASSERT_FATAL(sim_start(&s, dir, NULL) == 0);
-    struct tok_store *st = tok_store_open(NULL, NULL);
-    struct jobspec jobs[4];
-    std_jobs(jobs, fleet, st);
-    struct run r;
-    run_init(&r, jobs, 1);
-    struct sc_config c;
-    test_config(&c, s.origin, st, &r);
-    CU_ASSERT_EQUAL(drive(&c, &r, NULL), ENG_OK);
-    sim_stop(&s);
-    CU_ASSERT_STRING_EQUAL(r.got[0].status, "error:PARSE:SHAPE");
-    CU_ASSERT_EQUAL(r.got[0].attempts, 1);
-    run_release(&r);
-    tok_store_free(st);
+    struct fix f;
+    fix_init(&f, "shape", 86400, 86400);
+    f.fleet[0].history = "{\"odd\":true}";
+    CU_ASSERT_FATAL(fix_serve(&f, 1, NULL) == 0);
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "error:PARSE:SHAPE");
+    CU_ASSERT_EQUAL(f.r.got[0].attempts, 1);
+    fix_release(&f);
 }
 
 /*
@@ -1318,6 +1239,377 @@ static void test_sc_sim_stops_when_a_rotation_cannot_be_stored(void)
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* ---- a hostile server: canned answers, as a misbehaving origin gives ---- */
+
+/*
+ * A one-connection-at-a-time HTTP server on 127.0.0.1 answering every
+ * POST to /oauth/token with token_reply and every other request with
+ * api_reply (both whole HTTP responses), the api reply's body sent a byte
+ * every trickle_ms milliseconds when trickle_ms > 0.  Each request, as
+ * received, is appended to log.  Runs in a child until hostile_stop().
+ */
+struct hostile {
+    pid_t pid;
+    char origin[64];
+    char log[160];
+};
+
+static void hostile_serve(int ls, const struct hostile *h,
+                          const char *api_reply, const char *token_reply,
+                          int trickle_ms)
+{
+    for (;;) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            continue;
+        char req[8192];
+        size_t len = 0;
+        ssize_t r;
+        char *end = NULL;
+        while (len + 1 < sizeof(req)
+               && (r = read(fd, req + len, sizeof(req) - 1 - len)) > 0) {
+            len += (size_t)r;
+            req[len] = '\0';
+            end = strstr(req, "\r\n\r\n");
+            if (!end)
+                continue;
+            const char *cl = strstr(req, "Content-Length: ");
+            size_t want = (size_t)(end + 4 - req)
+                          + (cl ? (size_t)atol(cl + 16) : 0);
+            if (len >= want)
+                break;
+        }
+        int lf = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (lf >= 0) {
+            if (write(lf, req, len) < 0 || write(lf, "\n", 1) < 0)
+                _exit(3);
+            close(lf);
+        }
+        int token = strncmp(req, "POST /oauth/token", 17) == 0;
+        const char *reply = token ? token_reply : api_reply;
+        const char *body = strstr(reply, "\r\n\r\n");
+        size_t head = body && !token && trickle_ms > 0
+                          ? (size_t)(body + 4 - reply) : strlen(reply);
+        if (write(fd, reply, head) < 0)
+            head = strlen(reply);
+        for (size_t i = head; reply[i]; i++) {
+            struct timespec ts = {trickle_ms / 1000,
+                                  (trickle_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            if (write(fd, reply + i, 1) < 0)
+                break;
+        }
+        close(fd);
+    }
+}
+
+static int hostile_start(struct hostile *h, const char *dir,
+                         const char *api_reply, const char *token_reply,
+                         int trickle_ms)
+{
+    memset(h, 0, sizeof(*h));
+    snprintf(h->log, sizeof(h->log), "%s/requests.log", dir);
+    unlink(h->log);
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    if (ls < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof(a);
+    if (bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 16) < 0
+        || getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
+        close(ls);
+        return -1;
+    }
+    snprintf(h->origin, sizeof(h->origin), "http://127.0.0.1:%d",
+             ntohs(a.sin_port));
+    fflush(NULL);
+    h->pid = fork();
+    if (h->pid == 0) {
+        hostile_serve(ls, h, api_reply, token_reply, trickle_ms);
+        _exit(0);
+    }
+    close(ls);
+    return h->pid > 0 ? 0 : -1;
+}
+
+static void hostile_stop(struct hostile *h)
+{
+    if (h->pid > 0) {
+        kill(h->pid, SIGKILL);
+        waitpid(h->pid, NULL, 0);
+        h->pid = 0;
+    }
+}
+
+/* Requests the hostile server received (a request line each). */
+static int hostile_requests(const struct hostile *h, const char *with)
+{
+    char *log = slurp(h->log);
+    int n = count_lines_with(log, " HTTP/1.1\r", with);
+    free(log);
+    return n;
+}
+
+/* One job for vehicle id veh-1 with the given tokens, against origin. */
+struct hostile_run {
+    struct tok_store *st;
+    struct jobspec jobs[2];
+    struct run r;
+    struct sc_config c;
+    struct sc_stats stats;
+};
+
+static void hostile_run_init(struct hostile_run *hr, const char *origin,
+                             const char *store, const char *access,
+                             const char *refresh, long long expires_in,
+                             size_t njobs)
+{
+    memset(hr, 0, sizeof(*hr));
+    hr->st = tok_store_open(store, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hr->st);
+    long long exp = expires_in ? (long long)time(NULL) + expires_in : 0;
+    struct tok_pair *p = tok_register(hr->st, access, refresh, exp, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    hr->jobs[0] = (struct jobspec){"1FTFW1E50NFA00001", "veh-1", NULL, p};
+    hr->jobs[1] = (struct jobspec){"JTDKARFU0K3000002", "veh-2", NULL, p};
+    run_init(&hr->r, hr->jobs, njobs);
+    test_config(&hr->c, origin, hr->st, &hr->r);
+    hr->c.retries = 2;
+}
+
+static void hostile_run_release(struct hostile_run *hr)
+{
+    run_release(&hr->r);
+    tok_store_free(hr->st);
+}
+
+#define TEXT_503_FAR                                                     \
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"   \
+    "Retry-After: 9999999\r\nContent-Length: 4\r\n"                      \
+    "Connection: close\r\n\r\nbusy"
+#define TEXT_503_YEAR_9999                                               \
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"   \
+    "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\nContent-Length: 4\r\n" \
+    "Connection: close\r\n\r\nbusy"
+#define APP_LIMIT_FAR                                                    \
+    "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n" \
+    "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\nContent-Length: 49\r\n" \
+    "Connection: close\r\n\r\n"                                          \
+    "{\"type\":\"RATE_LIMIT\",\"code\":\"SMARTCAR_API\",\"x\":1}"
+#define NO_TOKEN_CALL                                                    \
+    "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"        \
+    "Connection: close\r\n\r\n"
+
+static void test_sc_sim_caps_every_retry_after_a_server_asks_for(void)
+{
+    static const struct {
+        const char *reply;
+        const char *status;
+    } cases[] = {
+        {TEXT_503_FAR, "error:SERVER:HTTP_503"},
+        {TEXT_503_YEAR_9999, "error:SERVER:HTTP_503"},
+        {APP_LIMIT_FAR, "error:RATE_LIMIT:SMARTCAR_API"},
+    };
+    char dir[128];
+    make_dir("farwait", dir, sizeof(dir));
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct hostile h;
+        CU_ASSERT_FATAL(hostile_start(&h, dir, cases[k].reply, NO_TOKEN_CALL,
+                                      0) == 0);
+        struct hostile_run hr;
+        hostile_run_init(&hr, h.origin, NULL, "AT-far", "RT-far", 86400, 2);
+        double t0 = now_s();
+        CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+        double took = now_s() - t0;
+        hostile_stop(&h);
+        /* each vehicle fails at its first answer; the batch went on */
+        for (int i = 0; i < 2; i++) {
+            CU_ASSERT_STRING_EQUAL(hr.r.got[i].status, cases[k].status);
+            CU_ASSERT_EQUAL(hr.r.got[i].attempts, 1);
+            CU_ASSERT_PTR_NOT_NULL(strstr(hr.r.got[i].message,
+                                          "beyond the 900 s limit"));
+        }
+        CU_ASSERT(took < 3.0);
+        CU_ASSERT_EQUAL(hr.stats.pauses, 0);
+        CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 2);
+        hostile_run_release(&hr);
+    }
+}
+
+static void test_sc_sim_cuts_a_server_that_trickles_its_answer(void)
+{
+    char dir[128];
+    make_dir("trickle", dir, sizeof(dir));
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir,
+                                  "HTTP/1.1 200 OK\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: 40\r\n"
+                                  "Connection: close\r\n\r\n"
+                                  "[                                      ]",
+                                  NO_TOKEN_CALL, 100) == 0);
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, NULL, "AT-slow", "RT-slow", 86400, 1);
+    hr.c.retries = 0;
+    hr.c.timeout = 20;
+    hr.c.min_speed = 64;
+    hr.c.min_speed_time = 0.5;
+    double t0 = now_s();
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    double took = now_s() - t0;
+    hostile_stop(&h);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:TIMEOUT");
+    CU_ASSERT_PTR_NOT_NULL(strstr(hr.r.got[0].message, "bytes/s"));
+    /* 40 bytes at 10 a second would take 4 s; the limit cut it first */
+    CU_ASSERT(took < 2.5);
+    hostile_run_release(&hr);
+
+    /* with the limit off, the same answer arrives whole */
+    CU_ASSERT_FATAL(hostile_start(&h, dir,
+                                  "HTTP/1.1 200 OK\r\nContent-Type: "
+                                  "application/json\r\nContent-Length: 4\r\n"
+                                  "Connection: close\r\n\r\n[  ]",
+                                  NO_TOKEN_CALL, 100) == 0);
+    hostile_run_init(&hr, h.origin, NULL, "AT-slow", "RT-slow", 86400, 1);
+    hr.c.min_speed = 0;
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_stop(&h);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "no_history");
+    hostile_run_release(&hr);
+}
+
+static void test_sc_sim_does_not_follow_redirects(void)
+{
+    char dir[128];
+    make_dir("redirect", dir, sizeof(dir));
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir,
+                                  "HTTP/1.1 302 Found\r\nLocation: "
+                                  "/elsewhere\r\nContent-Length: 0\r\n"
+                                  "Connection: close\r\n\r\n",
+                                  NO_TOKEN_CALL, 0) == 0);
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, NULL, "AT-redir", "RT-redir", 86400, 1);
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_stop(&h);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:HTTP:302");
+    CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 1);
+    CU_ASSERT_EQUAL(hostile_requests(&h, "/elsewhere"), 0);
+    hostile_run_release(&hr);
+}
+
+static void test_sc_sim_refuses_a_token_that_would_add_headers(void)
+{
+    char dir[128];
+    make_dir("crlf", dir, sizeof(dir));
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir, NO_TOKEN_CALL, NO_TOKEN_CALL,
+                                  0) == 0);
+    static const char *const bad[] = {
+        "at\r\nX-Injected: yes", "at with blank", "at\x7f", "at\xc3\xa9",
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        struct hostile_run hr;
+        hostile_run_init(&hr, h.origin, NULL, bad[k], "RT-ok", 86400, 1);
+        CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+        CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:INPUT:BAD_TOKEN");
+        CU_ASSERT_EQUAL(hr.r.got[0].attempts, 0);
+        hostile_run_release(&hr);
+    }
+    /* a bad refresh token is refused the same way */
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, NULL, "AT-ok", "rt\r\nX-Injected: yes",
+                     -3600, 1);
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, "error:INPUT:BAD_TOKEN");
+    hostile_run_release(&hr);
+    CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 0);
+
+    /* a vehicle id goes into the path percent-encoded */
+    hostile_run_init(&hr, h.origin, NULL, "AT-ok", "RT-ok", 86400, 1);
+    hr.jobs[0].vid = "veh\r\nX-Injected: yes";
+    hr.c.retries = 0;
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_run_release(&hr);
+    hostile_stop(&h);
+    CU_ASSERT_EQUAL(hostile_requests(&h, "/veh%0D%0AX-Injected%3A%20yes/"),
+                    1);
+    char *log = slurp(h.log);
+    CU_ASSERT_PTR_NULL(strstr(log, "\nX-Injected"));
+    free(log);
+
+    /* client credentials and origins follow the same rule */
+    struct sc_config c;
+    struct eng_err e = {0};
+    test_config(&c, "http://127.0.0.1:1", NULL, NULL);
+    c.api_version = "3";
+    c.client_id = "id\r\nX-Injected: yes";
+    CU_ASSERT_PTR_NULL(sc_new(&c, &e));
+    CU_ASSERT_EQUAL(e.code, ENG_EUSAGE);
+    test_config(&c, "http://127.0.0.1:1/a b", NULL, NULL);
+    c.api_version = "3";
+    CU_ASSERT_PTR_NULL(sc_new(&c, &e));
+    CU_ASSERT_EQUAL(e.code, ENG_EUSAGE);
+}
+
+static void test_sc_sim_stores_nothing_from_a_token_answer_with_crlf(void)
+{
+    char dir[128];
+    char store[160];
+    make_dir("crlfanswer", dir, sizeof(dir));
+    snprintf(store, sizeof(store), "%s/tokens.jsonl", dir);
+    unlink(store);
+    static const char answer[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Content-Length: 105\r\nConnection: close\r\n\r\n"
+        "{\"access_token\":\"at\\r\\nX-Injected: yes\",\"token_type\":"
+        "\"Bearer\",\"expires_in\":7200,\"refresh_token\":\"rt-new\"}";
+    struct hostile h;
+    CU_ASSERT_FATAL(hostile_start(&h, dir, NO_TOKEN_CALL, answer, 0) == 0);
+    struct hostile_run hr;
+    hostile_run_init(&hr, h.origin, store, "AT-old", "RT-old", -3600, 2);
+    CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+    hostile_stop(&h);
+    for (int i = 0; i < 2; i++)
+        CU_ASSERT_STRING_EQUAL(hr.r.got[i].status,
+                               "error:AUTHENTICATION:BAD_TOKEN_RESPONSE");
+    CU_ASSERT_EQUAL(hr.stats.refreshes, 1);
+    CU_ASSERT_EQUAL(hr.stats.rotations, 0);
+    CU_ASSERT_EQUAL(hr.stats.history_requests, 0);
+    CU_ASSERT_EQUAL(hostile_requests(&h, "/oauth/token"), 1);
+    CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 1);
+    hostile_run_release(&hr);
+    char *text = slurp(store);
+    CU_ASSERT_PTR_NULL(strstr(text, "rt-new"));
+    CU_ASSERT_PTR_NULL(strstr(text, "Injected"));
+    free(text);
+}
+
+static void test_sc_sim_fails_a_never_issued_refresh_token(void)
+{
+    struct fix f;
+    fix_init(&f, "neverissued", 86400, 86400);
+    CU_ASSERT_FATAL(fix_serve(&f, 1, NULL) == 0);
+    struct tok_pair *p = tok_register(f.st, "AT-never-000000000000000000",
+                                      "RT-never-issued-0000000000000",
+                                      (long long)time(NULL) - 3600, NULL);
+    f.jobs[0].pair = p;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status,
+                           "error:AUTHENTICATION:REFRESH_FAILED");
+    CU_ASSERT_EQUAL(f.r.got[0].attempts, 0);
+    char *log = slurp(f.s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "grant=refresh_token",
+                                     "result=invalid_grant"), 1);
+    CU_ASSERT_EQUAL(count_lines_with(log, "status=500", NULL), 0);
+    free(log);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
+}
+
 static CU_TestInfo sim_tests[] = {
     {"fetches the full history window",
      test_sc_sim_fetches_the_full_history_window},
@@ -1356,6 +1648,17 @@ static CU_TestInfo sim_tests[] = {
      test_sc_sim_reports_json_of_another_shape},
     {"stops when a rotation cannot be stored",
      test_sc_sim_stops_when_a_rotation_cannot_be_stored},
+    {"caps every Retry-After a server asks for",
+     test_sc_sim_caps_every_retry_after_a_server_asks_for},
+    {"cuts a server that trickles its answer",
+     test_sc_sim_cuts_a_server_that_trickles_its_answer},
+    {"does not follow redirects", test_sc_sim_does_not_follow_redirects},
+    {"refuses a token that would add headers",
+     test_sc_sim_refuses_a_token_that_would_add_headers},
+    {"stores nothing from a token answer with CR/LF",
+     test_sc_sim_stores_nothing_from_a_token_answer_with_crlf},
+    {"fails a never-issued refresh token",
+     test_sc_sim_fails_a_never_issued_refresh_token},
     CU_TEST_INFO_NULL,
 };
 

@@ -535,6 +535,70 @@ static void test_tok_failed_write_drops_new_tokens_and_fails_the_pair(void)
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+static void test_tok_header_safe_takes_visible_ascii_only(void)
+{
+    CU_ASSERT_EQUAL(tok_header_safe("at_0123-abc.DEF~!/+="), 1);
+    CU_ASSERT_EQUAL(tok_header_safe("at\r\nX-Injected: yes"), 0);
+    CU_ASSERT_EQUAL(tok_header_safe("a b"), 0);
+    CU_ASSERT_EQUAL(tok_header_safe("a\tb"), 0);
+    CU_ASSERT_EQUAL(tok_header_safe("a\x7f"), 0);
+    CU_ASSERT_EQUAL(tok_header_safe("caf\xc3\xa9"), 0);
+    CU_ASSERT_EQUAL(tok_header_safe(""), 0);
+    CU_ASSERT_EQUAL(tok_header_safe(NULL), 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct tok_pair *good = tok_register(st, "AT-1", "RT-1", 0, NULL);
+    struct tok_pair *bad = tok_register(st, "AT-2", "RT-2\n", 0, NULL);
+    struct tok_pair *noat = tok_register(st, NULL, "RT-3", 0, NULL);
+    CU_ASSERT_EQUAL(tok_pair_header_safe(good), 1);
+    CU_ASSERT_EQUAL(tok_pair_header_safe(bad), 0);
+    CU_ASSERT_EQUAL(tok_pair_header_safe(noat), 1);
+    tok_store_free(st);
+}
+
+static void test_tok_refresh_with_crlf_token_fails_and_stores_nothing(void)
+{
+    char path[] = "tmp/tokcrlfXXXXXX";
+    mkdir("tmp", 0700);
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    struct tok_store *st = tok_store_open(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    struct tok_pair *p = tok_register(st, "AT-old", "RT-old", 1, NULL);
+    const char *rt;
+    CU_ASSERT_EQUAL(tok_refresh_begin(p, &rt, NULL), ENG_OK);
+    static const char body[] = "{\"access_token\":\"at\\r\\nX-Injected: "
+                               "yes\",\"expires_in\":7200,"
+                               "\"refresh_token\":\"rt-new\"}";
+    struct eng_err e = {0};
+    CU_ASSERT_EQUAL(tok_refresh_complete(st, p, body, strlen(body), 100, &e),
+                    ENG_EHTTP);
+    CU_ASSERT_EQUAL(tok_pair_state(p, 100), TOK_FAILED);
+    CU_ASSERT_STRING_EQUAL(tok_pair_failure(p),
+                           "error:AUTHENTICATION:BAD_TOKEN_RESPONSE");
+    CU_ASSERT_STRING_EQUAL(tok_pair_access(p), "AT-old");
+    CU_ASSERT_PTR_NULL(strstr(e.msg, "Injected"));
+    tok_store_free(st);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(path, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_size, 0);
+    unlink(path);
+}
+
+static void test_eng_wipe_zeroes_every_byte(void)
+{
+    char secret[] = "rt_0123456789abcdef";
+    size_t n = strlen(secret);
+    eng_wipe(secret, n);
+    for (size_t i = 0; i < sizeof(secret); i++)
+        CU_ASSERT_EQUAL(secret[i], 0);
+    char keep[] = "abcd";
+    eng_wipe(keep, 2);
+    CU_ASSERT_EQUAL(keep[1], 0);
+    CU_ASSERT_EQUAL(keep[2], 'c');
+    eng_wipe(NULL, 0);
+}
+
 static CU_TestInfo tok_tests[] = {
     {"fingerprint is short, stable and hides the secret",
      test_tok_fingerprint_is_short_stable_and_hides_the_secret},
@@ -579,6 +643,11 @@ static CU_TestInfo tok_tests[] = {
      test_tok_store_cannot_open_a_path_in_a_missing_directory},
     {"failed write drops new tokens and fails the pair",
      test_tok_failed_write_drops_new_tokens_and_fails_the_pair},
+    {"header_safe takes visible ASCII only",
+     test_tok_header_safe_takes_visible_ascii_only},
+    {"refresh with a CR/LF token fails and stores nothing",
+     test_tok_refresh_with_crlf_token_fails_and_stores_nothing},
+    {"eng_wipe zeroes every byte", test_eng_wipe_zeroes_every_byte},
     CU_TEST_INFO_NULL,
 };
 

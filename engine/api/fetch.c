@@ -370,6 +370,90 @@ static int finish(struct run *r, const char *journal_path,
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Before the first request: what a run cannot survive, found at once. */
+
+static int have_credentials(const struct sc_config *c)
+{
+    return c->client_id && *c->client_id && c->client_secret
+           && *c->client_secret;
+}
+
+/* The output's folder must take a new file (the journal, the bundle). */
+static int check_writable(const char *out, struct eng_err *err)
+{
+    struct stat sb;
+    if (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return eng_err_set(err, ENG_EIO, "cannot write '%s': it is a "
+                           "directory", out);
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK | X_OK) != 0)
+        return eng_err_set(err, ENG_EIO, "cannot write '%s': %s", out,
+                           strerror(errno));
+    return ENG_OK;
+}
+
+/*
+ * Without client credentials, a row whose pair must be refreshed (or any
+ * row, in v3, for the application token) can only fail: thousands of rows
+ * saying so help nobody, so the run stops before its first request.  Reads
+ * the vehicle list once more; rows the journal holds are skipped.  The
+ * pairs registered here are the ones next_job() will find.
+ */
+static int check_credentials(struct run *r, struct eng_err *err)
+{
+    const struct fetch_config *cfg = r->cfg;
+    if (have_credentials(&cfg->sc))
+        return ENG_OK;
+    int v3 = cfg->sc.api_version && strcmp(cfg->sc.api_version, "3") == 0;
+    struct veh_reader *veh = veh_open(cfg->vehicles_path, err);
+    if (!veh)
+        return err ? err->code : ENG_EIO;
+    struct veh_row row;
+    memset(&row, 0, sizeof(row));
+    long long now = (long long)time(NULL);
+    int rc;
+    while ((rc = veh_next(veh, &row, err)) > 0) {
+        if (row.status[0] || (row.index < r->cap && r->places[row.index].len))
+            continue;
+        int needs = v3;
+        if (!v3 && (row.access_token[0] || row.refresh_token[0])) {
+            long long exp = 0;
+            if (row.expires_at[0]
+                && tok_parse_time(row.expires_at, &exp, NULL) < 0)
+                exp = 0;
+            struct tok_pair *p = tok_register(r->tokens, row.access_token,
+                                              row.refresh_token, exp, err);
+            if (!p) {
+                rc = err ? err->code : ENG_ENOMEM;
+                break;
+            }
+            needs = tok_pair_header_safe(p)
+                    && tok_pair_state(p, now) == TOK_STALE;
+        }
+        if (needs) {
+            rc = eng_err_set(err, ENG_EUSAGE, "row %zu (vin '%s') needs %s, "
+                             "but no client credentials are set "
+                             "(SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET)",
+                             row.index + 1, row.vin,
+                             v3 ? "an application token"
+                                : "a token refresh");
+            break;
+        }
+    }
+    veh_row_release(&row);
+    veh_close(veh);
+    return rc < 0 ? rc : ENG_OK;
+}
+
 int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
               struct eng_err *err)
 {
@@ -400,12 +484,6 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
     rc = read_journal(&r, journal_path, err);
     if (rc < 0)
         goto out;
-    r.fd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (r.fd < 0) {
-        rc = eng_err_set(err, ENG_EIO, "cannot open '%s': %s", journal_path,
-                         strerror(errno));
-        goto out;
-    }
     struct sc_config scc = cfg->sc;
     scc.tokens = r.tokens;
     scc.stop = cfg->stop;
@@ -416,6 +494,18 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         rc = err ? err->code : ENG_EUSAGE;
         goto out;
     }
+    rc = check_writable(cfg->out_path, err);
+    if (rc == ENG_OK)
+        rc = check_credentials(&r, err);
+    if (rc < 0)
+        goto out;
+    r.fd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (r.fd < 0) {
+        rc = eng_err_set(err, ENG_EIO, "cannot open '%s': %s", journal_path,
+                         strerror(errno));
+        goto out;
+    }
+    st->started = 1;
     rc = sc_run(sc, next_job, job_done, &r, err);
     sc_get_stats(sc, &st->sc);
     if (rc < 0) {

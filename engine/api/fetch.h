@@ -1,6 +1,6 @@
 /*
  * fetch — a vehicle list's service histories from the API into a JSONL
- * bundle (SPEC §3.2), resumably.
+ * bundle (the README's Inputs section gives its lines), resumably.
  *
  * Every vehicle-list row gets one bundle line, in input order: the history
  * when the API gave one, else the row's status ("error:TYPE:CODE") with a
@@ -42,14 +42,20 @@ struct fetch_stats {
     size_t fetched;                /* rows completed by this run */
     size_t ok, no_history, errors; /* over all rows */
     struct sc_stats sc;            /* the client's counters, this run */
+    int started;                   /* the client ran: the counts mean
+                                      something even if it then failed */
 };
 
 /*
  * Runs the fetch.  Returns ENG_OK with the bundle written, or a fatal
  * error: the vehicle list or journal unreadable or mismatched (ENG_EIO,
  * ENG_ECSV, ENG_EDATA), the token store unusable, an output that cannot be
- * written, or ENG_EUSAGE when stopped by cfg->stop (the journal is kept
- * for the next run; the output is not created).
+ * written; before any request (st->started 0, nothing sent, no journal
+ * made): a bad client configuration such as an origin that is not an
+ * http(s) URL (ENG_EUSAGE), an output folder that takes no file (ENG_EIO),
+ * rows that need a refresh (v3: any row) while no client credentials are
+ * set (ENG_EUSAGE); or ENG_EUSAGE when stopped by cfg->stop (the journal
+ * is kept for the next run; the output is not created).
  */
 int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
               struct eng_err *err);

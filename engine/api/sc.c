@@ -1,7 +1,7 @@
 /*
  * sc — the Smartcar client's engine: jobs, discovery, token refreshes and
  * retries scheduled over one libcurl multi handle (the transfers themselves
- * and the set-up are in sc_http.c).
+ * are in sc_xfer.c, the set-up in sc_client.c, the policy in sc_policy.c).
  *
  * Every HTTP request is a task.  Pending tasks wait in one queue with a due
  * time; each turn of the loop starts those that are due, whose token is
@@ -479,16 +479,22 @@ static void task_retry(struct sc_client *sc, struct sc_task *t,
         task_fail(sc, t, d->status, http, request_id, msg);
         return;
     }
+    /*
+     * Every wait a server asks for is capped, whichever path it takes: a
+     * Retry-After a year away would hold the vehicle (or, as an app-wide
+     * pause, the whole batch) that long.
+     */
+    double asked = d->verdict == SC_V_RETRY ? retry_after : d->delay;
+    if (asked > sc->cfg.max_retry_after) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "Retry-After %.0f s is beyond the %.0f s "
+                 "limit", asked, sc->cfg.max_retry_after);
+        task_fail(sc, t, d->status, http, request_id, msg);
+        return;
+    }
     double delay;
     const char *why = "backoff";
     if (d->verdict == SC_V_RETRY_AFTER) {
-        if (d->delay > sc->cfg.max_retry_after) {
-            char msg[200];
-            snprintf(msg, sizeof(msg), "Retry-After %.0f s is beyond the "
-                     "%.0f s limit", d->delay, sc->cfg.max_retry_after);
-            task_fail(sc, t, d->status, http, request_id, msg);
-            return;
-        }
         /* Never early; a little late spreads the herd. */
         delay = d->delay + sc_backoff(0.25, 0.25, 1, &sc->rng);
         why = "Retry-After";
@@ -546,7 +552,8 @@ static int on_list(struct sc_client *sc, struct sc_task *t, cJSON *o)
     size_t got = 0;
     const cJSON *id;
     cJSON_ArrayForEach(id, ids) {
-        if (!cJSON_IsString(id) || !id->valuestring[0])
+        /* an id that is not visible ASCII is no id: never logged or sent */
+        if (!cJSON_IsString(id) || !tok_header_safe(id->valuestring))
             continue;
         if (d->n >= SC_MAX_IDS)
             break;
@@ -616,7 +623,12 @@ static int on_cc(struct sc_client *sc, cJSON *o)
     const cJSON *e = item(o, "expires_in");
     if (!cJSON_IsString(a) || !a->valuestring[0])
         return 0;
+    if (!tok_header_safe(a->valuestring)) {
+        cc_fail(sc, "error:AUTHENTICATION:BAD_TOKEN_RESPONSE");
+        return 1;
+    }
     char *copy = strdup(a->valuestring);
+    eng_wipe(a->valuestring, strlen(a->valuestring));
     if (!copy)
         return ENG_ENOMEM;
     sc_wipe_free(sc->cc.access);
@@ -658,6 +670,15 @@ static enum answer on_success(struct sc_client *sc, struct sc_task *t,
                                       s->body.len, sc_wall(), &e);
         if (rc == ENG_EJSON || rc == ENG_EDATA)
             return ANSWER_MALFORMED;
+        if (rc == ENG_EHTTP) {
+            /* the store failed the pair and kept nothing */
+            sc->stats.refresh_failures++;
+            say(sc, "pair %s: refresh failed: %s%s%s",
+                tok_pair_fingerprint(t->pair), tok_pair_failure(t->pair),
+                s->request_id[0] ? " request_id=" : "", s->request_id);
+            free(t);
+            return ANSWER_DONE;
+        }
         if (rc < 0) {
             sc->stats.refresh_failures++;
             fatal(sc, rc, e.msg);
@@ -704,7 +725,7 @@ static enum answer on_success(struct sc_client *sc, struct sc_task *t,
 static int start(struct sc_client *sc, struct sc_slot *s, struct sc_task *t,
                  const char *access, unsigned gen)
 {
-    int rc = sc_http_send(sc, s, t, access);
+    int rc = sc_xfer_send(sc, s, t, access);
     if (rc < 0) {
         fatal(sc, rc, rc == ENG_ENOMEM ? "out of memory"
                                        : "libcurl refused a transfer");
@@ -740,9 +761,14 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
     if (t->kind == SC_K_REFRESH)
         sc->refreshes_running--;
     sc->stats.bytes += s->body.len;
+    if (s->slow) {
+        cc = CURLE_OPERATION_TIMEDOUT;
+        snprintf(s->errbuf, sizeof(s->errbuf), "under %.0f bytes/s for "
+                 "%.0f s", sc->cfg.min_speed, sc->cfg.min_speed_time);
+    }
     if (s->oom) {
         fatal(sc, ENG_ENOMEM, "out of memory");
-        sc_http_reset(s);
+        sc_xfer_reset(s);
         queue_back(sc, t); /* for clear_run() to free */
         return;
     }
@@ -789,13 +815,13 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
             snprintf(msg, sizeof(msg), "HTTP %ld with JSON of an unexpected "
                      "shape", http);
         } else {
-            sc_http_reset(s);
+            sc_xfer_reset(s);
             if (a == ANSWER_FATAL)
                 queue_back(sc, t); /* for clear_run() to free */
             return;
         }
     }
-    sc_http_reset(s);
+    sc_xfer_reset(s);
     task_retry(sc, t, &d, o.retry_after, http, rid, msg);
 }
 
@@ -915,6 +941,12 @@ static void job_begin(struct sc_client *sc, const struct sc_job *in)
         return;
     }
     sc->active++;
+    if (j->pair && !tok_pair_header_safe(j->pair)) {
+        /* CR/LF in a token would add headers of the sender's choosing */
+        job_finish(sc, j, "error:INPUT:BAD_TOKEN", NULL, 0, NULL,
+                   "a token holds a byte outside visible ASCII");
+        return;
+    }
     if (j->vehicle_id) {
         if (!sc->v3mode && !j->pair) {
             job_finish(sc, j, "error:INPUT:NO_TOKEN", NULL, 0, NULL,
@@ -985,7 +1017,7 @@ static void clear_run(struct sc_client *sc)
         curl_multi_remove_handle(sc->multi, s->easy);
         sc->busy--;
         struct sc_task *t = s->task;
-        sc_http_reset(s);
+        sc_xfer_reset(s);
         if (t->kind == SC_K_REFRESH) {
             /* Sent and unanswered: the server may have rotated it. */
             tok_refresh_fail(t->pair, "error:AUTHENTICATION:INTERRUPTED");

@@ -7,7 +7,7 @@
  * it can take one (at most cfg.max_active vehicles are in the client at a
  * time, those waiting out a Retry-After included), and calls done()
  * exactly once per vehicle it took, in completion order, with the vehicle's
- * status (SPEC §4.1) and, for "ok" and "no_history", the response body.
+ * status (README, Outputs) and, for "ok" and "no_history", the response body.
  *
  * What happens to one vehicle: its token pair (from the tok_ store) is
  * refreshed first if it has expired (one refresh per pair however many
@@ -19,37 +19,16 @@
  * application token from the client-credentials grant).  start_date and
  * end_date are always sent: without them the API answers only the last year.
  *
- * Retries (smartcar-api.md §10): resolution RETRY_LATER, 409 VEHICLE_STATE,
- * 5xx and UPSTREAM, 408, network errors, timeouts and 2xx bodies that are
- * not whole JSON are retried after a full-jitter exponential backoff
- * (at least any Retry-After); 429 RATE_LIMIT:VEHICLE waits Retry-After for
- * that vehicle alone while the others go on; 429 RATE_LIMIT:SMARTCAR_API
- * pauses every API request (Retry-After, else backoff); a 401 refreshes the
- * pair once and retries; VALIDATION, PERMISSION, BILLING, COMPATIBILITY,
- * RESOURCE_NOT_FOUND and CONNECTED_SERVICES_ACCOUNT are final.  A request is
- * sent at most 1 + cfg.retries times (the retry after a 401 refresh is not
- * counted).  The final status of a vehicle is that of its last answer.
- *
- * Statuses: "ok", "no_history" (an empty record array), "error:TYPE:CODE" or
- * "error:TYPE" from the API's error body (any envelope version), and ours:
- * error:NETWORK:<libcurl code name>, error:TIMEOUT, error:LIMIT:BODY_SIZE,
- * error:PARSE (a 2xx body that is not JSON), error:PARSE:SHAPE (JSON, but not
- * a service history), error:INPUT:VIN_NOT_FOUND (the user's vehicles were
- * listed and none has the vin; if a list or vin request of that user failed,
- * its status is given instead), error:INPUT:NO_TOKEN (v2 job, or a job
- * without vehicle id, that has no token pair), error:INPUT:NO_VEHICLE
- * (neither vin nor vehicle id), error:AUTHENTICATION (401 again after a
- * refresh, or 401 for a pair without refresh token),
- * error:AUTHENTICATION:REFRESH_FAILED (the token endpoint refused the
- * refresh token: 400, e.g. invalid_grant), error:AUTHENTICATION:INVALID_CLIENT
- * (it refused the client id/secret), error:AUTHENTICATION:NO_CLIENT_CREDENTIALS
- * (a refresh was needed but no client id/secret was given),
- * error:AUTHENTICATION:TOKEN_STORE (the rotation could not be stored; the
- * run stops), error:AUTHENTICATION:INTERRUPTED (a stopped run dropped a
- * refresh in flight; seen only if the store is used again in-process).
+ * Retries and statuses follow the one table in the README (API client
+ * section), implemented by sc_policy.c: transient failures are retried
+ * after a full-jitter exponential backoff, a 429 RATE_LIMIT:VEHICLE waits
+ * for that vehicle alone, a 429 RATE_LIMIT:SMARTCAR_API pauses every API
+ * request, a 401 refreshes the pair once, permanent refusals are final.  A
+ * request is sent at most 1 + cfg.retries times (the retry after a 401
+ * refresh is not counted); the final status of a vehicle is that of its
+ * last answer.  The statuses of svcscore's own failures (network, timeout,
+ * body size, parse, input, authentication) are in the same table.
  * Every vehicle of a pair whose refresh failed gets the refresh's status.
- * A body without JSON maps its HTTP status to a type: e.g. a bare 502 gives
- * error:UPSTREAM:HTTP_502, a bare 418 error:HTTP:418 (sc_internal.h).
  *
  * Secrets: tokens and the client secret are never logged or put in
  * messages; a pair is named by its tok_ fingerprint.  Log lines (cfg.log)
@@ -100,8 +79,13 @@ struct sc_config {
     double connect_timeout;    /* seconds to connect; 30 */
     double backoff_base;       /* seconds; 0.5 */
     double backoff_cap;        /* seconds; 30 */
-    double max_retry_after;    /* a longer Retry-After fails the vehicle at
+    double max_retry_after;    /* a longer Retry-After (for one vehicle or
+                                  an app-wide pause) fails the vehicle at
                                   once instead of waiting; 900 */
+    double min_speed;          /* once an answer has begun, fewer bytes
+                                  than this per second over
+                                  min_speed_time is a timeout; 0: off; 64 */
+    double min_speed_time;     /* seconds; 30 */
     long since_day;            /* window start, days since 1970-01-01;
                                   1990-01-01 */
     long until_day;            /* window end (inclusive); SC_UNTIL_TODAY */

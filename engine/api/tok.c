@@ -70,10 +70,25 @@ static void wipe_free(char *s)
 {
     if (!s)
         return;
-    volatile char *v = s;
-    while (*v)
-        *v++ = 0;
+    eng_wipe(s, strlen(s));
     free(s);
+}
+
+int tok_pair_header_safe(const struct tok_pair *p)
+{
+    return (!p->access || tok_header_safe(p->access))
+           && (!p->refresh || tok_header_safe(p->refresh));
+}
+
+int tok_header_safe(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x21 || *p > 0x7e)
+            return 0;
+    }
+    return 1;
 }
 
 static char *dup_or_null(const char *s)
@@ -702,6 +717,13 @@ int tok_refresh_complete(struct tok_store *st, struct tok_pair *p,
                          "access_token or has a bad expires_in", p->fp);
         goto out;
     }
+    if (!tok_header_safe(access) || (refresh && !tok_header_safe(refresh))) {
+        /* it would go into a header: CR/LF there adds headers of its own */
+        rc = eng_err_set(err, ENG_EHTTP, "token response for %s holds a "
+                         "token with bytes outside visible ASCII", p->fp);
+        tok_refresh_fail(p, "error:AUTHENTICATION:BAD_TOKEN_RESPONSE");
+        goto out;
+    }
     double life = ein ? ein->valuedouble : TOK_DEFAULT_LIFETIME;
     if (!(life > 0 && life < 1e9)) {
         rc = eng_err_set(err, ENG_EDATA, "token response for %s has "
@@ -739,6 +761,15 @@ int tok_refresh_complete(struct tok_store *st, struct tok_pair *p,
     p->gen++;
     st->stats.rotations++;
 out:
+    if (cJSON_IsObject(o)) {
+        /* the parse tree holds copies of the new secrets */
+        char *a = (char *)json_string(o, "access_token");
+        char *r = (char *)json_string(o, "refresh_token");
+        if (a)
+            eng_wipe(a, strlen(a));
+        if (r)
+            eng_wipe(r, strlen(r));
+    }
     cJSON_Delete(o);
     return rc;
 }

@@ -149,7 +149,10 @@ void tok_refresh_abandon(struct tok_pair *p);
  * (TOK_DEFAULT_LIFETIME if absent), appends the rotation to the store file
  * and fsyncs it, and only then makes the new pair current (READY, next
  * generation).  now is the Unix time of the response.
- * Returns ENG_OK.  ENG_EJSON or ENG_EDATA (the body is not a token
+ * Returns ENG_OK.  ENG_EHTTP (a token holds a byte outside visible ASCII,
+ * so it cannot go into a header): the pair becomes FAILED
+ * ("error:AUTHENTICATION:BAD_TOKEN_RESPONSE") and nothing is stored.
+ * ENG_EJSON or ENG_EDATA (the body is not a token
  * response): the pair stays REFRESHING, so the caller may retry or call
  * tok_refresh_fail().  ENG_EIO (write or fsync failed): the pair becomes
  * FAILED ("error:AUTHENTICATION:TOKEN_STORE") and the new tokens are
@@ -159,6 +162,19 @@ void tok_refresh_abandon(struct tok_pair *p);
 int tok_refresh_complete(struct tok_store *st, struct tok_pair *p,
                          const char *body, size_t len, long long now,
                          struct eng_err *err);
+
+/*
+ * 1 when s is a non-empty string of visible ASCII (0x21..0x7e) only, the
+ * bytes a token may hold to be put into an HTTP header or form; else 0
+ * (NULL included).  Cannot fail.
+ */
+int tok_header_safe(const char *s);
+
+/*
+ * 1 when each token the pair holds passes tok_header_safe(), else 0 (a
+ * vehicle list's token with CR/LF, say).  Cannot fail.
+ */
+int tok_pair_header_safe(const struct tok_pair *p);
 
 /*
  * Records a refresh that will not succeed in this run: the pair becomes

@@ -210,6 +210,8 @@ void cli_api_init(struct cli_api *a)
     a->timeout = 310;
     a->since = eng_days_from_civil(1990, 1, 1);
     a->version = "2.0";
+    a->max_retry_wait = 900;
+    a->min_speed = 64;
 }
 
 int cli_api_opt(struct cli_api *a, int opt, const char *arg, int argc,
@@ -251,6 +253,12 @@ int cli_api_opt(struct cli_api *a, int opt, const char *arg, int argc,
         break;
     case CLI_OPT_API_SEED:
         bad = cli_parse_long(arg, 0, 2147483647L, &a->seed) < 0;
+        break;
+    case CLI_OPT_MAX_RETRY_WAIT:
+        bad = cli_parse_double(arg, 0, 86400, &a->max_retry_wait) < 0;
+        break;
+    case CLI_OPT_MIN_SPEED:
+        bad = cli_parse_double(arg, 0, 1e9, &a->min_speed) < 0;
         break;
     default:
         return 0;
@@ -300,6 +308,8 @@ int cli_api_config(const struct cli_api *a, struct sc_config *cfg,
     cfg->timeout = a->timeout;
     cfg->since_day = a->since;
     cfg->seed = (unsigned long long)a->seed;
+    cfg->max_retry_after = a->max_retry_wait;
+    cfg->min_speed = a->min_speed;
     if (a->token_store) {
         snprintf(store_path, size, "%s", a->token_store);
         return 0;

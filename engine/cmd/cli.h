@@ -164,6 +164,10 @@ struct cli_api {
     double timeout;
     long since;                  /* day */
     long seed;                   /* --seed for retry jitter; 0 = clock */
+    double max_retry_wait;       /* --max-retry-wait S: longest server-asked
+                                    wait honoured; 900 */
+    double min_speed;            /* --min-speed B: bytes/s an answer must
+                                    keep up (30 s windows); 64, 0 off */
     int used;                    /* an API option was given */
     int api_mode;                /* --api was given */
 };
@@ -177,7 +181,9 @@ enum cli_api_opt_id {
     CLI_OPT_SINCE,
     CLI_OPT_API_VERSION,
     CLI_OPT_TOKEN_STORE,
-    CLI_OPT_API_SEED
+    CLI_OPT_API_SEED,
+    CLI_OPT_MAX_RETRY_WAIT,
+    CLI_OPT_MIN_SPEED
 };
 
 #define CLI_API_LONGOPTS                                               \
@@ -189,7 +195,9 @@ enum cli_api_opt_id {
     {"since", required_argument, NULL, CLI_OPT_SINCE},                 \
     {"api-version", required_argument, NULL, CLI_OPT_API_VERSION},     \
     {"token-store", required_argument, NULL, CLI_OPT_TOKEN_STORE},     \
-    {"retry-seed", required_argument, NULL, CLI_OPT_API_SEED}
+    {"retry-seed", required_argument, NULL, CLI_OPT_API_SEED},         \
+    {"max-retry-wait", required_argument, NULL, CLI_OPT_MAX_RETRY_WAIT}, \
+    {"min-speed", required_argument, NULL, CLI_OPT_MIN_SPEED}
 
 #define CLI_API_HELP                                                       \
     "  --api URL            API origin (default $SMARTCAR_API_ORIGIN, else\n" \
@@ -204,6 +212,10 @@ enum cli_api_opt_id {
     "  --token-store FILE   where rotated tokens are kept (default\n"       \
     "                       $XDG_STATE_HOME/svcscore/tokens.jsonl)\n"       \
     "  --retry-seed N       seed of the retry jitter (default: clock)\n"    \
+    "  --max-retry-wait S   longest Retry-After obeyed; a longer one\n"    \
+    "                       fails the vehicle at once (default 900)\n"    \
+    "  --min-speed B        an answer slower than B bytes/s over 30 s is a\n" \
+    "                       timeout (default 64; 0 turns it off)\n"        \
     "  Credentials: $SMARTCAR_CLIENT_ID and $SMARTCAR_CLIENT_SECRET.\n"
 
 void cli_api_init(struct cli_api *a);

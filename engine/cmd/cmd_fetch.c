@@ -13,12 +13,16 @@ static const char usage[] =
     "JSONL bundle (one line per vehicle-list row, in input order).  A run\n"
     "that is stopped or killed keeps what it fetched in BUNDLE.partial; the\n"
     "same command run again fetches only the rest.\n\noptions:\n"
-    "  --vehicles FILE      vehicle list CSV with tokens (SPEC 3.1)\n"
+    "  --vehicles FILE      vehicle list CSV with tokens (README: Inputs)\n"
     "  --out FILE           the bundle to write (atomically)\n"
     "  --log FILE           per-vehicle log lines (default: stderr)\n"
     "  --max-body BYTES     cap on one response (default 8 MiB)\n"
+    "  --max-error-rate X   exit 3 when more than this share of rows are\n"
+    "                       errors (default 0.05)\n"
     CLI_API_HELP
     "  --help               this text\n";
+
+enum { OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE };
 
 struct log_ctx {
     FILE *f;
@@ -69,7 +73,8 @@ int cli_fetch(const struct cli_api *api, const char *vehicles,
     cfg.log_ud = &lc;
     struct eng_err err = {0};
     int rc = fetch_run(&cfg, st, &err);
-    cli_print_fetch_summary(st);
+    if (st->started)
+        cli_print_fetch_summary(st); /* else nothing was sent: one line */
     if (rc < 0)
         return cli_fail(CLI_FAIL, "%s", err.msg);
     return CLI_OK;
@@ -80,6 +85,7 @@ int cmd_fetch(int argc, char **argv)
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
         CLI_API_LONGOPTS,
+        {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -88,6 +94,7 @@ int cmd_fetch(int argc, char **argv)
     cli_common_init(&c);
     cli_api_init(&api);
     c.out = NULL;
+    double max_error_rate = 0.05;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -98,6 +105,11 @@ int cmd_fetch(int argc, char **argv)
             return CLI_USAGE;
         if (used)
             continue;
+        if (opt == OPT_MAX_ERROR_RATE) {
+            if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
+                return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
+            continue;
+        }
         if (opt == 'h') {
             fputs(usage, stdout);
             return CLI_OK;
@@ -119,5 +131,11 @@ int cmd_fetch(int argc, char **argv)
     int status = cli_fetch(&api, c.vehicles, c.out, c.max_body, log, &st);
     if (log != stderr)
         fclose(log);
+    if (status == CLI_OK && st.rows
+        && (double)st.errors / (double)st.rows > max_error_rate) {
+        cli_warn("%zu of %zu rows are errors, above --max-error-rate %g",
+                 st.errors, st.rows, max_error_rate);
+        status = CLI_ERROR_RATE;
+    }
     return status;
 }

@@ -1,6 +1,8 @@
 /* svcscore — command-line entry point: dispatches to the cmd_*() functions. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -34,7 +36,10 @@ static void print_usage(FILE *f)
                "       svcscore --version | --help\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'svcscore <command> --help' describes a command.\n");
+    fprintf(f, "\n'svcscore <command> --help' describes a command.\n"
+               "--allow-core-dumps (before or after the command) lets a "
+               "crash leave a core\nfile; it may then hold tokens and the "
+               "client secret.\n");
 }
 
 static void print_version(void)
@@ -48,8 +53,34 @@ static void print_version(void)
 
 static int run(int argc, char **argv);
 
+/*
+ * A core file of this process would hold every token in flight, the client
+ * secret and the Basic authorization header: none is written unless the
+ * user asks (--allow-core-dumps, taken out of argv here).  PR_SET_DUMPABLE
+ * 0 also keeps other processes of the same user from ptrace-attaching.
+ */
+static int no_core_dumps(int argc, char **argv)
+{
+    int allow = 0;
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--allow-core-dumps") == 0)
+            allow = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    if (!allow) {
+        struct rlimit rl = {0, 0};
+        setrlimit(RLIMIT_CORE, &rl);
+        prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
+    argc = no_core_dumps(argc, argv);
     /* GSL's default handler aborts; every GSL status is checked instead. */
     gsl_set_error_handler_off();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -42,9 +42,13 @@ enum sim_auth_kind {
 };
 
 enum sim_auth_status {
+    /*
+     * Positive, so that no answer about a token can be mistaken for an
+     * ENG_E* failure (ENG_ENOMEM is -1).
+     */
     SIM_AUTH_OK = 0,
-    SIM_AUTH_UNKNOWN = -1,
-    SIM_AUTH_EXPIRED = -2
+    SIM_AUTH_UNKNOWN = 1,
+    SIM_AUTH_EXPIRED = 2
 };
 
 /*

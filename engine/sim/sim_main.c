@@ -61,7 +61,7 @@ static const char usage_text[] =
 "  --latency-ms M            mean added latency, uniform +-50% (0)\n"
 "  --slow-ms M               delay of the 'slow' fault (3000)\n"
 "  --fault-rate R            share of vehicle requests given a fault (0)\n"
-"  --fault-mix SPEC          kind=weight list, kinds 500 502 409 429 slow\n"
+"  --fault-mix MIX           kind=weight list, kinds 500 502 409 429 slow\n"
 "                            trunc cut badjson reset html v1\n"
 "                            (" SIM_FAULT_DEFAULT_MIX ")\n"
 "  --permanent-fault-rate P  share of vehicles that always answer 430 or\n"

@@ -1,8 +1,7 @@
 /*
- * sc_http — the Smartcar client's transfers: reusable easy handles, the
- * bounded body buffer, header capture, request building; and the client's
- * set-up and teardown.  TLS verification stays on; nothing is ever logged
- * here, least of all the Authorization header.
+ * sc_client — the Smartcar client's set-up and teardown: defaults, checks
+ * of the configuration, origins and credentials, the transfer slots; and
+ * the small helpers the client's files share.
  */
 #include "sc.h"
 #include "sc_internal.h"
@@ -12,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,9 +37,7 @@ void sc_wipe_free(char *s)
 {
     if (!s)
         return;
-    volatile char *v = s;
-    while (*v)
-        *v++ = 0;
+    eng_wipe(s, strlen(s));
     free(s);
 }
 
@@ -87,219 +83,6 @@ static char *base64(const char *s)
     return out;
 }
 
-/* ---- transfers ---- */
-
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
-{
-    struct sc_slot *s = ud;
-    size_t k = size * n;
-    size_t max = s->sc->cfg.max_body;
-    if (k > max - s->body.len) {
-        s->too_big = 1;
-        return 0;
-    }
-    if (s->body.len + k + 1 > s->body.cap) {
-        size_t ncap = s->body.cap ? s->body.cap : 16384;
-        while (ncap < s->body.len + k + 1)
-            ncap *= 2;
-        if (ncap > max + 1)
-            ncap = max + 1;
-        char *np = realloc(s->body.p, ncap);
-        if (!np) {
-            s->oom = 1;
-            return 0;
-        }
-        s->body.p = np;
-        s->body.cap = ncap;
-    }
-    memcpy(s->body.p + s->body.len, data, k);
-    s->body.len += k;
-    s->body.p[s->body.len] = '\0';
-    return k;
-}
-
-static size_t on_header(char *line, size_t size, size_t n, void *ud)
-{
-    struct sc_slot *s = ud;
-    size_t k = size * n;
-    char v[96];
-    if (k >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        /* A new response (after a 100 Continue, say): forget the last. */
-        s->request_id[0] = '\0';
-        s->unit[0] = '\0';
-        s->retry_after[0] = '\0';
-        s->content_type[0] = '\0';
-    } else if (sc_header_value(line, k, "sc-request-id", v, sizeof(v))) {
-        sc_clean_token(v, s->request_id, sizeof(s->request_id), 0);
-    } else if (sc_header_value(line, k, "sc-unit-system", v, sizeof(v))) {
-        sc_clean_token(v, s->unit, sizeof(s->unit), 0);
-    } else if (sc_header_value(line, k, "retry-after", s->retry_after,
-                               sizeof(s->retry_after))) {
-        /* kept raw: a number or an HTTP date */
-    } else if (sc_header_value(line, k, "content-type", s->content_type,
-                               sizeof(s->content_type))) {
-        /* kept raw */
-    } else if (sc_header_value(line, k, "content-length", v, sizeof(v))) {
-        char *end;
-        unsigned long long len = strtoull(v, &end, 10);
-        if (end != v && len > s->sc->cfg.max_body) {
-            s->too_big = 1;
-            return 0;
-        }
-    }
-    return k;
-}
-
-static int add_header(struct curl_slist **h, const char *line)
-{
-    struct curl_slist *n = curl_slist_append(*h, line);
-    if (!n)
-        return ENG_ENOMEM;
-    *h = n;
-    return ENG_OK;
-}
-
-static int add_bearer(struct curl_slist **h, const char *token)
-{
-    char *line = sc_fmt_new("Authorization: Bearer %s", token ? token : "");
-    if (!line)
-        return ENG_ENOMEM;
-    int rc = add_header(h, line);
-    sc_wipe_free(line);
-    return rc;
-}
-
-/* URL, headers and body of a task's request. */
-static int build_request(struct sc_client *sc, struct sc_slot *s,
-                         const struct sc_task *t, const char *access)
-{
-    char *id = NULL;
-    int rc = ENG_ENOMEM;
-    switch (t->kind) {
-    case SC_K_HISTORY:
-        id = sc_escape(t->job->vehicle_id);
-        if (!id)
-            goto out;
-        if (sc->v3mode)
-            s->url = sc_fmt_new("%s/v3/vehicles/%s/signals/service-records"
-                                "?start_date=%s&end_date=%s",
-                                sc->v3, id, sc->since, sc->until);
-        else
-            s->url = sc_fmt_new("%s/v2.0/vehicles/%s/service/history"
-                                "?start_date=%s&end_date=%s",
-                                sc->api, id, sc->since, sc->until);
-        break;
-    case SC_K_LIST:
-        s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu",
-                            sc->api, SC_LIST_LIMIT, t->arg);
-        break;
-    case SC_K_VIN:
-        id = sc_escape(t->disc->ids[t->arg]);
-        if (!id)
-            goto out;
-        s->url = sc_fmt_new("%s/v2.0/vehicles/%s/vin", sc->api, id);
-        break;
-    case SC_K_REFRESH: {
-        char *enc = sc_escape(t->secret);
-        if (!enc)
-            goto out;
-        s->post = sc_fmt_new("grant_type=refresh_token&refresh_token=%s", enc);
-        sc_wipe_free(enc);
-        s->url = strdup(sc->token_url);
-        break;
-    }
-    case SC_K_CCTOKEN: {
-        char *cid = sc_escape(sc->client_id);
-        char *sec = sc_escape(sc->client_secret);
-        if (cid && sec)
-            s->post = sc_fmt_new("grant_type=client_credentials"
-                                 "&client_id=%s&client_secret=%s", cid, sec);
-        free(cid);
-        sc_wipe_free(sec);
-        s->url = strdup(sc->cc_url);
-        break;
-    }
-    }
-    int token_request = t->kind == SC_K_REFRESH || t->kind == SC_K_CCTOKEN;
-    if (!s->url || (token_request && !s->post))
-        goto out;
-    if (add_header(&s->headers, "Accept: application/json") < 0)
-        goto out;
-    if (sc_is_api(t)) {
-        char unit[48];
-        snprintf(unit, sizeof(unit), "SC-Unit-System: %s", sc->unit);
-        if (add_bearer(&s->headers, access) < 0
-            || add_header(&s->headers, unit) < 0)
-            goto out;
-        if (sc->v3mode && t->kind == SC_K_HISTORY && t->job->user_id) {
-            char line[128];
-            char uid[96];
-            sc_clean_token(t->job->user_id, uid, sizeof(uid), 0);
-            snprintf(line, sizeof(line), "sc-user-id: %s", uid);
-            if (add_header(&s->headers, line) < 0)
-                goto out;
-        }
-    } else {
-        if (add_header(&s->headers, "Content-Type: "
-                       "application/x-www-form-urlencoded") < 0)
-            goto out;
-        if (t->kind == SC_K_REFRESH && add_header(&s->headers, sc->basic) < 0)
-            goto out;
-    }
-    rc = ENG_OK;
-out:
-    free(id);
-    return rc;
-}
-
-void sc_http_reset(struct sc_slot *s)
-{
-    curl_slist_free_all(s->headers);
-    s->headers = NULL;
-    sc_wipe_free(s->post);
-    s->post = NULL;
-    free(s->url);
-    s->url = NULL;
-    s->task = NULL;
-    if (s->body.cap > SC_BODY_KEEP) {
-        free(s->body.p);
-        s->body.p = NULL;
-        s->body.cap = 0;
-    }
-    s->body.len = 0;
-}
-
-int sc_http_send(struct sc_client *sc, struct sc_slot *s,
-                 const struct sc_task *t, const char *access)
-{
-    s->body.len = 0;
-    s->too_big = 0;
-    s->oom = 0;
-    s->request_id[0] = '\0';
-    s->unit[0] = '\0';
-    s->retry_after[0] = '\0';
-    s->content_type[0] = '\0';
-    s->errbuf[0] = '\0';
-    if (build_request(sc, s, t, access) < 0) {
-        sc_http_reset(s);
-        return ENG_ENOMEM;
-    }
-    CURL *e = s->easy;
-    curl_easy_setopt(e, CURLOPT_URL, s->url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
-    if (s->post) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->post);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(s->post));
-    } else {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    }
-    if (curl_multi_add_handle(sc->multi, e) != CURLM_OK) {
-        sc_http_reset(s);
-        return ENG_EHTTP;
-    }
-    return ENG_OK;
-}
-
 /* ---- set-up ---- */
 
 void sc_config_init(struct sc_config *cfg)
@@ -315,6 +98,8 @@ void sc_config_init(struct sc_config *cfg)
     cfg->backoff_base = 0.5;
     cfg->backoff_cap = 30;
     cfg->max_retry_after = 900;
+    cfg->min_speed = 64;
+    cfg->min_speed_time = 30;
     cfg->since_day = eng_days_from_civil(1990, 1, 1);
     cfg->until_day = SC_UNTIL_TODAY;
     cfg->max_body = 8u << 20;
@@ -332,6 +117,12 @@ static char *origin_from(const char *given, const char *env, const char *dflt,
         return NULL;
     }
     size_t n = strlen(o);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)o[i] < 0x21 || (unsigned char)o[i] > 0x7e) {
+            *bad = 1; /* blanks or CR/LF have no place in a URL */
+            return NULL;
+        }
+    }
     while (n > 0 && o[n - 1] == '/')
         n--;
     return strndup(o, n);
@@ -367,53 +158,26 @@ static int check_config(const struct sc_config *c, struct eng_err *err)
     if (!(c->backoff_base > 0) || !(c->backoff_cap >= c->backoff_base)
         || !(c->max_retry_after >= 0))
         return eng_err_set(err, ENG_EUSAGE, "bad backoff settings");
+    if (!(c->min_speed >= 0) || !(c->min_speed_time > 0))
+        return eng_err_set(err, ENG_EUSAGE, "bad low-speed settings");
     if (c->max_body == 0)
         return eng_err_set(err, ENG_EUSAGE, "max body size must be positive");
     if (!c->unit_system || (strcmp(c->unit_system, "metric") != 0
                             && strcmp(c->unit_system, "imperial") != 0))
         return eng_err_set(err, ENG_EUSAGE,
                            "unit system must be metric or imperial");
+    if ((c->client_id && *c->client_id && !tok_header_safe(c->client_id))
+        || (c->client_secret && *c->client_secret
+            && !tok_header_safe(c->client_secret)))
+        return eng_err_set(err, ENG_EUSAGE, "the client id or secret holds "
+                           "a byte outside visible ASCII");
+    if (c->cc_token_url && !tok_header_safe(c->cc_token_url))
+        return eng_err_set(err, ENG_EUSAGE, "the token URL holds a byte "
+                           "outside visible ASCII");
     if (strcmp(c->api_version, "2.0") == 0 && !c->tokens)
         return eng_err_set(err, ENG_EUSAGE, "api version 2.0 needs a token "
                            "store");
     return ENG_OK;
-}
-
-static int setup_easy(struct sc_client *sc, struct sc_slot *s)
-{
-    CURL *e = curl_easy_init();
-    if (!e)
-        return ENG_EHTTP;
-    s->easy = e;
-    s->sc = sc;
-    CURLcode rc = CURLE_OK;
-    /* a macro, not a function: curl_easy_setopt checks each value's type */
-#define SET(opt, val)                                                      \
-    do {                                                                   \
-        if (rc == CURLE_OK)                                                \
-            rc = curl_easy_setopt(e, opt, val);                            \
-    } while (0)
-    SET(CURLOPT_PRIVATE, (void *)s);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_VERBOSE, 0L);
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_SSL_VERIFYPEER, 1L);
-    SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SET(CURLOPT_PIPEWAIT, 1L);
-    SET(CURLOPT_ACCEPT_ENCODING, "");
-    SET(CURLOPT_TIMEOUT_MS, (long)(sc->cfg.timeout * 1000));
-    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(sc->cfg.connect_timeout * 1000));
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_USERAGENT, sc->ua);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, (void *)s);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, (void *)s);
-    SET(CURLOPT_ERRORBUFFER, s->errbuf);
-#undef SET
-    return rc == CURLE_OK ? ENG_OK : ENG_EHTTP;
 }
 
 struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
@@ -507,7 +271,7 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
         goto oom;
     sc->nslots = cfg->concurrency;
     for (int i = 0; i < sc->nslots; i++) {
-        if (setup_easy(sc, &sc->slots[i]) < 0) {
+        if (sc_xfer_init(sc, &sc->slots[i]) < 0) {
             eng_err_set(err, ENG_EHTTP, "libcurl refused a transfer option");
             goto fail;
         }
@@ -528,9 +292,7 @@ void sc_free(struct sc_client *sc)
         struct sc_slot *s = &sc->slots[i];
         if (s->easy)
             curl_easy_cleanup(s->easy);
-        curl_slist_free_all(s->headers);
-        sc_wipe_free(s->post);
-        free(s->url);
+        sc_xfer_reset(s);
         free(s->body.p);
     }
     free(sc->slots);

@@ -1,8 +1,8 @@
 /*
- * sc_error — what a Smartcar response means: error envelopes, the retry
- * decision, backoff, headers.  Pure functions, see sc_internal.h.
+ * sc_policy — what a Smartcar response means: error envelopes, the retry
+ * decision, backoff, headers.  Pure functions, see sc_policy.h.
  */
-#include "sc_internal.h"
+#include "sc_policy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -416,12 +416,18 @@ double sc_parse_retry_after(const char *v, long long now)
     if (end != v) {
         while (*end == ' ')
             end++;
-        return *end == '\0' && s >= 0 && s < 1e7 ? s : -1;
+        if (*end != '\0' || !(s >= 0))
+            return -1;
+        /* a huge wait is still a wait: the caller's cap refuses it */
+        return s < SC_RETRY_AFTER_MAX ? s : SC_RETRY_AFTER_MAX;
     }
     time_t t = curl_getdate(v, NULL);
     if (t == (time_t)-1)
         return -1;
-    return (long long)t > now ? (double)((long long)t - now) : 0;
+    if ((long long)t <= now)
+        return 0;
+    double d = (double)((long long)t - now);
+    return d < SC_RETRY_AFTER_MAX ? d : SC_RETRY_AFTER_MAX;
 }
 
 int sc_header_value(const char *line, size_t len, const char *name,

@@ -1,0 +1,325 @@
+/*
+ * sc_xfer — one transfer of the Smartcar client: a reusable easy handle and
+ * its options, the bounded body buffer, header capture, and the building of
+ * each request (URL, headers, form body).  TLS verification stays on;
+ * nothing is ever logged here, least of all the Authorization header.
+ */
+#include "sc.h"
+#include "sc_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+/* Bytes of the answer arrived: the low-speed window starts at the first. */
+static void note_bytes(struct sc_slot *s, size_t k)
+{
+    if (s->win_at == 0)
+        s->win_at = sc_mono();
+    s->got += k;
+}
+
+/*
+ * The low-speed limit.  libcurl's own (CURLOPT_LOW_SPEED_LIMIT) counts from
+ * the moment the request is sent, and the API may legitimately think for
+ * minutes before the first byte (hence --timeout 310); so the window opens
+ * with the first byte of the answer, and each min_speed_time seconds from
+ * then must bring min_speed bytes per second, or the transfer ends as a
+ * timeout.  A server trickling a byte at a time thus holds a slot for
+ * min_speed_time seconds past its first byte, not for the whole timeout.
+ */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    struct sc_slot *s = ud;
+    const struct sc_config *c = &s->sc->cfg;
+    if (c->min_speed <= 0 || s->win_at == 0)
+        return 0;
+    double now = sc_mono();
+    if (now - s->win_at < c->min_speed_time)
+        return 0;
+    double need = c->min_speed * (now - s->win_at);
+    if ((double)(s->got - s->win_got) < need) {
+        s->slow = 1;
+        return 1;
+    }
+    s->win_at = now;
+    s->win_got = s->got;
+    return 0;
+}
+
+/* Frees a header list, wiping each line first (one holds the token). */
+static void free_headers(struct curl_slist *h)
+{
+    for (struct curl_slist *l = h; l; l = l->next)
+        eng_wipe(l->data, strlen(l->data));
+    curl_slist_free_all(h);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct sc_slot *s = ud;
+    size_t k = size * n;
+    size_t max = s->sc->cfg.max_body;
+    note_bytes(s, k);
+    if (k > max - s->body.len) {
+        s->too_big = 1;
+        return 0;
+    }
+    if (s->body.len + k + 1 > s->body.cap) {
+        size_t ncap = s->body.cap ? s->body.cap : 16384;
+        while (ncap < s->body.len + k + 1)
+            ncap *= 2;
+        if (ncap > max + 1)
+            ncap = max + 1;
+        char *np = realloc(s->body.p, ncap);
+        if (!np) {
+            s->oom = 1;
+            return 0;
+        }
+        s->body.p = np;
+        s->body.cap = ncap;
+    }
+    memcpy(s->body.p + s->body.len, data, k);
+    s->body.len += k;
+    s->body.p[s->body.len] = '\0';
+    return k;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud)
+{
+    struct sc_slot *s = ud;
+    size_t k = size * n;
+    char v[96];
+    note_bytes(s, k);
+    if (k >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue, say): forget the last. */
+        s->request_id[0] = '\0';
+        s->unit[0] = '\0';
+        s->retry_after[0] = '\0';
+        s->content_type[0] = '\0';
+    } else if (sc_header_value(line, k, "sc-request-id", v, sizeof(v))) {
+        sc_clean_token(v, s->request_id, sizeof(s->request_id), 0);
+    } else if (sc_header_value(line, k, "sc-unit-system", v, sizeof(v))) {
+        sc_clean_token(v, s->unit, sizeof(s->unit), 0);
+    } else if (sc_header_value(line, k, "retry-after", s->retry_after,
+                               sizeof(s->retry_after))) {
+        /* kept raw: a number or an HTTP date */
+    } else if (sc_header_value(line, k, "content-type", s->content_type,
+                               sizeof(s->content_type))) {
+        /* kept raw */
+    } else if (sc_header_value(line, k, "content-length", v, sizeof(v))) {
+        char *end;
+        unsigned long long len = strtoull(v, &end, 10);
+        if (end != v && len > s->sc->cfg.max_body) {
+            s->too_big = 1;
+            return 0;
+        }
+    }
+    return k;
+}
+
+static int add_header(struct curl_slist **h, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(*h, line);
+    if (!n)
+        return ENG_ENOMEM;
+    *h = n;
+    return ENG_OK;
+}
+
+static int add_bearer(struct curl_slist **h, const char *token)
+{
+    char *line = sc_fmt_new("Authorization: Bearer %s", token ? token : "");
+    if (!line)
+        return ENG_ENOMEM;
+    int rc = add_header(h, line);
+    sc_wipe_free(line);
+    return rc;
+}
+
+/* URL, headers and body of a task's request. */
+static int build_request(struct sc_client *sc, struct sc_slot *s,
+                         const struct sc_task *t, const char *access)
+{
+    char *id = NULL;
+    int rc = ENG_ENOMEM;
+    switch (t->kind) {
+    case SC_K_HISTORY:
+        id = sc_escape(t->job->vehicle_id);
+        if (!id)
+            goto out;
+        if (sc->v3mode)
+            s->url = sc_fmt_new("%s/v3/vehicles/%s/signals/service-records"
+                                "?start_date=%s&end_date=%s",
+                                sc->v3, id, sc->since, sc->until);
+        else
+            s->url = sc_fmt_new("%s/v2.0/vehicles/%s/service/history"
+                                "?start_date=%s&end_date=%s",
+                                sc->api, id, sc->since, sc->until);
+        break;
+    case SC_K_LIST:
+        s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu",
+                            sc->api, SC_LIST_LIMIT, t->arg);
+        break;
+    case SC_K_VIN:
+        id = sc_escape(t->disc->ids[t->arg]);
+        if (!id)
+            goto out;
+        s->url = sc_fmt_new("%s/v2.0/vehicles/%s/vin", sc->api, id);
+        break;
+    case SC_K_REFRESH: {
+        char *enc = sc_escape(t->secret);
+        if (!enc)
+            goto out;
+        s->post = sc_fmt_new("grant_type=refresh_token&refresh_token=%s", enc);
+        sc_wipe_free(enc);
+        s->url = strdup(sc->token_url);
+        break;
+    }
+    case SC_K_CCTOKEN: {
+        char *cid = sc_escape(sc->client_id);
+        char *sec = sc_escape(sc->client_secret);
+        if (cid && sec)
+            s->post = sc_fmt_new("grant_type=client_credentials"
+                                 "&client_id=%s&client_secret=%s", cid, sec);
+        free(cid);
+        sc_wipe_free(sec);
+        s->url = strdup(sc->cc_url);
+        break;
+    }
+    }
+    int token_request = t->kind == SC_K_REFRESH || t->kind == SC_K_CCTOKEN;
+    if (!s->url || (token_request && !s->post))
+        goto out;
+    if (add_header(&s->headers, "Accept: application/json") < 0)
+        goto out;
+    if (sc_is_api(t)) {
+        char unit[48];
+        snprintf(unit, sizeof(unit), "SC-Unit-System: %s", sc->unit);
+        if (add_bearer(&s->headers, access) < 0
+            || add_header(&s->headers, unit) < 0)
+            goto out;
+        if (sc->v3mode && t->kind == SC_K_HISTORY && t->job->user_id) {
+            char line[128];
+            char uid[96];
+            sc_clean_token(t->job->user_id, uid, sizeof(uid), 0);
+            snprintf(line, sizeof(line), "sc-user-id: %s", uid);
+            if (add_header(&s->headers, line) < 0)
+                goto out;
+        }
+    } else {
+        if (add_header(&s->headers, "Content-Type: "
+                       "application/x-www-form-urlencoded") < 0)
+            goto out;
+        if (t->kind == SC_K_REFRESH && add_header(&s->headers, sc->basic) < 0)
+            goto out;
+    }
+    rc = ENG_OK;
+out:
+    free(id);
+    return rc;
+}
+
+void sc_xfer_reset(struct sc_slot *s)
+{
+    if (s->secret_body && s->body.p)
+        eng_wipe(s->body.p, s->body.len);
+    s->secret_body = 0;
+    free_headers(s->headers);
+    s->headers = NULL;
+    sc_wipe_free(s->post);
+    s->post = NULL;
+    free(s->url);
+    s->url = NULL;
+    s->task = NULL;
+    if (s->body.cap > SC_BODY_KEEP) {
+        free(s->body.p);
+        s->body.p = NULL;
+        s->body.cap = 0;
+    }
+    s->body.len = 0;
+}
+
+int sc_xfer_send(struct sc_client *sc, struct sc_slot *s,
+                 const struct sc_task *t, const char *access)
+{
+    s->body.len = 0;
+    s->too_big = 0;
+    s->oom = 0;
+    s->request_id[0] = '\0';
+    s->unit[0] = '\0';
+    s->retry_after[0] = '\0';
+    s->content_type[0] = '\0';
+    s->errbuf[0] = '\0';
+    s->slow = 0;
+    s->got = 0;
+    s->win_got = 0;
+    s->win_at = 0;
+    s->secret_body = t->kind == SC_K_REFRESH || t->kind == SC_K_CCTOKEN;
+    if (build_request(sc, s, t, access) < 0) {
+        sc_xfer_reset(s);
+        return ENG_ENOMEM;
+    }
+    CURL *e = s->easy;
+    curl_easy_setopt(e, CURLOPT_URL, s->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+    if (s->post) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, s->post);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(s->post));
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    if (curl_multi_add_handle(sc->multi, e) != CURLM_OK) {
+        sc_xfer_reset(s);
+        return ENG_EHTTP;
+    }
+    return ENG_OK;
+}
+
+int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return ENG_EHTTP;
+    s->easy = e;
+    s->sc = sc;
+    CURLcode rc = CURLE_OK;
+    /* a macro, not a function: curl_easy_setopt checks each value's type */
+#define SET(opt, val)                                                      \
+    do {                                                                   \
+        if (rc == CURLE_OK)                                                \
+            rc = curl_easy_setopt(e, opt, val);                            \
+    } while (0)
+    SET(CURLOPT_PRIVATE, (void *)s);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_VERBOSE, 0L);
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SET(CURLOPT_PIPEWAIT, 1L);
+    SET(CURLOPT_ACCEPT_ENCODING, "");
+    SET(CURLOPT_TIMEOUT_MS, (long)(sc->cfg.timeout * 1000));
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(sc->cfg.connect_timeout * 1000));
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_USERAGENT, sc->ua);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, (void *)s);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, (void *)s);
+    SET(CURLOPT_ERRORBUFFER, s->errbuf);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, (void *)s);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_MAXREDIRS, 0L);
+#undef SET
+    return rc == CURLE_OK ? ENG_OK : ENG_EHTTP;
+}
