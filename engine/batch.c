@@ -487,8 +487,12 @@ static const char *parse_status(int rc)
     return rc == ENG_ELIMIT ? "error:LIMIT" : "error:PARSE";
 }
 
+/* What a row tells the consumer besides its text (struct pipe_out). */
+enum row_kind { ROW_OTHER, ROW_OK, ROW_NO_HISTORY, ROW_ERROR };
+enum row_count { COUNT_BAD_RECORDS, COUNT_BAD_FIELDS };
+
 static int work_item(void *ud, int worker, const struct pipe_item *it,
-                     struct buf *out, struct eng_err *err)
+                     struct pipe_out *out, struct eng_err *err)
 {
     struct run *r = ud;
     const struct batch_config *cfg = r->cfg;
@@ -569,49 +573,42 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
             return rc;
         v.feat = &w->feat;
     }
-    rc = cfg->row(cfg->ud, worker, &v, out, err);
+    rc = cfg->row(cfg->ud, worker, &v, out->data, err);
     if (rc < 0)
         return rc;
-    /*
-     * Behind the row, after a NUL, ride what the consumer counts and logs:
-     * "status<TAB>bad_records<TAB>bad_fields<TAB>log text" and a NUL.
-     */
-    rc = buf_printf(out, err, "%c%s\t%zu\t%zu\t", '\0', v.status,
-                    h->bad_records, h->bad_fields);
-    if (rc == ENG_OK && w->log.len)
-        rc = buf_add(out, w->log.data, w->log.len, err);
-    return rc == ENG_OK ? buf_add(out, "", 1, err) : rc;
+    out->status = strcmp(v.status, "ok") == 0 ? ROW_OK
+                  : strcmp(v.status, "no_history") == 0 ? ROW_NO_HISTORY
+                  : batch_is_error(v.status) ? ROW_ERROR : ROW_OTHER;
+    out->count[COUNT_BAD_RECORDS] = h->bad_records;
+    out->count[COUNT_BAD_FIELDS] = h->bad_fields;
+    return w->log.len ? buf_add(out->note, w->log.data, w->log.len, err)
+                      : ENG_OK;
 }
 
-static int consume_item(void *ud, const struct pipe_item *it, const char *out,
-                        size_t len, struct eng_err *err)
+static int consume_item(void *ud, const struct pipe_item *it,
+                        const struct pipe_done *d, struct eng_err *err)
 {
     (void)it;
     struct run *r = ud;
-    size_t row_len = strnlen(out, len);
-    int rc = out_write(r->out, out, row_len, err);
+    int rc = out_write(r->out, d->data, d->len, err);
     if (rc < 0)
         return rc;
     struct batch_stats *st = r->stats;
     st->rows++;
-    const char *status = out + row_len + 1;
-    const char *tab = memchr(status, '\t', len - row_len - 1);
-    if (!tab)
-        return ENG_OK;
-    if (strncmp(status, "ok\t", 3) == 0)
+    if (d->status == ROW_OK)
         st->ok++;
-    else if (strncmp(status, "no_history\t", 11) == 0)
+    else if (d->status == ROW_NO_HISTORY)
         st->no_history++;
-    else if (batch_is_error(status))
+    else if (d->status == ROW_ERROR)
         st->errors++;
-    char *end;
-    st->bad_records += strtoul(tab + 1, &end, 10);
-    st->bad_fields += strtoul(end + 1, &end, 10);
-    /* the trailer ends with a NUL inside len, so the log is a C string */
-    if (*end == '\t' && end[1] && r->cfg->log)
-        r->cfg->log(r->cfg->ud, end + 1);
+    st->bad_records += d->count[COUNT_BAD_RECORDS];
+    st->bad_fields += d->count[COUNT_BAD_FIELDS];
+    if (d->note_len && r->cfg->log)
+        r->cfg->log(r->cfg->ud, d->note);
     return ENG_OK;
 }
+
+
 
 int batch_is_error(const char *status)
 {

@@ -118,6 +118,7 @@ struct squares {
     size_t n, next, seen;
     size_t fail_at;          /* consume fails at this index, or SIZE_MAX */
     int ordered;
+    int typed;               /* every status, count and note as sent */
     int freed;
 };
 
@@ -137,7 +138,7 @@ static int sq_produce(void *ud, struct buf *in, void **ctx,
 }
 
 static int sq_work(void *ud, int worker, const struct pipe_item *it,
-                   struct buf *out, struct eng_err *err)
+                   struct pipe_out *out, struct eng_err *err)
 {
     (void)ud;
     (void)worker;
@@ -147,20 +148,33 @@ static int sq_work(void *ud, int worker, const struct pipe_item *it,
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
-    return buf_printf(out, err, "%lu", v * v);
+    /* the typed result: a status, counters and a note beside the bytes */
+    out->status = (int)(v % 3);
+    out->count[0] = v;
+    out->count[PIPE_COUNTS - 1] = v + 1;
+    if (v % 10 == 0 && buf_printf(out->note, err, "note %lu", v) < 0)
+        return ENG_ENOMEM;
+    return buf_printf(out->data, err, "%lu", v * v);
 }
 
-static int sq_consume(void *ud, const struct pipe_item *it, const char *out,
-                      size_t len, struct eng_err *err)
+static int sq_consume(void *ud, const struct pipe_item *it,
+                      const struct pipe_done *d, struct eng_err *err)
 {
     struct squares *s = ud;
     if (it->index == s->fail_at)
         return eng_err_set(err, ENG_EIO, "stop at %zu", it->index);
     char want[32];
     snprintf(want, sizeof(want), "%zu", s->seen * s->seen);
-    if (it->index != s->seen || strlen(want) != len ||
-        memcmp(want, out, len) != 0 || *(int *)it->ctx != 7)
+    if (it->index != s->seen || strlen(want) != d->len ||
+        memcmp(want, d->data, d->len) != 0 || *(int *)it->ctx != 7)
         s->ordered = 0;
+    char note[32] = "";
+    if (s->seen % 10 == 0)
+        snprintf(note, sizeof(note), "note %zu", s->seen);
+    if (d->status != (int)(s->seen % 3) || d->count[0] != s->seen ||
+        d->count[1] != 0 || d->count[PIPE_COUNTS - 1] != s->seen + 1 ||
+        strcmp(d->note, note) != 0 || d->note_len != strlen(note))
+        s->typed = 0;
     s->seen++;
     return ENG_OK;
 }
@@ -176,13 +190,15 @@ static const struct pipe_ops sq_ops = {
     sq_produce, sq_work, sq_consume, sq_free
 };
 
-static void test_pipe_keeps_input_order_for_any_jobs(void)
+static void test_pipe_keeps_input_order_and_results_for_any_jobs(void)
 {
     for (int jobs = 1; jobs <= 4; jobs++) {
-        struct squares s = {.n = 5000, .fail_at = (size_t)-1, .ordered = 1};
+        struct squares s = {.n = 5000, .fail_at = (size_t)-1, .ordered = 1,
+                            .typed = 1};
         CU_ASSERT_EQUAL(pipe_run(&sq_ops, &s, jobs, NULL), ENG_OK);
         CU_ASSERT_EQUAL(s.seen, 5000);
         CU_ASSERT(s.ordered);
+        CU_ASSERT(s.typed);
         CU_ASSERT_EQUAL(s.freed, 5000);
     }
 }
@@ -214,8 +230,8 @@ static CU_TestInfo io_tests[] = {
      test_out_leaves_the_destination_untouched_until_commit},
     {"out fails clearly on a missing folder",
      test_out_fails_clearly_on_a_missing_folder},
-    {"pipe keeps input order for any jobs",
-     test_pipe_keeps_input_order_for_any_jobs},
+    {"pipe keeps input order and results for any jobs",
+     test_pipe_keeps_input_order_and_results_for_any_jobs},
     {"pipe handles empty input", test_pipe_handles_empty_input},
     {"pipe stops on a fatal error and frees everything",
      test_pipe_stops_on_a_fatal_error_and_frees_everything},
