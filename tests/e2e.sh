@@ -125,6 +125,29 @@ features --histories /no/such --out "$T/keep.csv" 2>/dev/null
 check "a failed run leaves an existing output untouched" \
     bash -c "[ \"\$(cat '$T/keep.csv')\" = old ] && [ -z \"\$(ls '$T' | grep 'keep.csv.tmp')\" ]"
 
+# outputs that are not regular files are written, never replaced
+printf '{"vin":"%s","history":[]}\n' $V > "$T/b.jsonl"
+features --histories "$T/b.jsonl" --out "$T/plain.csv" 2>/dev/null
+dev=; for d in /dev/null /dev/zero; do [ -c "$d" ] && { dev=$d; break; }; done
+before=$(stat -c '%F %t:%T %i' "$dev" 2>/dev/null)
+$BIN score --histories "$T/b.jsonl" --as-of 2024-01-01 --out "$dev" 2>/dev/null; rc=$?
+check "score --out $dev writes the device and leaves it a character device" \
+    bash -c "[ -n '$dev' ] && [ $rc -eq 0 ] && [ \"\$(stat -c '%F %t:%T %i' '$dev')\" = '$before' ]"
+features --histories "$T/b.jsonl" --out "$dev" 2>/dev/null; rc=$?
+check "features --out $dev leaves it a character device" \
+    bash -c "[ $rc -eq 0 ] && [ \"\$(stat -c '%F %t:%T %i' '$dev')\" = '$before' ]"
+mkfifo "$T/fifo"
+{ timeout 20 cat "$T/fifo" > "$T/from-fifo.csv"; } &
+reader=$!
+timeout 20 $BIN features --histories "$T/b.jsonl" --as-of 2024-01-01 --jobs 2 --out "$T/fifo" 2>/dev/null; rc=$?
+wait $reader
+check "--out a FIFO streams to its reader; the FIFO stays a FIFO" \
+    bash -c "[ $rc -eq 0 ] && [ -p '$T/fifo' ] && cmp -s '$T/from-fifo.csv' '$T/plain.csv'"
+echo old > "$T/target.csv"; ln -s target.csv "$T/link.csv"
+features --histories "$T/b.jsonl" --out "$T/link.csv" 2>/dev/null; rc=$?
+check "--out a symlink replaces the file it points to; the link stays" \
+    bash -c "[ $rc -eq 0 ] && [ -L '$T/link.csv' ] && cmp -s '$T/target.csv' '$T/plain.csv'"
+
 echo "e2e: synth"
 synth_tmp="$T/synth"; mkdir -p "$synth_tmp"
 check "synth --help describes the command" bash -c 'bin/svcscore synth --help | grep -q -- "--vehicles N"'
