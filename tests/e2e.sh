@@ -249,6 +249,25 @@ $BIN explain --vin 1HGCM82633A004352 --histories data/sample/histories.jsonl 2>"
 check "explain of a VIN not in the fleet fails clearly" \
     bash -c "[ $rc -eq 1 ] && grep -q 'is not in' '$T/err'"
 
+echo "e2e: spreadsheet guard"
+printf 'vin,policy_id,vehicle_id\n%s,-0042,"=HYPERLINK(""x"")"\n%s,+1.5,@SUM(A1)\n' $V $V > "$T/g.csv"
+printf '{"vin":"%s","history":[]}\n' $V > "$T/g.jsonl"
+$BIN score --vehicles "$T/g.csv" --histories "$T/g.jsonl" --as-of 2024-01-01 --out "$T/g-on.csv" 2>/dev/null
+check "a numeric policy_id (-0042, +1.5) is written as it is" \
+    bash -c "[ \"\$(sed -n 2p '$T/g-on.csv' | cut -d, -f3)\" = -0042 ] && [ \"\$(sed -n 3p '$T/g-on.csv' | cut -d, -f3)\" = +1.5 ]"
+check "a formula field gets a leading quote by default" \
+    bash -c "sed -n 2p '$T/g-on.csv' | grep -q \"^$V,\\\"'=HYPERLINK(\\\"\\\"x\\\"\\\")\\\",\" && sed -n 3p '$T/g-on.csv' | grep -q \"^$V,'@SUM(A1),\""
+$BIN score --vehicles "$T/g.csv" --histories "$T/g.jsonl" --as-of 2024-01-01 --csv-guard off --out "$T/g-off.csv" 2>/dev/null
+check "score --csv-guard off writes every field as it is" \
+    bash -c "sed -n 2p '$T/g-off.csv' | grep -q \"^$V,\\\"=HYPERLINK(\\\"\\\"x\\\"\\\")\\\",-0042,\" && sed -n 3p '$T/g-off.csv' | grep -q \"^$V,@SUM(A1),+1.5,\""
+features --vehicles "$T/g.csv" --histories "$T/g.jsonl" --csv-guard off --out "$T/gf-off.csv" 2>/dev/null
+features --vehicles "$T/g.csv" --histories "$T/g.jsonl" --out "$T/gf-on.csv" 2>/dev/null
+check "features --csv-guard on|off" \
+    bash -c "sed -n 3p '$T/gf-off.csv' | grep -q '^$V,@SUM(A1),' && sed -n 3p '$T/gf-on.csv' | grep -q \"^$V,'@SUM(A1),\""
+$BIN score --histories "$T/g.jsonl" --csv-guard maybe --out "$T/g-bad.csv" 2>"$T/err"; rc=$?
+check "--csv-guard takes on or off (exit 2)" \
+    bash -c "[ $rc -eq 2 ] && grep -q -- '--csv-guard takes on or off' '$T/err' && [ ! -e '$T/g-bad.csv' ]"
+
 for f in tests/*_e2e.sh; do
     [ -f "$f" ] || continue
     echo "e2e: $f"

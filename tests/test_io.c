@@ -41,19 +41,33 @@ static void test_buf_csv_quotes_and_neutralises_formulas(void)
 {
     struct buf b;
     buf_init(&b, 1024);
-    const char *in[] = {"plain", "a,b", "say \"hi\"", "=1+2", "+x", "-3",
-                        "@SUM(A1)", "\tx", "line\nbreak"};
+    const char *in[] = {"plain", "a,b", "say \"hi\"", "=1+2", "+x", "-3x",
+                        "@SUM(A1)", "\tx", "line\nbreak", "-", "+.", "-1e",
+                        "-1-1", "- 1", "-1,5", "\t42", "=42"};
     const char *want[] = {"plain", "\"a,b\"", "\"say \"\"hi\"\"\"", "'=1+2",
-                          "'+x", "'-3", "'@SUM(A1)", "'\tx",
-                          "\"line\nbreak\""};
+                          "'+x", "'-3x", "'@SUM(A1)", "'\tx",
+                          "\"line\nbreak\"", "'-", "'+.", "'-1e", "'-1-1",
+                          "'- 1", "\"'-1,5\"", "'\t42", "'=42"};
     for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
         buf_reset(&b);
         CU_ASSERT_EQUAL(buf_csv(&b, in[i], 1, NULL), ENG_OK);
         CU_ASSERT_STRING_EQUAL(b.data, want[i]);
     }
+    /* a field that is entirely a number is data, not a formula */
+    const char *numbers[] = {"-0042", "+1.5", "-3e2", "-3", "+0", "-.5",
+                             "-7.", "+2E-3", "-1e+9", "0042"};
+    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+        buf_reset(&b);
+        CU_ASSERT_EQUAL(buf_csv(&b, numbers[i], 1, NULL), ENG_OK);
+        CU_ASSERT_STRING_EQUAL(b.data, numbers[i]);
+    }
+    /* without the guard nothing is prefixed; quoting still applies */
     buf_reset(&b);
-    CU_ASSERT_EQUAL(buf_csv(&b, "-3", 0, NULL), ENG_OK);
-    CU_ASSERT_STRING_EQUAL(b.data, "-3");
+    CU_ASSERT_EQUAL(buf_csv(&b, "=1+2", 0, NULL), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(b.data, "=1+2");
+    buf_reset(&b);
+    CU_ASSERT_EQUAL(buf_csv(&b, "@a,b", 0, NULL), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(b.data, "\"@a,b\"");
     /* a field that does not fit leaves the buffer as it was */
     struct buf small;
     buf_init(&small, 4);
