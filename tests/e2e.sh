@@ -249,6 +249,33 @@ $BIN explain --vin 1HGCM82633A004352 --histories data/sample/histories.jsonl 2>"
 check "explain of a VIN not in the fleet fails clearly" \
     bash -c "[ $rc -eq 1 ] && grep -q 'is not in' '$T/err'"
 
+echo "e2e: gzip bundles"
+gzip -c data/sample/histories.jsonl > "$T/h.jsonl.gz"
+cp "$T/h.jsonl.gz" "$T/h-named-plain.jsonl"
+$BIN score --histories data/sample/histories.jsonl --as-of 2026-06-30 --out "$T/gz-plain.csv" 2>/dev/null
+$BIN score --histories "$T/h.jsonl.gz" --as-of 2026-06-30 --out "$T/gz-gz.csv" 2>"$T/err"; rc=$?
+check "score of a .jsonl.gz bundle is byte-identical to the plain bundle's" \
+    bash -c "[ $rc -eq 0 ] && [ \$(wc -l < '$T/gz-gz.csv') -eq 1001 ] && cmp -s '$T/gz-plain.csv' '$T/gz-gz.csv'"
+$BIN score --vehicles data/sample/vehicles.csv --histories "$T/h.jsonl.gz" \
+    --as-of 2026-06-30 --out "$T/gz-list.csv" 2>/dev/null; rc=$?
+check "score --vehicles with a gzip bundle (looked up by VIN) is byte-identical" \
+    bash -c "[ $rc -eq 0 ] && cmp -s '$T/gz-list.csv' '$T/sample-scores.csv'"
+$BIN score --histories "$T/h-named-plain.jsonl" --as-of 2026-06-30 --out "$T/gz-magic.csv" 2>/dev/null
+check "gzip is found by its magic bytes, not the name" cmp -s "$T/gz-magic.csv" "$T/gz-plain.csv"
+$BIN features --histories - --as-of 2026-06-30 --out "$T/gz-stdin.csv" < "$T/h.jsonl.gz" 2>/dev/null
+$BIN features --histories data/sample/histories.jsonl --as-of 2026-06-30 --out "$T/f-plain.csv" 2>/dev/null
+check "features of a gzip bundle on stdin match the plain bundle's" cmp -s "$T/gz-stdin.csv" "$T/f-plain.csv"
+$BIN explain --vin "$vin" --histories "$T/h.jsonl.gz" --as-of 2026-06-30 > "$T/explain-gz.txt" 2>&1
+check "explain reads a gzip bundle and gives the same account" cmp -s "$T/explain-gz.txt" "$T/explain.txt"
+head -c 30000 "$T/h.jsonl.gz" > "$T/cut.jsonl.gz"
+$BIN score --histories "$T/cut.jsonl.gz" --as-of 2026-06-30 --out "$T/cut.csv" 2>"$T/err"; rc=$?
+check "a truncated gzip bundle fails with exit 1 and no output" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'ends early' '$T/err' && [ ! -e '$T/cut.csv' ]"
+$BIN score --vehicles data/sample/vehicles.csv --histories "$T/cut.jsonl.gz" \
+    --as-of 2026-06-30 --out "$T/cut.csv" 2>"$T/err"; rc=$?
+check "the same with a vehicle list" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'ends early' '$T/err' && [ ! -e '$T/cut.csv' ]"
+
 echo "e2e: spreadsheet guard"
 printf 'vin,policy_id,vehicle_id\n%s,-0042,"=HYPERLINK(""x"")"\n%s,+1.5,@SUM(A1)\n' $V $V > "$T/g.csv"
 printf '{"vin":"%s","history":[]}\n' $V > "$T/g.jsonl"

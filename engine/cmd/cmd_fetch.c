@@ -14,7 +14,8 @@ static const char usage[] =
     "that is stopped or killed keeps what it fetched in BUNDLE.partial; the\n"
     "same command run again fetches only the rest.\n\noptions:\n"
     "  --vehicles FILE      vehicle list CSV with tokens (SPEC 3.1)\n"
-    "  --out FILE           the bundle to write (atomically)\n"
+    "  --out FILE           the bundle to write (atomically); a name ending\n"
+    "                       in .gz writes it gzip-compressed\n"
     "  --log FILE           per-vehicle log lines (default: stderr)\n"
     "  --max-body BYTES     cap on one response (default 8 MiB)\n"
     CLI_API_HELP
