@@ -190,76 +190,7 @@ static int blank(const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Bundle index: VIN -> where its line is, for list-driven runs. */
-
-struct slot {
-    char vin[VEH_VIN_LEN + 1];      /* "" = empty slot */
-    off_t off;
-    size_t len;                      /* SIZE_MAX: past the line cap */
-};
-
-struct index {
-    struct slot *slots;
-    size_t cap;                      /* a power of two */
-    size_t n;
-    int fd;
-};
-
-static size_t hash_vin(const char *vin)
-{
-    return (size_t)eng_fnv(ENG_FNV_BASIS, vin, strlen(vin));
-}
-
-static struct slot *index_find(const struct index *ix, const char *vin)
-{
-    size_t mask = ix->cap - 1;
-    for (size_t i = hash_vin(vin) & mask;; i = (i + 1) & mask) {
-        if (!ix->slots[i].vin[0] || strcmp(ix->slots[i].vin, vin) == 0)
-            return &ix->slots[i];
-    }
-}
-
-static int index_grow(struct index *ix, struct eng_err *err)
-{
-    size_t cap = ix->cap ? ix->cap * 2 : 1024;
-    struct slot *old = ix->slots;
-    size_t old_cap = ix->cap;
-    ix->slots = calloc(cap, sizeof(*ix->slots));
-    if (!ix->slots) {
-        ix->slots = old;
-        return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    }
-    ix->cap = cap;
-    for (size_t i = 0; i < old_cap; i++) {
-        if (old[i].vin[0])
-            *index_find(ix, old[i].vin) = old[i];
-    }
-    free(old);
-    return ENG_OK;
-}
-
-static int index_add(struct index *ix, const char *prefix, size_t plen,
-                     off_t off, size_t len, size_t max,
-                     struct eng_err *err)
-{
-    char vin[VEH_VIN_LEN + 16];
-    if (!hist_peek_vin(prefix, plen, vin, sizeof(vin)) ||
-        strlen(vin) > VEH_VIN_LEN)
-        return ENG_OK;
-    if (2 * (ix->n + 1) > ix->cap) {
-        int rc = index_grow(ix, err);
-        if (rc < 0)
-            return rc;
-    }
-    struct slot *sl = index_find(ix, vin);
-    if (sl->vin[0])
-        return ENG_OK;           /* the first line of a VIN wins */
-    memcpy(sl->vin, vin, strlen(vin) + 1);
-    sl->off = off;
-    sl->len = len > max ? SIZE_MAX : len;
-    ix->n++;
-    return ENG_OK;
-}
+/* A gzip bundle made seekable, for the bundle index. */
 
 /* write(2) all of n bytes; 0 or -1 with errno set. */
 static int write_all(int fd, const char *p, size_t n)
@@ -346,6 +277,78 @@ static int open_seekable(const char *path, struct eng_err *err)
         out = -1;
     }
     return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bundle index: VIN -> where its line is, for list-driven runs. */
+
+struct slot {
+    char vin[VEH_VIN_LEN + 1];      /* "" = empty slot */
+    off_t off;
+    size_t len;                      /* SIZE_MAX: past the line cap */
+};
+
+struct index {
+    struct slot *slots;
+    size_t cap;                      /* a power of two */
+    size_t n;
+    int fd;
+};
+
+static size_t hash_vin(const char *vin)
+{
+    return (size_t)eng_fnv(ENG_FNV_BASIS, vin, strlen(vin));
+}
+
+static struct slot *index_find(const struct index *ix, const char *vin)
+{
+    size_t mask = ix->cap - 1;
+    for (size_t i = hash_vin(vin) & mask;; i = (i + 1) & mask) {
+        if (!ix->slots[i].vin[0] || strcmp(ix->slots[i].vin, vin) == 0)
+            return &ix->slots[i];
+    }
+}
+
+static int index_grow(struct index *ix, struct eng_err *err)
+{
+    size_t cap = ix->cap ? ix->cap * 2 : 1024;
+    struct slot *old = ix->slots;
+    size_t old_cap = ix->cap;
+    ix->slots = calloc(cap, sizeof(*ix->slots));
+    if (!ix->slots) {
+        ix->slots = old;
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    }
+    ix->cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].vin[0])
+            *index_find(ix, old[i].vin) = old[i];
+    }
+    free(old);
+    return ENG_OK;
+}
+
+static int index_add(struct index *ix, const char *prefix, size_t plen,
+                     off_t off, size_t len, size_t max,
+                     struct eng_err *err)
+{
+    char vin[VEH_VIN_LEN + 16];
+    if (!hist_peek_vin(prefix, plen, vin, sizeof(vin)) ||
+        strlen(vin) > VEH_VIN_LEN)
+        return ENG_OK;
+    if (2 * (ix->n + 1) > ix->cap) {
+        int rc = index_grow(ix, err);
+        if (rc < 0)
+            return rc;
+    }
+    struct slot *sl = index_find(ix, vin);
+    if (sl->vin[0])
+        return ENG_OK;           /* the first line of a VIN wins */
+    memcpy(sl->vin, vin, strlen(vin) + 1);
+    sl->off = off;
+    sl->len = len > max ? SIZE_MAX : len;
+    ix->n++;
+    return ENG_OK;
 }
 
 /*
