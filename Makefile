@@ -37,7 +37,7 @@ CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 ZLIB_LIBS  := $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
-LIBS       = $(PKG_LIBS) $(CSV_LIBS) -lpthread -lm
+LIBS       = $(PKG_LIBS) $(CSV_LIBS) $(ZLIB_LIBS) -lpthread -lm
 
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) $(MHD_CFLAGS) $(CFLAGS)
 SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all \

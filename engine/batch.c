@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "feat.h"
 #include "out.h"
@@ -33,8 +35,13 @@ enum tag {
 /* ------------------------------------------------------------------ */
 /* Line reader: whole lines of any length up to a cap, CR LF stripped. */
 
+/*
+ * zlib's gzread() reads a gzip file (found by its magic bytes 1f 8b, not
+ * its name; concatenated members too) and passes any other file through
+ * as it is, straight into our buffer, so one reader serves both.
+ */
 struct lines {
-    FILE *f;
+    gzFile f;
     const char *path;
     char *buf;
     size_t cap, start, end;
@@ -42,30 +49,48 @@ struct lines {
     int eof;
 };
 
+/*
+ * After gzread() returned 0: whether the input ended inside a gzip member.
+ * zlib reports that softly (Z_BUF_ERROR, for files still being written);
+ * for us a cut bundle would silently lose its last vehicles.
+ */
+static int truncated_gzip(gzFile f)
+{
+    int zerr;
+    gzerror(f, &zerr);
+    return zerr == Z_BUF_ERROR;
+}
+
 static int lines_open(struct lines *l, const char *path, size_t max,
                       struct eng_err *err)
 {
     memset(l, 0, sizeof(*l));
     l->path = path;
     l->max = max;
-    l->f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!l->f)
+    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO)
+                                    : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
                            strerror(errno));
+    l->f = gzdopen(fd, "rb");
+    if (!l->f)
+        close(fd);
     l->cap = READ_CHUNK;
-    l->buf = malloc(l->cap);
+    l->buf = l->f ? malloc(l->cap) : NULL;
     if (!l->buf) {
-        if (l->f != stdin)
-            fclose(l->f);
+        if (l->f)
+            gzclose(l->f);
+        l->f = NULL;
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     }
+    gzbuffer(l->f, READ_CHUNK);
     return ENG_OK;
 }
 
 static void lines_close(struct lines *l)
 {
-    if (l->f && l->f != stdin)
-        fclose(l->f);
+    if (l->f)
+        gzclose(l->f);
     free(l->buf);
     memset(l, 0, sizeof(*l));
 }
@@ -86,12 +111,20 @@ static int lines_fill(struct lines *l, struct eng_err *err)
         l->buf = p;
         l->cap = ncap;
     }
-    size_t n = fread(l->buf + l->end, 1, l->cap - l->end, l->f);
-    if (n == 0 && ferror(l->f))
+    size_t want = l->cap - l->end;
+    int n = gzread(l->f, l->buf + l->end,
+                   want > INT_MAX ? INT_MAX : (unsigned)want);
+    if (n < 0) {
+        int zerr;
+        const char *msg = gzerror(l->f, &zerr);
         return eng_err_set(err, ENG_EIO, "cannot read '%s': %s", l->path,
-                           strerror(errno));
-    l->end += n;
-    return (int)(n > 0);
+                           zerr == Z_ERRNO ? strerror(errno) : msg);
+    }
+    if (n == 0 && truncated_gzip(l->f))
+        return eng_err_set(err, ENG_EIO, "cannot read '%s': the gzip data "
+                           "ends early (a truncated file)", l->path);
+    l->end += (size_t)n;
+    return n > 0;
 }
 
 /*
@@ -154,6 +187,96 @@ static int blank(const char *s, size_t n)
             return 0;
     }
     return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* A gzip bundle made seekable, for the bundle index. */
+
+/* write(2) all of n bytes; 0 or -1 with errno set. */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/*
+ * Opens the bundle for pread(): the file itself, or, when it starts with
+ * gzip's magic bytes 1f 8b, its decompressed text in a temporary file
+ * (under $TMPDIR, else /tmp), unlinked at once so it goes away with the fd.
+ * A compressed stream cannot be read at an offset without decompressing
+ * everything before it, and keeping the text in memory would grow with the
+ * fleet; the temporary file keeps memory at one READ_CHUNK and costs the
+ * uncompressed size on disk for the run.  Returns an fd or -1 (err set).
+ */
+static int open_seekable(const char *path, struct eng_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
+                    strerror(errno));
+        return -1;
+    }
+    unsigned char magic[2];
+    if (pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+        return fd;
+    gzFile z = gzdopen(fd, "rb");
+    if (!z) {
+        close(fd);
+        eng_err_set(err, ENG_ENOMEM, "out of memory");
+        return -1;
+    }
+    const char *dir = getenv("TMPDIR");
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s/svcscore-bundle.XXXXXX",
+             dir && dir[0] ? dir : "/tmp");
+    int out = mkstemp(tmp);
+    char *chunk = malloc(READ_CHUNK);
+    int rc = ENG_OK;
+    if (out < 0)
+        rc = eng_err_set(err, ENG_EIO, "cannot create a temporary file for "
+                         "'%s' in '%s': %s", path, dir && dir[0] ? dir
+                         : "/tmp", strerror(errno));
+    else
+        unlink(tmp);
+    if (rc == ENG_OK && !chunk)
+        rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
+    gzbuffer(z, READ_CHUNK);
+    while (rc == ENG_OK) {
+        int n = gzread(z, chunk, READ_CHUNK);
+        if (n < 0) {
+            int zerr;
+            const char *msg = gzerror(z, &zerr);
+            rc = eng_err_set(err, ENG_EIO, "cannot read '%s': %s", path,
+                             zerr == Z_ERRNO ? strerror(errno) : msg);
+        } else if (n == 0) {
+            if (truncated_gzip(z))
+                rc = eng_err_set(err, ENG_EIO, "cannot read '%s': the gzip "
+                                 "data ends early (a truncated file)", path);
+            break;
+        } else if (write_all(out, chunk, (size_t)n) != 0) {
+            rc = eng_err_set(err, ENG_EIO, "cannot write the decompressed "
+                             "'%s' to '%s': %s", path, tmp, strerror(errno));
+        }
+    }
+    free(chunk);
+    gzclose(z);
+    /* the index reads the file from its start */
+    if (rc == ENG_OK && lseek(out, 0, SEEK_SET) != 0)
+        rc = eng_err_set(err, ENG_EIO, "cannot read back '%s': %s", tmp,
+                         strerror(errno));
+    if (rc < 0 && out >= 0) {
+        close(out);
+        out = -1;
+    }
+    return out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -238,10 +361,9 @@ static int index_build(struct index *ix, const char *path, size_t max,
                        struct eng_err *err)
 {
     memset(ix, 0, sizeof(*ix));
-    ix->fd = open(path, O_RDONLY);
+    ix->fd = open_seekable(path, err);
     if (ix->fd < 0)
-        return eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
-                           strerror(errno));
+        return err ? err->code : ENG_EIO;
     char *chunk = malloc(READ_CHUNK);
     char *prefix = malloc(SALVAGE_BYTES);
     int rc = chunk && prefix ? ENG_OK
@@ -487,8 +609,12 @@ static const char *parse_status(int rc)
     return rc == ENG_ELIMIT ? "error:LIMIT" : "error:PARSE";
 }
 
+/* What a row tells the consumer besides its text (struct pipe_out). */
+enum row_kind { ROW_OTHER, ROW_OK, ROW_NO_HISTORY, ROW_ERROR };
+enum row_count { COUNT_BAD_RECORDS, COUNT_BAD_FIELDS };
+
 static int work_item(void *ud, int worker, const struct pipe_item *it,
-                     struct buf *out, struct eng_err *err)
+                     struct pipe_out *out, struct eng_err *err)
 {
     struct run *r = ud;
     const struct batch_config *cfg = r->cfg;
@@ -569,49 +695,42 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
             return rc;
         v.feat = &w->feat;
     }
-    rc = cfg->row(cfg->ud, worker, &v, out, err);
+    rc = cfg->row(cfg->ud, worker, &v, out->data, err);
     if (rc < 0)
         return rc;
-    /*
-     * Behind the row, after a NUL, ride what the consumer counts and logs:
-     * "status<TAB>bad_records<TAB>bad_fields<TAB>log text" and a NUL.
-     */
-    rc = buf_printf(out, err, "%c%s\t%zu\t%zu\t", '\0', v.status,
-                    h->bad_records, h->bad_fields);
-    if (rc == ENG_OK && w->log.len)
-        rc = buf_add(out, w->log.data, w->log.len, err);
-    return rc == ENG_OK ? buf_add(out, "", 1, err) : rc;
+    out->status = strcmp(v.status, "ok") == 0 ? ROW_OK
+                  : strcmp(v.status, "no_history") == 0 ? ROW_NO_HISTORY
+                  : batch_is_error(v.status) ? ROW_ERROR : ROW_OTHER;
+    out->count[COUNT_BAD_RECORDS] = h->bad_records;
+    out->count[COUNT_BAD_FIELDS] = h->bad_fields;
+    return w->log.len ? buf_add(out->note, w->log.data, w->log.len, err)
+                      : ENG_OK;
 }
 
-static int consume_item(void *ud, const struct pipe_item *it, const char *out,
-                        size_t len, struct eng_err *err)
+static int consume_item(void *ud, const struct pipe_item *it,
+                        const struct pipe_done *d, struct eng_err *err)
 {
     (void)it;
     struct run *r = ud;
-    size_t row_len = strnlen(out, len);
-    int rc = out_write(r->out, out, row_len, err);
+    int rc = out_write(r->out, d->data, d->len, err);
     if (rc < 0)
         return rc;
     struct batch_stats *st = r->stats;
     st->rows++;
-    const char *status = out + row_len + 1;
-    const char *tab = memchr(status, '\t', len - row_len - 1);
-    if (!tab)
-        return ENG_OK;
-    if (strncmp(status, "ok\t", 3) == 0)
+    if (d->status == ROW_OK)
         st->ok++;
-    else if (strncmp(status, "no_history\t", 11) == 0)
+    else if (d->status == ROW_NO_HISTORY)
         st->no_history++;
-    else if (batch_is_error(status))
+    else if (d->status == ROW_ERROR)
         st->errors++;
-    char *end;
-    st->bad_records += strtoul(tab + 1, &end, 10);
-    st->bad_fields += strtoul(end + 1, &end, 10);
-    /* the trailer ends with a NUL inside len, so the log is a C string */
-    if (*end == '\t' && end[1] && r->cfg->log)
-        r->cfg->log(r->cfg->ud, end + 1);
+    st->bad_records += d->count[COUNT_BAD_RECORDS];
+    st->bad_fields += d->count[COUNT_BAD_FIELDS];
+    if (d->note_len && r->cfg->log)
+        r->cfg->log(r->cfg->ud, d->note);
     return ENG_OK;
 }
+
+
 
 int batch_is_error(const char *status)
 {

@@ -13,6 +13,9 @@
  *     bundle is indexed by VIN first (about 80 bytes of memory per line);
  *   - a vehicle list and a directory of response bodies: <vin>.json, else
  *     <vehicle_id>.json; a vehicle with neither gets error:INPUT:NO_FILE.
+ * A bundle may be gzip-compressed (found by its magic bytes, not its name);
+ * with a vehicle list it is first decompressed to an unlinked temporary
+ * file under $TMPDIR (else /tmp) so lines can be read by offset.
  * A vehicle whose history cannot be used gets a status row, never no row:
  * error:PARSE (not JSON / not a history; the byte offset goes to the log),
  * error:LIMIT (a size cap), error:INPUT:* (vehicle-list problems), or a status

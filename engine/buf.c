@@ -99,14 +99,53 @@ int buf_printf(struct buf *b, struct eng_err *err, const char *fmt, ...)
     return ENG_OK;
 }
 
+/*
+ * True when the whole of s is a decimal number: an optional sign, digits
+ * with an optional fraction (or a fraction alone), an optional exponent.  A
+ * spreadsheet reads such a field as that number, not as a formula, and ids
+ * like "-0042" must reach a machine reader unchanged.
+ */
+static int plain_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    size_t digits = 0;
+    while (*p >= '0' && *p <= '9') {
+        p++;
+        digits++;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+            digits++;
+        }
+    }
+    if (digits == 0)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
 int buf_csv(struct buf *b, const char *s, int neutralise, struct eng_err *err)
 {
     if (!s)
         return ENG_OK;
     size_t start = b->len;
     int quote = strpbrk(s, ",\"\r\n") != NULL;
+    /* OWASP's rule for CSV injection, numbers excepted */
     int prefix = neutralise && (s[0] == '=' || s[0] == '+' || s[0] == '-' ||
-                                s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+                                s[0] == '@' || s[0] == '\t' || s[0] == '\r')
+                 && !plain_number(s);
     int rc = ENG_OK;
     if (quote)
         rc = buf_add(b, "\"", 1, err);

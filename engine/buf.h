@@ -51,7 +51,9 @@ int buf_printf(struct buf *b, struct eng_err *err, const char *fmt, ...)
  * Appends one CSV field (RFC 4180): quoted when it holds a comma, quote,
  * CR or LF.  With neutralise set, a value starting with '=', '+', '-', '@',
  * tab or CR is prefixed with a single quote first, so that spreadsheets do
- * not run it as a formula.  NULL appends nothing.  As buf_add().
+ * not run it as a formula, unless the whole value is a plain decimal
+ * number ("-0042", "+1.5", "-3e2" stay as they are).  NULL appends
+ * nothing.  As buf_add().
  */
 int buf_csv(struct buf *b, const char *s, int neutralise,
             struct eng_err *err);

@@ -1,4 +1,4 @@
-/* pipe — ordered parallel map over batches of items. */
+/* pipe — ordered parallel map over chunks of items. */
 #include "pipe.h"
 
 #include <pthread.h>
@@ -7,25 +7,30 @@
 
 enum slot_state { SLOT_FREE, SLOT_READY, SLOT_WORKING, SLOT_DONE };
 
-struct batch {
+/* A group of consecutive items, worked on by one thread at a time. */
+struct chunk {
     enum slot_state state;
-    size_t seq;                      /* batch number in input order */
+    size_t seq;                      /* chunk number in input order */
     size_t n;
-    struct pipe_item items[PIPE_BATCH_ITEMS];
-    size_t in_off[PIPE_BATCH_ITEMS + 1];
-    size_t out_off[PIPE_BATCH_ITEMS + 1];
+    struct pipe_item items[PIPE_CHUNK_ITEMS];
+    size_t in_off[PIPE_CHUNK_ITEMS + 1];
+    size_t out_off[PIPE_CHUNK_ITEMS + 1];
+    size_t note_off[PIPE_CHUNK_ITEMS + 1];  /* each note ends with a NUL */
+    int status[PIPE_CHUNK_ITEMS];
+    size_t count[PIPE_CHUNK_ITEMS][PIPE_COUNTS];
     struct buf in;
     struct buf out;
+    struct buf note;
 };
 
 struct pipe {
     const struct pipe_ops *ops;
     void *ud;
-    struct batch *slots;
+    struct chunk *slots;
     size_t n_slots;
     pthread_mutex_t lock;
-    pthread_cond_t work_cv;          /* a batch is READY, or stopping */
-    pthread_cond_t done_cv;          /* a batch is DONE */
+    pthread_cond_t work_cv;          /* a chunk is READY, or stopping */
+    pthread_cond_t done_cv;          /* a chunk is DONE */
     size_t next_work;                /* lowest seq not yet claimed */
     int stop;
     int failed;                      /* a worker hit a fatal error */
@@ -37,24 +42,32 @@ struct worker_arg {
     int id;
 };
 
-static struct batch *find_slot(struct pipe *p, size_t seq)
+static struct chunk *find_slot(struct pipe *p, size_t seq)
 {
     return &p->slots[seq % p->n_slots];
 }
 
-static int work_batch(struct pipe *p, int id, struct batch *b,
+static int work_chunk(struct pipe *p, int id, struct chunk *b,
                       struct eng_err *err)
 {
     buf_reset(&b->out);
+    buf_reset(&b->note);
     b->out_off[0] = 0;
+    b->note_off[0] = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct pipe_item *it = &b->items[i];
         it->in = b->in.data + b->in_off[i];
         it->in_len = b->in_off[i + 1] - b->in_off[i] - 1;
-        int rc = p->ops->work(p->ud, id, it, &b->out, err);
+        struct pipe_out o = {.data = &b->out, .note = &b->note};
+        int rc = p->ops->work(p->ud, id, it, &o, err);
+        if (rc == ENG_OK)
+            rc = buf_add(&b->note, "", 1, err);
         if (rc < 0)
             return rc;
         b->out_off[i + 1] = b->out.len;
+        b->note_off[i + 1] = b->note.len;
+        b->status[i] = o.status;
+        memcpy(b->count[i], o.count, sizeof(o.count));
     }
     return ENG_OK;
 }
@@ -65,7 +78,7 @@ static void *worker_main(void *arg)
     struct pipe *p = wa->p;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        struct batch *b = find_slot(p, p->next_work);
+        struct chunk *b = find_slot(p, p->next_work);
         while (!p->stop && !(b->state == SLOT_READY &&
                              b->seq == p->next_work)) {
             pthread_cond_wait(&p->work_cv, &p->lock);
@@ -78,7 +91,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         struct eng_err err = {0};
-        int rc = work_batch(p, wa->id, b, &err);
+        int rc = work_chunk(p, wa->id, b, &err);
 
         pthread_mutex_lock(&p->lock);
         if (rc < 0 && !p->failed) {
@@ -93,14 +106,14 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Fills a FREE batch from produce(); returns items added or < 0. */
-static int fill_batch(struct pipe *p, struct batch *b, size_t *index,
+/* Fills a FREE chunk from produce(); returns items added or < 0. */
+static int fill_chunk(struct pipe *p, struct chunk *b, size_t *index,
                       int *eof, struct eng_err *err)
 {
     buf_reset(&b->in);
     b->n = 0;
     b->in_off[0] = 0;
-    while (b->n < PIPE_BATCH_ITEMS && b->in.len < PIPE_BATCH_BYTES) {
+    while (b->n < PIPE_CHUNK_ITEMS && b->in.len < PIPE_CHUNK_BYTES) {
         void *ctx = NULL;
         int rc = p->ops->produce(p->ud, &b->in, &ctx, err);
         if (rc < 0)
@@ -124,15 +137,22 @@ static int fill_batch(struct pipe *p, struct batch *b, size_t *index,
     return (int)b->n;
 }
 
-static int consume_batch(struct pipe *p, struct batch *b, int *failed,
+static int consume_chunk(struct pipe *p, struct chunk *b, int *failed,
                          struct eng_err *err)
 {
     int rc = ENG_OK;
     for (size_t i = 0; i < b->n; i++) {
         struct pipe_item *it = &b->items[i];
         if (!*failed) {
-            rc = p->ops->consume(p->ud, it, b->out.data + b->out_off[i],
-                                 b->out_off[i + 1] - b->out_off[i], err);
+            struct pipe_done d = {
+                .data = b->out.data + b->out_off[i],
+                .len = b->out_off[i + 1] - b->out_off[i],
+                .note = b->note.data + b->note_off[i],
+                .note_len = b->note_off[i + 1] - b->note_off[i] - 1,
+                .status = b->status[i],
+            };
+            memcpy(d.count, b->count[i], sizeof(d.count));
+            rc = p->ops->consume(p->ud, it, &d, err);
             if (rc < 0)
                 *failed = 1;
         }
@@ -144,7 +164,7 @@ static int consume_batch(struct pipe *p, struct batch *b, int *failed,
     return rc;
 }
 
-static void free_ctxs(struct pipe *p, struct batch *b)
+static void free_ctxs(struct pipe *p, struct chunk *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         if (b->items[i].ctx && p->ops->free_ctx)
@@ -160,7 +180,7 @@ static int drive(struct pipe *p, struct eng_err *err)
     int eof = 0, failed = 0, rc = ENG_OK;
     pthread_mutex_lock(&p->lock);
     while (!failed) {
-        struct batch *w = find_slot(p, next_write);
+        struct chunk *w = find_slot(p, next_write);
         if (next_write < next_read && w->state == SLOT_DONE) {
             if (p->failed) {
                 *err = p->werr;
@@ -168,16 +188,16 @@ static int drive(struct pipe *p, struct eng_err *err)
                 break;
             }
             pthread_mutex_unlock(&p->lock);
-            rc = consume_batch(p, w, &failed, err);
+            rc = consume_chunk(p, w, &failed, err);
             pthread_mutex_lock(&p->lock);
             w->state = SLOT_FREE;
             next_write++;
             continue;
         }
-        struct batch *r = find_slot(p, next_read);
+        struct chunk *r = find_slot(p, next_read);
         if (!eof && r->state == SLOT_FREE) {
             pthread_mutex_unlock(&p->lock);
-            int n = fill_batch(p, r, &index, &eof, err);
+            int n = fill_chunk(p, r, &index, &eof, err);
             pthread_mutex_lock(&p->lock);
             if (n < 0) {
                 free_ctxs(p, r);
@@ -226,6 +246,7 @@ int pipe_run(const struct pipe_ops *ops, void *ud, int jobs,
     for (size_t i = 0; i < p.n_slots; i++) {
         buf_init(&p.slots[i].in, (size_t)-1 / 2);
         buf_init(&p.slots[i].out, (size_t)-1 / 2);
+        buf_init(&p.slots[i].note, (size_t)-1 / 2);
     }
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.work_cv, NULL);
@@ -251,11 +272,12 @@ int pipe_run(const struct pipe_ops *ops, void *ud, int jobs,
     }
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-    /* A stopped run may leave produced batches behind: free their ctx. */
+    /* A stopped run may leave produced chunks behind: free their ctx. */
     for (size_t i = 0; i < p.n_slots; i++) {
         free_ctxs(&p, &p.slots[i]);
         buf_release(&p.slots[i].in);
         buf_release(&p.slots[i].out);
+        buf_release(&p.slots[i].note);
     }
     pthread_cond_destroy(&p.done_cv);
     pthread_cond_destroy(&p.work_cv);

@@ -20,9 +20,10 @@ int score_header(struct buf *out, struct eng_err *err)
     return buf_adds(out, header, err);
 }
 
-static int text(struct buf *out, const char *s, struct eng_err *err)
+static int text(struct buf *out, const char *s, int guard,
+                struct eng_err *err)
 {
-    int rc = buf_csv(out, s, 1, err);
+    int rc = buf_csv(out, s, guard, err);
     return rc == ENG_OK ? buf_adds(out, ",", err) : rc;
 }
 
@@ -45,16 +46,16 @@ static int day(struct buf *out, long d, struct eng_err *err)
 }
 
 int score_row(const struct model *m, const struct batch_vehicle *v,
-              struct buf *out, struct eng_err *err)
+              int csv_guard, struct buf *out, struct eng_err *err)
 {
     size_t start = out->len;
-    int rc = text(out, v->vin, err);
+    int rc = text(out, v->vin, csv_guard, err);
     if (rc == ENG_OK)
-        rc = text(out, v->vehicle_id, err);
+        rc = text(out, v->vehicle_id, csv_guard, err);
     if (rc == ENG_OK)
-        rc = text(out, v->policy_id, err);
+        rc = text(out, v->policy_id, csv_guard, err);
     if (rc == ENG_OK)
-        rc = text(out, v->status, err);
+        rc = text(out, v->status, csv_guard, err);
     const struct feat_vec *f = v->feat;
     if (rc == ENG_OK && f && strcmp(v->status, "ok") == 0) {
         struct model_result res;
@@ -64,7 +65,7 @@ int score_row(const struct model *m, const struct batch_vehicle *v,
                         res.relativity);
         for (int i = 0; rc == ENG_OK && i < MODEL_MAX_REASONS; i++)
             rc = text(out, i < res.n_reasons ? res.reasons[i].text : "",
-                      err);
+                      csv_guard, err);
     } else if (rc == ENG_OK) {
         rc = buf_adds(out, ",,,,,,,", err);
     }
@@ -94,7 +95,7 @@ int score_row(const struct model *m, const struct batch_vehicle *v,
         rc = buf_adds(out, ",,,,,,,,,", err);
     }
     if (rc == ENG_OK)
-        rc = buf_csv(out, model_id(m), 1, err);
+        rc = buf_csv(out, model_id(m), csv_guard, err);
     if (rc == ENG_OK)
         rc = buf_adds(out, "\n", err);
     if (rc < 0 && out->data) {

@@ -125,6 +125,29 @@ features --histories /no/such --out "$T/keep.csv" 2>/dev/null
 check "a failed run leaves an existing output untouched" \
     bash -c "[ \"\$(cat '$T/keep.csv')\" = old ] && [ -z \"\$(ls '$T' | grep 'keep.csv.tmp')\" ]"
 
+# outputs that are not regular files are written, never replaced
+printf '{"vin":"%s","history":[]}\n' $V > "$T/b.jsonl"
+features --histories "$T/b.jsonl" --out "$T/plain.csv" 2>/dev/null
+dev=; for d in /dev/null /dev/zero; do [ -c "$d" ] && { dev=$d; break; }; done
+before=$(stat -c '%F %t:%T %i' "$dev" 2>/dev/null)
+$BIN score --histories "$T/b.jsonl" --as-of 2024-01-01 --out "$dev" 2>/dev/null; rc=$?
+check "score --out $dev writes the device and leaves it a character device" \
+    bash -c "[ -n '$dev' ] && [ $rc -eq 0 ] && [ \"\$(stat -c '%F %t:%T %i' '$dev')\" = '$before' ]"
+features --histories "$T/b.jsonl" --out "$dev" 2>/dev/null; rc=$?
+check "features --out $dev leaves it a character device" \
+    bash -c "[ $rc -eq 0 ] && [ \"\$(stat -c '%F %t:%T %i' '$dev')\" = '$before' ]"
+mkfifo "$T/fifo"
+{ timeout 20 cat "$T/fifo" > "$T/from-fifo.csv"; } &
+reader=$!
+timeout 20 $BIN features --histories "$T/b.jsonl" --as-of 2024-01-01 --jobs 2 --out "$T/fifo" 2>/dev/null; rc=$?
+wait $reader
+check "--out a FIFO streams to its reader; the FIFO stays a FIFO" \
+    bash -c "[ $rc -eq 0 ] && [ -p '$T/fifo' ] && cmp -s '$T/from-fifo.csv' '$T/plain.csv'"
+echo old > "$T/target.csv"; ln -s target.csv "$T/link.csv"
+features --histories "$T/b.jsonl" --out "$T/link.csv" 2>/dev/null; rc=$?
+check "--out a symlink replaces the file it points to; the link stays" \
+    bash -c "[ $rc -eq 0 ] && [ -L '$T/link.csv' ] && cmp -s '$T/target.csv' '$T/plain.csv'"
+
 echo "e2e: synth"
 synth_tmp="$T/synth"; mkdir -p "$synth_tmp"
 check "synth --help describes the command" bash -c 'bin/svcscore synth --help | grep -q -- "--vehicles N"'
@@ -247,6 +270,52 @@ check "explain shows the timeline, percentiles, what is due and the same score" 
 $BIN explain --vin 1HGCM82633A004352 --histories data/sample/histories.jsonl 2>"$T/err"; rc=$?
 check "explain of a VIN not in the fleet fails clearly" \
     bash -c "[ $rc -eq 1 ] && grep -q 'is not in' '$T/err'"
+
+echo "e2e: gzip bundles"
+gzip -c data/sample/histories.jsonl > "$T/h.jsonl.gz"
+cp "$T/h.jsonl.gz" "$T/h-named-plain.jsonl"
+$BIN score --histories data/sample/histories.jsonl --as-of 2026-06-30 --out "$T/gz-plain.csv" 2>/dev/null
+$BIN score --histories "$T/h.jsonl.gz" --as-of 2026-06-30 --out "$T/gz-gz.csv" 2>"$T/err"; rc=$?
+check "score of a .jsonl.gz bundle is byte-identical to the plain bundle's" \
+    bash -c "[ $rc -eq 0 ] && [ \$(wc -l < '$T/gz-gz.csv') -eq 1001 ] && cmp -s '$T/gz-plain.csv' '$T/gz-gz.csv'"
+$BIN score --vehicles data/sample/vehicles.csv --histories "$T/h.jsonl.gz" \
+    --as-of 2026-06-30 --out "$T/gz-list.csv" 2>/dev/null; rc=$?
+check "score --vehicles with a gzip bundle (looked up by VIN) is byte-identical" \
+    bash -c "[ $rc -eq 0 ] && cmp -s '$T/gz-list.csv' '$T/sample-scores.csv'"
+$BIN score --histories "$T/h-named-plain.jsonl" --as-of 2026-06-30 --out "$T/gz-magic.csv" 2>/dev/null
+check "gzip is found by its magic bytes, not the name" cmp -s "$T/gz-magic.csv" "$T/gz-plain.csv"
+$BIN features --histories - --as-of 2026-06-30 --out "$T/gz-stdin.csv" < "$T/h.jsonl.gz" 2>/dev/null
+$BIN features --histories data/sample/histories.jsonl --as-of 2026-06-30 --out "$T/f-plain.csv" 2>/dev/null
+check "features of a gzip bundle on stdin match the plain bundle's" cmp -s "$T/gz-stdin.csv" "$T/f-plain.csv"
+$BIN explain --vin "$vin" --histories "$T/h.jsonl.gz" --as-of 2026-06-30 > "$T/explain-gz.txt" 2>&1
+check "explain reads a gzip bundle and gives the same account" cmp -s "$T/explain-gz.txt" "$T/explain.txt"
+head -c 30000 "$T/h.jsonl.gz" > "$T/cut.jsonl.gz"
+$BIN score --histories "$T/cut.jsonl.gz" --as-of 2026-06-30 --out "$T/cut.csv" 2>"$T/err"; rc=$?
+check "a truncated gzip bundle fails with exit 1 and no output" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'ends early' '$T/err' && [ ! -e '$T/cut.csv' ]"
+$BIN score --vehicles data/sample/vehicles.csv --histories "$T/cut.jsonl.gz" \
+    --as-of 2026-06-30 --out "$T/cut.csv" 2>"$T/err"; rc=$?
+check "the same with a vehicle list" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'ends early' '$T/err' && [ ! -e '$T/cut.csv' ]"
+
+echo "e2e: spreadsheet guard"
+printf 'vin,policy_id,vehicle_id\n%s,-0042,"=HYPERLINK(""x"")"\n%s,+1.5,@SUM(A1)\n' $V $V > "$T/g.csv"
+printf '{"vin":"%s","history":[]}\n' $V > "$T/g.jsonl"
+$BIN score --vehicles "$T/g.csv" --histories "$T/g.jsonl" --as-of 2024-01-01 --out "$T/g-on.csv" 2>/dev/null
+check "a numeric policy_id (-0042, +1.5) is written as it is" \
+    bash -c "[ \"\$(sed -n 2p '$T/g-on.csv' | cut -d, -f3)\" = -0042 ] && [ \"\$(sed -n 3p '$T/g-on.csv' | cut -d, -f3)\" = +1.5 ]"
+check "a formula field gets a leading quote by default" \
+    bash -c "sed -n 2p '$T/g-on.csv' | grep -q \"^$V,\\\"'=HYPERLINK(\\\"\\\"x\\\"\\\")\\\",\" && sed -n 3p '$T/g-on.csv' | grep -q \"^$V,'@SUM(A1),\""
+$BIN score --vehicles "$T/g.csv" --histories "$T/g.jsonl" --as-of 2024-01-01 --csv-guard off --out "$T/g-off.csv" 2>/dev/null
+check "score --csv-guard off writes every field as it is" \
+    bash -c "sed -n 2p '$T/g-off.csv' | grep -q \"^$V,\\\"=HYPERLINK(\\\"\\\"x\\\"\\\")\\\",-0042,\" && sed -n 3p '$T/g-off.csv' | grep -q \"^$V,@SUM(A1),+1.5,\""
+features --vehicles "$T/g.csv" --histories "$T/g.jsonl" --csv-guard off --out "$T/gf-off.csv" 2>/dev/null
+features --vehicles "$T/g.csv" --histories "$T/g.jsonl" --out "$T/gf-on.csv" 2>/dev/null
+check "features --csv-guard on|off" \
+    bash -c "sed -n 3p '$T/gf-off.csv' | grep -q '^$V,@SUM(A1),' && sed -n 3p '$T/gf-on.csv' | grep -q \"^$V,'@SUM(A1),\""
+$BIN score --histories "$T/g.jsonl" --csv-guard maybe --out "$T/g-bad.csv" 2>"$T/err"; rc=$?
+check "--csv-guard takes on or off (exit 2)" \
+    bash -c "[ $rc -eq 2 ] && grep -q -- '--csv-guard takes on or off' '$T/err' && [ ! -e '$T/g-bad.csv' ]"
 
 for f in tests/*_e2e.sh; do
     [ -f "$f" ] || continue

@@ -192,17 +192,24 @@ static struct batch_vehicle vehicle(const char *vin, const char *status,
     return v;
 }
 
-/* Formats one row and splits it; returns the field count (or -1). */
-static int row_fields(const struct batch_vehicle *v, char out[][MAX_FIELD])
+/* Formats one row (guard on or off) and splits it; returns the field
+ * count (or -1). */
+static int row_fields_guard(const struct batch_vehicle *v, int guard,
+                            char out[][MAX_FIELD])
 {
     struct buf b;
     buf_init(&b, 1 << 16);
     struct eng_err err = {0};
-    int rc = score_row(model, v, &b, &err);
+    int rc = score_row(model, v, guard, &b, &err);
     CU_ASSERT_EQUAL(rc, ENG_OK);
     int n = rc == ENG_OK && b.data ? split(b.data, out, N_COLS + 4) : -1;
     buf_release(&b);
     return n;
+}
+
+static int row_fields(const struct batch_vehicle *v, char out[][MAX_FIELD])
+{
+    return row_fields_guard(v, 1, out);
 }
 
 static void test_score_header_is_exactly_the_spec(void)
@@ -270,7 +277,7 @@ static void test_score_quotes_reasons_with_commas(void)
     struct batch_vehicle v = vehicle("1HGCM82633A004352", "ok", &f);
     struct buf b;
     buf_init(&b, 1 << 16);
-    CU_ASSERT_EQUAL_FATAL(score_row(model, &v, &b, NULL), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(score_row(model, &v, 1, &b, NULL), ENG_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(b.data,
                                   ",\"R01 longest gap, in days: 565\","));
     CU_ASSERT_PTR_NOT_NULL(strstr(b.data, ",R03 last service 380 days ago,"));
@@ -353,7 +360,10 @@ static void test_score_neutralises_formulas(void)
         const char *in, *field;
     } cases[] = {
         {"=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"},
-        {"+1", "'+1"}, {"-2+3", "'-2+3"}, {"@SUM(A1)", "'@SUM(A1)"},
+        {"+1x", "'+1x"}, {"-2+3", "'-2+3"}, {"@SUM(A1)", "'@SUM(A1)"},
+        {"-", "'-"}, {"-1-", "'-1-"},
+        /* plain numbers are ids and amounts, not formulas */
+        {"-0042", "-0042"}, {"+1.5", "+1.5"}, {"-3e2", "-3e2"}, {"+1", "+1"},
         {"\tx", "'\tx"}, {"\rx", "'\rx"}, {"=1,2", "'=1,2"},
         {"P=1", "P=1"}, {"", ""}, {"'quoted", "'quoted"},
     };
@@ -378,6 +388,25 @@ static void test_score_neutralises_formulas(void)
     CU_ASSERT_STRING_EQUAL(c[C_VIN], "'=cmd|' /C calc'!A0");
 }
 
+static void test_score_without_the_guard_writes_text_as_it_is(void)
+{
+    struct feat_vec f;
+    features(&f);
+    struct batch_vehicle v = vehicle("=1+2", "ok", &f);
+    v.policy_id = "-0042x";
+    v.vehicle_id = "@a,b";
+    char c[N_COLS + 4][MAX_FIELD];
+    CU_ASSERT_EQUAL_FATAL(row_fields_guard(&v, 0, c), N_COLS);
+    CU_ASSERT_STRING_EQUAL(c[C_VIN], "=1+2");
+    CU_ASSERT_STRING_EQUAL(c[C_POLICY_ID], "-0042x");
+    CU_ASSERT_STRING_EQUAL(c[C_VEHICLE_ID], "@a,b");
+    CU_ASSERT_STRING_EQUAL(c[C_SCORE], "542");
+    /* the same row with the guard */
+    CU_ASSERT_EQUAL_FATAL(row_fields_guard(&v, 1, c), N_COLS);
+    CU_ASSERT_STRING_EQUAL(c[C_VIN], "'=1+2");
+    CU_ASSERT_STRING_EQUAL(c[C_POLICY_ID], "'-0042x");
+}
+
 static void test_score_quotes_commas_quotes_and_line_breaks(void)
 {
     struct feat_vec f;
@@ -387,7 +416,7 @@ static void test_score_quotes_commas_quotes_and_line_breaks(void)
     v.vehicle_id = "say \"hi\"";
     struct buf b;
     buf_init(&b, 1 << 16);
-    CU_ASSERT_EQUAL_FATAL(score_row(model, &v, &b, NULL), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(score_row(model, &v, 1, &b, NULL), ENG_OK);
     static const char start[] =
         "1HGCM82633A004352,\"say \"\"hi\"\"\",\"A,B\",ok,";
     CU_ASSERT_EQUAL(strncmp(b.data, start, strlen(start)), 0);
@@ -399,7 +428,7 @@ static void test_score_quotes_commas_quotes_and_line_breaks(void)
     /* a line break inside a field stays inside its quotes */
     v.policy_id = "two\nlines";
     buf_init(&b, 1 << 16);
-    CU_ASSERT_EQUAL_FATAL(score_row(model, &v, &b, NULL), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(score_row(model, &v, 1, &b, NULL), ENG_OK);
     CU_ASSERT_PTR_NOT_NULL(strstr(b.data, ",\"two\nlines\","));
     buf_release(&b);
 }
@@ -430,7 +459,7 @@ static void test_score_rows_have_as_many_columns_as_the_header(void)
                                          i % 4 == 3 ? NULL : &f);
         v.policy_id = ids[(i + 2) % 6];
         v.vehicle_id = ids[(i + 4) % 6];
-        CU_ASSERT_EQUAL_FATAL(score_row(model, &v, &b, NULL), ENG_OK);
+        CU_ASSERT_EQUAL_FATAL(score_row(model, &v, 1, &b, NULL), ENG_OK);
         rows++;
     }
     /* walk the buffer line by line (no field here holds a newline) */
@@ -464,7 +493,7 @@ static void test_score_row_that_does_not_fit_leaves_the_buffer(void)
     buf_init(&b, 120);
     CU_ASSERT_EQUAL_FATAL(buf_adds(&b, "kept,", NULL), ENG_OK);
     struct eng_err err = {0};
-    CU_ASSERT_EQUAL(score_row(model, &v, &b, &err), ENG_ELIMIT);
+    CU_ASSERT_EQUAL(score_row(model, &v, 1, &b, &err), ENG_ELIMIT);
     CU_ASSERT_EQUAL(err.code, ENG_ELIMIT);
     CU_ASSERT_EQUAL(b.len, 5);
     CU_ASSERT_STRING_EQUAL(b.data, "kept,");
@@ -480,6 +509,8 @@ static CU_TestInfo score_tests[] = {
     {"other statuses keep ids and drop scores",
      test_score_other_statuses_keep_ids_and_drop_scores},
     {"neutralises formulas", test_score_neutralises_formulas},
+    {"without the guard writes text as it is",
+     test_score_without_the_guard_writes_text_as_it_is},
     {"quotes commas, quotes and line breaks",
      test_score_quotes_commas_quotes_and_line_breaks},
     {"rows have as many columns as the header",

@@ -333,7 +333,8 @@ static int finish(struct run *r, const char *journal_path,
     if (fsync(r->fd) != 0)
         return eng_err_set(err, ENG_EIO, "cannot sync '%s': %s",
                            journal_path, strerror(errno));
-    struct out_file *o = out_open(r->cfg->out_path, err);
+    struct out_file *o = out_open_flags(r->cfg->out_path, OUT_GZIP_BY_NAME,
+                                        err);
     if (!o)
         return err ? err->code : ENG_EIO;
     struct buf b;

@@ -62,6 +62,13 @@ int cli_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int cli_parse_on_off(const char *s)
+{
+    if (strcmp(s, "on") == 0)
+        return 1;
+    return strcmp(s, "off") == 0 ? 0 : -1;
+}
+
 int cli_default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

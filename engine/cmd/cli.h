@@ -36,6 +36,9 @@ int cli_parse_long(const char *s, long lo, long hi, long *out);
 /* Parses a finite double within lo..hi; returns 0 or -1 (out unchanged). */
 int cli_parse_double(const char *s, double lo, double hi, double *out);
 
+/* Parses "on" (1) or "off" (0); returns -1 for anything else. */
+int cli_parse_on_off(const char *s);
+
 /* The number of online cores, at least 1: the default for --jobs. */
 int cli_default_jobs(void);
 

@@ -15,7 +15,16 @@ static const char usage[] =
     "column per feature (empty = not computable), then the make (from the\n"
     "vehicle list, else the VIN's manufacturer code).\n\noptions:\n"
     CLI_COMMON_HELP
+    "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
+    "                       with a leading ' (default on; off for programs)\n"
     "  --help               this text\n";
+
+enum { OPT_CSV_GUARD = CLI_OPT_FIRST_FREE };
+
+struct features_ctx {
+    FILE *log;
+    int guard;                   /* --csv-guard */
+};
 
 static int features_header(void *ud, struct buf *out, struct eng_err *err)
 {
@@ -29,47 +38,50 @@ static int features_header(void *ud, struct buf *out, struct eng_err *err)
 static int features_row(void *ud, int worker, const struct batch_vehicle *v,
                         struct buf *out, struct eng_err *err)
 {
-    (void)ud;
     (void)worker;
-    int rc = buf_csv(out, v->vin, 1, err);
+    int guard = ((const struct features_ctx *)ud)->guard;
+    int rc = buf_csv(out, v->vin, guard, err);
     if (rc == ENG_OK)
         rc = buf_adds(out, ",", err);
     if (rc == ENG_OK)
-        rc = buf_csv(out, v->vehicle_id, 1, err);
+        rc = buf_csv(out, v->vehicle_id, guard, err);
     if (rc == ENG_OK)
         rc = buf_adds(out, ",", err);
     if (rc == ENG_OK)
-        rc = buf_csv(out, v->status, 1, err);
+        rc = buf_csv(out, v->status, guard, err);
     for (int i = 0; rc == ENG_OK && i < FEAT_COUNT; i++) {
         rc = buf_adds(out, ",", err);
         if (rc < 0 || !v->feat)
             continue;
         if (i == FEAT_CURRENCY)
-            rc = buf_csv(out, v->feat->currency, 1, err);
+            rc = buf_csv(out, v->feat->currency, guard, err);
         else
             rc = buf_num(out, v->feat->v[i], err);
     }
     if (rc == ENG_OK)
         rc = buf_adds(out, ",", err);
     if (rc == ENG_OK && v->make)
-        rc = buf_csv(out, v->make, 1, err);
+        rc = buf_csv(out, v->make, guard, err);
     return rc == ENG_OK ? buf_adds(out, "\n", err) : rc;
 }
 
 static void log_line(void *ud, const char *line)
 {
-    fprintf((FILE *)ud, "svcscore: %s\n", line);
+    const struct features_ctx *c = ud;
+    fprintf(c->log, "svcscore: %s\n", line);
 }
 
 int cmd_features(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
+        {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     struct cli_common c;
     cli_common_init(&c);
+    int guard = 1;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -78,6 +90,12 @@ int cmd_features(int argc, char **argv)
             return CLI_USAGE;
         if (used)
             continue;
+        if (opt == OPT_CSV_GUARD) {
+            guard = cli_parse_on_off(optarg);
+            if (guard < 0)
+                return cli_fail(CLI_USAGE, "--csv-guard takes on or off");
+            continue;
+        }
         if (opt == 'h') {
             fputs(usage, stdout);
             return CLI_OK;
@@ -106,7 +124,8 @@ int cmd_features(int argc, char **argv)
     cfg.header = features_header;
     cfg.row = features_row;
     cfg.log = log_line;
-    cfg.ud = log;
+    struct features_ctx ctx = {log, guard};
+    cfg.ud = &ctx;
 
     struct batch_stats st;
     struct eng_err err = {0};

@@ -22,6 +22,8 @@ static const char usage[] =
     "  --model FILE         model file (default: models/default.json)\n"
     "  --max-error-rate X   exit 3 when the share of error rows is above X\n"
     "                       (default 0.05)\n"
+    "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
+    "                       with a leading ' (default on; off for programs)\n"
     "\nwith --api (histories pulled from the API first, then scored the same\n"
     "way; the pulled bundle is kept, and a stopped run resumes):\n"
     "  --histories-out FILE where the pulled bundle goes (default:\n"
@@ -30,12 +32,14 @@ static const char usage[] =
     "  --help               this text\n";
 
 enum {
-    OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT
+    OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
+    OPT_CSV_GUARD
 };
 
 struct score_ctx {
     const struct model *model;
     FILE *log;
+    int csv_guard;
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -49,7 +53,7 @@ static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
 {
     (void)worker;
     const struct score_ctx *c = ud;
-    return score_row(c->model, v, out, err);
+    return score_row(c->model, v, c->csv_guard, out, err);
 }
 
 static void log_cb(void *ud, const char *line)
@@ -82,6 +86,7 @@ int cmd_score(int argc, char **argv)
         {"histories-out", required_argument, NULL, OPT_HISTORIES_OUT},
         {"model", required_argument, NULL, OPT_MODEL},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+        {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -91,6 +96,7 @@ int cmd_score(int argc, char **argv)
     cli_api_init(&api);
     const char *model_path = NULL, *histories_out = NULL;
     double max_error_rate = 0.05;
+    int csv_guard = 1;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -108,6 +114,10 @@ int cmd_score(int argc, char **argv)
         } else if (opt == OPT_MAX_ERROR_RATE) {
             if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
                 return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
+        } else if (opt == OPT_CSV_GUARD) {
+            csv_guard = cli_parse_on_off(optarg);
+            if (csv_guard < 0)
+                return cli_fail(CLI_USAGE, "--csv-guard takes on or off");
         } else if (opt == 'h') {
             fputs(usage, stdout);
             return CLI_OK;
@@ -157,7 +167,7 @@ int cmd_score(int argc, char **argv)
             goto out;
     }
 
-    struct score_ctx ctx = {model, log};
+    struct score_ctx ctx = {model, log, csv_guard};
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
     cfg.header = header_cb;
