@@ -98,17 +98,17 @@ check "every row ok or no_history" \
 echo "api: fetch writes gzip when the name ends in .gz"
 sim --seed 7
 $BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
-    --token-store "$T/tok6.jsonl" --out "$T/b6.jsonl.gz" 2>"$T/err7"; rc=$?
+    --token-store "$T/tok6.jsonl" --out "$T/bgz.jsonl.gz" 2>"$T/err7"; rc=$?
 check "fetch --out B.jsonl.gz: a gzip file of one line per row" \
-    bash -c "[ $rc -eq 0 ] && [ \"\$(head -c 2 '$T/b6.jsonl.gz' | od -An -tx1 | tr -d ' ')\" = 1f8b ] &&
-             [ \$(gzip -dc '$T/b6.jsonl.gz' | wc -l) -eq 300 ] && [ ! -e '$T/b6.jsonl.gz.partial' ]"
-gzip -dc "$T/b6.jsonl.gz" > "$T/b6.jsonl"
-for b in b6.jsonl b6.jsonl.gz; do
+    bash -c "[ $rc -eq 0 ] && [ \"\$(head -c 2 '$T/bgz.jsonl.gz' | od -An -tx1 | tr -d ' ')\" = 1f8b ] &&
+             [ \$(gzip -dc '$T/bgz.jsonl.gz' | wc -l) -eq 300 ] && [ ! -e '$T/bgz.jsonl.gz.partial' ]"
+gzip -dc "$T/bgz.jsonl.gz" > "$T/bgz.jsonl"
+for b in bgz.jsonl bgz.jsonl.gz; do
     $BIN score --vehicles "$T/fleet/vehicles.csv" --histories "$T/$b" \
         --as-of 2026-06-30 --out "$T/$b.csv" 2>/dev/null
 done
 check "scores from the fetched .gz bundle are byte-identical to the plain one's" \
-    bash -c "[ -s '$T/b6.jsonl.csv' ] && cmp -s '$T/b6.jsonl.csv' '$T/b6.jsonl.gz.csv'"
+    bash -c "[ -s '$T/bgz.jsonl.csv' ] && cmp -s '$T/bgz.jsonl.csv' '$T/bgz.jsonl.gz.csv'"
 
 echo "api: stopping and error rates"
 sim --latency-ms 200 --seed 5
