@@ -302,6 +302,8 @@ struct job {
     const char *make;
     int imperial;
     char status[VEH_STATUS_LEN];
+    long line;                       /* in the vehicle list */
+    char warning[VEH_WARNING_LEN];   /* for the log: why, or a note */
 };
 
 static struct job *job_new(const struct veh_row *row)
@@ -325,6 +327,8 @@ static struct job *job_new(const struct veh_row *row)
     }
     j->imperial = strcmp(row->unit_system, "imperial") == 0;
     snprintf(j->status, sizeof(j->status), "%s", row->status);
+    j->line = row->line;
+    snprintf(j->warning, sizeof(j->warning), "%s", row->warning);
     return j;
 }
 
@@ -541,6 +545,12 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
                    h->first_bad[0] ? h->first_bad : "a record that is not "
                    "an object");
     }
+    /* the vehicle list's reason for the row's status, or its warning */
+    if (j && j->warning[0] && w->log.len)
+        buf_printf(&w->log, NULL, "; line %ld: %s", j->line, j->warning);
+    else if (j && j->warning[0])
+        buf_printf(&w->log, NULL, "row %zu: vin '%s': line %ld: %s",
+                   it->index + 1, vin, j->line, j->warning);
 
     struct batch_vehicle v = {
         .index = it->index,
