@@ -197,6 +197,25 @@ check "evaluate --json is one object with balanced brackets" bash -c "
     [ \$(tr -cd '[' < '$M/eval.json' | wc -c) -eq \$(tr -cd ']' < '$M/eval.json' | wc -c) ] &&
     ! grep -qiE 'nan|inf' '$M/eval.json'"
 
+echo "e2e: claims labels (one loader for train and evaluate)"
+bad_labels() {   # name, the labels' last row, text the error must hold
+    { head -3 "$M/fleet/claims.csv"; echo "$2"; } > "$M/bad-claims.csv"
+    $BIN train --features "$M/features.csv" --labels "$M/bad-claims.csv" \
+        --out "$M/bad-model.json" >/dev/null 2>"$M/err-train"; local rt=$?
+    $BIN evaluate --model "$M/model.json" --features "$M/features.csv" \
+        --labels "$M/bad-claims.csv" >/dev/null 2>"$M/err-eval"; local re=$?
+    if [ $rt -eq 1 ] && [ $re -eq 1 ] && grep -q "bad-claims.csv:4: $3" "$M/err-train" &&
+       [ "$(sed 's/^[^:]*: [^:]*: //' "$M/err-train")" = "$(sed 's/^[^:]*: [^:]*: //' "$M/err-eval")" ]; then
+        ok "$1: train and evaluate refuse it with the same file:line message"
+    else
+        bad "$1 (train $rt: $(head -c 160 "$M/err-train"); evaluate $re: $(head -c 160 "$M/err-eval"))"
+    fi
+}
+v1=$(sed -n 2p "$M/fleet/claims.csv" | cut -d, -f1)
+bad_labels "a VIN of 18 characters" "${v1}9,1,1" "vin '${v1}9' is not a VIN: vin has 18 characters"
+bad_labels "a zero exposure" "$v1,1,0" "vin '$v1': exposure_years must be a number > 0, not '0'"
+bad_labels "a VIN given twice" "$v1,0,1" "vin '$v1' appears twice (first on line 2)"
+
 echo "e2e: bad model files"
 bad_model() {   # name, sed expression, text the error must hold
     sed -E "$2" "$M/model.json" > "$M/bad.json"
