@@ -171,7 +171,7 @@ static const char *const col_names[COL_COUNT] = {
     "user_id", "access_token", "refresh_token", "expires_at"
 };
 
-struct csv_state {
+struct fleet_csv {
     struct sim_fleet *f;
     const char *const *field;   /* the row tab read, borrowed */
     size_t nfield;
@@ -180,7 +180,7 @@ struct csv_state {
     struct eng_err *err;
 };
 
-static const char *cell(const struct csv_state *st, enum col c)
+static const char *cell(const struct fleet_csv *st, enum col c)
 {
     int i = st->col[c];
     if (i < 0 || (size_t)i >= st->nfield || st->field[i][0] == '\0')
@@ -239,7 +239,7 @@ static int path_safe(const char *s)
     return 1;
 }
 
-static int add_row(struct csv_state *st)
+static int add_row(struct fleet_csv *st)
 {
     struct sim_fleet *f = st->f;
     const char *id = cell(st, COL_VEHICLE_ID);
@@ -359,7 +359,7 @@ static int load_csv(struct sim_fleet *f, const char *path,
     struct tab *t = tab_open_with(path, &opts, err);
     if (!t)
         return err ? err->code : ENG_EIO;
-    struct csv_state st;
+    struct fleet_csv st;
     memset(&st, 0, sizeof(st));
     st.f = f;
     st.err = err;
