@@ -1,13 +1,11 @@
 /* veh — the vehicle list reader (on tab, streaming) and VIN checks. */
 #include "veh.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tab.h"
-
 
 enum col {
     COL_VIN,
