@@ -17,6 +17,7 @@
 #include "pipe.h"
 #include "task.h"
 #include "veh.h"
+#include "vinmap.h"
 
 #define READ_CHUNK (256u << 10)
 #define SALVAGE_BYTES 4096
@@ -282,72 +283,33 @@ static int open_seekable(const char *path, struct eng_err *err)
 /* ------------------------------------------------------------------ */
 /* Bundle index: VIN -> where its line is, for list-driven runs. */
 
+/* Where a VIN's line is; the VIN is the key of index.map. */
 struct slot {
-    char vin[VEH_VIN_LEN + 1];      /* "" = empty slot */
     off_t off;
     size_t len;                      /* SIZE_MAX: past the line cap */
 };
 
 struct index {
-    struct slot *slots;
-    size_t cap;                      /* a power of two */
-    size_t n;
+    struct vinmap *map;              /* VIN -> struct slot */
     int fd;
 };
-
-static size_t hash_vin(const char *vin)
-{
-    return (size_t)eng_fnv(ENG_FNV_BASIS, vin, strlen(vin));
-}
-
-static struct slot *index_find(const struct index *ix, const char *vin)
-{
-    size_t mask = ix->cap - 1;
-    for (size_t i = hash_vin(vin) & mask;; i = (i + 1) & mask) {
-        if (!ix->slots[i].vin[0] || strcmp(ix->slots[i].vin, vin) == 0)
-            return &ix->slots[i];
-    }
-}
-
-static int index_grow(struct index *ix, struct eng_err *err)
-{
-    size_t cap = ix->cap ? ix->cap * 2 : 1024;
-    struct slot *old = ix->slots;
-    size_t old_cap = ix->cap;
-    ix->slots = calloc(cap, sizeof(*ix->slots));
-    if (!ix->slots) {
-        ix->slots = old;
-        return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    }
-    ix->cap = cap;
-    for (size_t i = 0; i < old_cap; i++) {
-        if (old[i].vin[0])
-            *index_find(ix, old[i].vin) = old[i];
-    }
-    free(old);
-    return ENG_OK;
-}
 
 static int index_add(struct index *ix, const char *prefix, size_t plen,
                      off_t off, size_t len, size_t max,
                      struct eng_err *err)
 {
     char vin[VEH_VIN_LEN + 16];
-    if (!hist_peek_vin(prefix, plen, vin, sizeof(vin)) ||
+    if (!hist_peek_vin(prefix, plen, vin, sizeof(vin)) || !vin[0] ||
         strlen(vin) > VEH_VIN_LEN)
         return ENG_OK;
-    if (2 * (ix->n + 1) > ix->cap) {
-        int rc = index_grow(ix, err);
-        if (rc < 0)
-            return rc;
-    }
-    struct slot *sl = index_find(ix, vin);
-    if (sl->vin[0])
+    int added;
+    struct slot *sl = vinmap_put(ix->map, vin, &added, err);
+    if (!sl)
+        return err ? err->code : ENG_ENOMEM;
+    if (!added)
         return ENG_OK;           /* the first line of a VIN wins */
-    memcpy(sl->vin, vin, strlen(vin) + 1);
     sl->off = off;
     sl->len = len > max ? SIZE_MAX : len;
-    ix->n++;
     return ENG_OK;
 }
 
@@ -361,6 +323,9 @@ static int index_build(struct index *ix, const char *path, size_t max,
                        struct eng_err *err)
 {
     memset(ix, 0, sizeof(*ix));
+    ix->map = vinmap_new(sizeof(struct slot), err);
+    if (!ix->map)
+        return err ? err->code : ENG_ENOMEM;
     ix->fd = open_seekable(path, err);
     if (ix->fd < 0)
         return err ? err->code : ENG_EIO;
@@ -398,8 +363,6 @@ static int index_build(struct index *ix, const char *path, size_t max,
     if (rc == ENG_OK && pos > line_off)
         rc = index_add(ix, prefix, plen, line_off, (size_t)(pos - line_off),
                        max, err);
-    if (rc == ENG_OK && ix->cap == 0)
-        rc = index_grow(ix, err);
     free(chunk);
     free(prefix);
     return rc;
@@ -409,7 +372,7 @@ static void index_free(struct index *ix)
 {
     if (ix->fd > 0)
         close(ix->fd);
-    free(ix->slots);
+    vinmap_free(ix->map);
     memset(ix, 0, sizeof(*ix));
 }
 
@@ -424,6 +387,8 @@ struct job {
     const char *make;
     int imperial;
     char status[VEH_STATUS_LEN];
+    long line;                       /* in the vehicle list */
+    char warning[VEH_WARNING_LEN];   /* for the log: why, or a note */
 };
 
 static struct job *job_new(const struct veh_row *row)
@@ -447,6 +412,8 @@ static struct job *job_new(const struct veh_row *row)
     }
     j->imperial = strcmp(row->unit_system, "imperial") == 0;
     snprintf(j->status, sizeof(j->status), "%s", row->status);
+    j->line = row->line;
+    snprintf(j->warning, sizeof(j->warning), "%s", row->warning);
     return j;
 }
 
@@ -573,10 +540,10 @@ static int produce_listed(void *ud, struct buf *in, void **ctx,
                      "error:INPUT:NO_HISTORY_FILE");
         return add_tagged(in, TAG_STATUS, NULL, 0, err);
     }
-    const struct slot *sl = index_find(&r->index, j->vin);
-    if (!sl->vin[0] || sl->len == SIZE_MAX) {
+    const struct slot *sl = vinmap_get(r->index.map, j->vin);
+    if (!sl || sl->len == SIZE_MAX) {
         snprintf(j->status, sizeof(j->status), "%s",
-                 sl->vin[0] ? "error:LIMIT" : "error:INPUT:NOT_IN_BUNDLE");
+                 sl ? "error:LIMIT" : "error:INPUT:NOT_IN_BUNDLE");
         return add_tagged(in, TAG_STATUS, NULL, 0, err);
     }
     size_t start = in->len;
@@ -667,6 +634,12 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
                    h->first_bad[0] ? h->first_bad : "a record that is not "
                    "an object");
     }
+    /* the vehicle list's reason for the row's status, or its warning */
+    if (j && j->warning[0] && w->log.len)
+        buf_printf(&w->log, NULL, "; line %ld: %s", j->line, j->warning);
+    else if (j && j->warning[0])
+        buf_printf(&w->log, NULL, "row %zu: vin '%s': line %ld: %s",
+                   it->index + 1, vin, j->line, j->warning);
 
     struct batch_vehicle v = {
         .index = it->index,

@@ -11,6 +11,7 @@
 
 #include "feat.h"
 #include "glm.h"
+#include "label.h"
 #include "model_internal.h"
 #include "tab.h"
 
@@ -157,50 +158,6 @@ int train_is_holdout(const char *vin, unsigned long seed, double share)
     return u < share;
 }
 
-/* ------------------------------------------------------------------ */
-/* Labels: vin -> claims, exposure, amount, weight (open addressing). */
-
-struct label {
-    char vin[24];
-    double claims, exposure, amount, weight;
-};
-
-struct labels {
-    struct label *slot;
-    size_t cap, n;
-};
-
-static size_t hash_str(const char *s)
-{
-    return (size_t)eng_fnv(ENG_FNV_BASIS, s, strlen(s));
-}
-
-static struct label *label_slot(const struct labels *l, const char *vin)
-{
-    size_t mask = l->cap - 1;
-    for (size_t i = hash_str(vin) & mask;; i = (i + 1) & mask) {
-        if (!l->slot[i].vin[0] || strcmp(l->slot[i].vin, vin) == 0)
-            return &l->slot[i];
-    }
-}
-
-static int labels_grow(struct labels *l, struct eng_err *err)
-{
-    struct labels nl = {0};
-    nl.cap = l->cap ? l->cap * 2 : 4096;
-    nl.slot = calloc(nl.cap, sizeof(*nl.slot));
-    if (!nl.slot)
-        return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < l->cap; i++) {
-        if (l->slot[i].vin[0])
-            *label_slot(&nl, l->slot[i].vin) = l->slot[i];
-    }
-    nl.n = l->n;
-    free(l->slot);
-    *l = nl;
-    return ENG_OK;
-}
-
 /* A number of a CSV cell: empty is NaN, junk is an error. */
 static int cell(const char *s, double *out)
 {
@@ -214,47 +171,6 @@ static int cell(const char *s, double *out)
         return -1;
     *out = v;
     return 0;
-}
-
-static int load_labels(const char *path, struct labels *l,
-                       struct eng_err *err)
-{
-    struct tab *t = tab_open(path, err);
-    if (!t)
-        return err ? err->code : ENG_EIO;
-    int cv = tab_col(t, "vin"), cc = tab_col(t, "claim_count");
-    int ce = tab_col(t, "exposure_years"), ca = tab_col(t, "claim_amount");
-    int cw = tab_col(t, "weight");
-    int rc = ENG_OK;
-    if (cv < 0 || cc < 0 || ce < 0)
-        rc = eng_err_set(err, ENG_EDATA, "labels '%s' need columns vin, "
-                         "claim_count and exposure_years", path);
-    const char *const *f;
-    while (rc == ENG_OK && (rc = tab_next(t, &f, err)) == 1) {
-        rc = ENG_OK;
-        struct label lb = {0};
-        snprintf(lb.vin, sizeof(lb.vin), "%s", f[cv]);
-        lb.weight = 1;
-        lb.amount = NAN;
-        if (cell(f[cc], &lb.claims) < 0 || !(lb.claims >= 0) ||
-            cell(f[ce], &lb.exposure) < 0 || !(lb.exposure > 0) ||
-            (ca >= 0 && cell(f[ca], &lb.amount) < 0) ||
-            (cw >= 0 && f[cw][0] && (cell(f[cw], &lb.weight) < 0 ||
-                                     !(lb.weight >= 0)))) {
-            rc = eng_err_set(err, ENG_EDATA, "%s:%ld: bad label values for "
-                             "'%s' (claim_count >= 0, exposure_years > 0)",
-                             path, tab_line(t), lb.vin);
-            break;
-        }
-        if (2 * (l->n + 1) > l->cap && (rc = labels_grow(l, err)) < 0)
-            break;
-        struct label *s = label_slot(l, lb.vin);
-        if (!s->vin[0])
-            l->n++;
-        *s = lb;
-    }
-    tab_close(t);
-    return rc < 0 ? rc : ENG_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -313,7 +229,7 @@ static int data_grow(struct data *d, struct eng_err *err)
 }
 
 static int load_data(const struct train_config *cfg, const int *feat_of,
-                     int want_make, const struct labels *lb, struct data *d,
+                     int want_make, const struct label_set *lb, struct data *d,
                      struct train_output *out, struct eng_err *err)
 {
     struct tab *t = tab_open(cfg->features_path, err);
@@ -342,8 +258,8 @@ static int load_data(const struct train_config *cfg, const int *feat_of,
             out->skipped_status++;
             continue;
         }
-        const struct label *l = label_slot(lb, f[cv]);
-        if (!l->vin[0] || strlen(f[cv]) >= sizeof(l->vin)) {
+        const struct label *l = label_find(lb, f[cv]);
+        if (!l) {
             out->skipped_label++;
             continue;
         }
@@ -630,19 +546,20 @@ int train_run(const struct train_config *cfg, struct train_output *out,
         feat_of[k++] = id;
     }
 
-    struct labels lb = {0};
+    struct label_set *lb = NULL;
     struct data d = {0};
     d.k = k;
     struct model *m = calloc(1, sizeof(*m));
     double *x = NULL, *y = NULL, *w = NULL, *off = NULL, *eta = NULL;
     struct dcol *dc = NULL;
     size_t raw_of[TRAIN_MAX_COLUMNS];
-    int rc = m ? labels_grow(&lb, err)
-               : eng_err_set(err, ENG_ENOMEM, "out of memory");
+    int rc = m ? ENG_OK : eng_err_set(err, ENG_ENOMEM, "out of memory");
+    if (rc == ENG_OK) {
+        lb = label_load(cfg->labels_path, LABEL_CLAIMS, err);
+        rc = lb ? ENG_OK : err ? err->code : ENG_EDATA;
+    }
     if (rc == ENG_OK)
-        rc = load_labels(cfg->labels_path, &lb, err);
-    if (rc == ENG_OK)
-        rc = load_data(cfg, feat_of, want_make, &lb, &d, out, err);
+        rc = load_data(cfg, feat_of, want_make, lb, &d, out, err);
     if (rc < 0)
         goto out;
     /* said before the transforms, which would blame a feature instead */
@@ -894,7 +811,7 @@ out:
     free(w);
     free(off);
     free(eta);
-    free(lb.slot);
+    label_free(lb);
     data_free(&d);
     return rc;
 }

@@ -1,14 +1,11 @@
-/* veh — the vehicle list reader (libcsv, streaming) and VIN checks. */
+/* veh — the vehicle list reader (on tab, streaming) and VIN checks. */
 #include "veh.h"
 
-#include <csv.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_SIZE 65536
+#include "tab.h"
 
 enum col {
     COL_VIN,
@@ -28,45 +25,12 @@ static const char *const col_names[N_COLS] = {
     "expires_at", "unit_system", "make", "model_year"
 };
 
-/* A growable copy of one field of the row being parsed. */
-struct field {
-    char *s;
-    size_t len;
-    size_t cap;
-};
-
 struct veh_reader {
-    FILE *fp;
-    int is_stdin;
+    struct tab *t;
     char *name;               /* for messages */
-    struct csv_parser csv;
-    unsigned char *chunk;
-    size_t chunk_len;
-    size_t chunk_pos;
-    int started;              /* first chunk read, BOM handled */
-    int at_eof;               /* the file has no more bytes */
-    int done;                 /* csv_fini has run */
-    long line;                /* physical line of the next byte fed */
-    int prev_cr;              /* the last byte fed was a CR */
-
-    int in_header;
     int *colmap;              /* header column -> enum col, or -1 */
     size_t ncols;
-    size_t colcap;
-
-    /* the row being parsed, then (have_row) the row waiting for veh_next */
-    size_t nfields;
-    long breaks;              /* line breaks inside the row's fields */
-    int nul_byte;
-    struct field cur[N_COLS];
-    int have_row;
-    long row_line;
     size_t next_index;
-
-    int cb_fail;              /* failure raised inside a libcsv callback */
-    struct eng_err cb_err;
-    int fail;                 /* sticky failure of the reader */
-    struct eng_err fail_err;
 };
 
 static int is_blank(int c)
@@ -93,19 +57,6 @@ static void trim(const char **s, size_t *len)
     }
     while (*len > 0 && is_blank((unsigned char)(*s)[*len - 1]))
         (*len)--;
-}
-
-/* Line breaks in s: CRLF, lone CR and lone LF each count once. */
-static long count_breaks(const char *s, size_t len)
-{
-    long n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\n')
-            n++;
-        else if (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'))
-            n++;
-    }
-    return n;
 }
 
 /* ======================= VIN checks ======================= */
@@ -261,16 +212,26 @@ static char *put(char **at, const char *s, size_t len)
 }
 
 /*
- * Builds a row from the fields of the waiting row.  The row's strings live
- * in one block: the normalised VIN, then each field trimmed (the raw VIN
- * untrimmed).
+ * Builds a row from the fields of the row tab just read.  The row's strings
+ * live in one block: the raw VIN, the normalised VIN, then each other field
+ * trimmed.
  */
-static int make_row(struct veh_reader *r, struct veh_row *row)
+static int make_row(struct veh_reader *r, const char *const *fields,
+                    struct veh_row *row)
 {
-    const struct field *f = r->cur;
-    size_t total = 2 * (f[COL_VIN].len + 1);
-    for (int c = 1; c < N_COLS; c++)
-        total += f[c].len + 1;
+    const char *src[N_COLS];
+    size_t len[N_COLS];
+    size_t total = 0;
+    for (int c = 0; c < N_COLS; c++) {
+        src[c] = "";
+        for (size_t k = 0; k < r->ncols; k++) {
+            if (r->colmap[k] == c)
+                src[c] = fields[k];
+        }
+        len[c] = strlen(src[c]);
+        total += len[c] + 1;
+    }
+    total += len[COL_VIN] + 1;
     char *mem = malloc(total);
     if (!mem)
         return ENG_ENOMEM;
@@ -278,21 +239,21 @@ static int make_row(struct veh_reader *r, struct veh_row *row)
     struct veh_row out = VEH_ROW_INIT;
     out.mem_ = mem;
     out.index = r->next_index;
-    out.line = r->row_line;
+    out.line = tab_row_line(r->t);
     char *at = mem;
-    out.vin_raw = put(&at, f[COL_VIN].s, f[COL_VIN].len);
+    out.vin_raw = put(&at, src[COL_VIN], len[COL_VIN]);
     int changed = 0;
-    size_t vlen = veh_vin_normalise(out.vin_raw, at, f[COL_VIN].len + 1,
+    size_t vlen = veh_vin_normalise(out.vin_raw, at, len[COL_VIN] + 1,
                                     &changed);
     out.vin = at;
     at += vlen + 1;
 
     char *strs[N_COLS] = {0};
     for (int c = 1; c < N_COLS; c++) {
-        const char *s = f[c].s ? f[c].s : "";
-        size_t len = f[c].len;
-        trim(&s, &len);
-        strs[c] = put(&at, s, len);
+        const char *s = src[c];
+        size_t n = len[c];
+        trim(&s, &n);
+        strs[c] = put(&at, s, n);
     }
     out.vehicle_id = strs[COL_VEHICLE_ID];
     out.policy_id = strs[COL_POLICY_ID];
@@ -309,17 +270,20 @@ static int make_row(struct veh_reader *r, struct veh_row *row)
     char why[VEH_WARNING_LEN];
     enum veh_vin_status vs = veh_vin_check(out.vin, why, sizeof(why));
     const char *code = NULL;
-    if (r->nfields != r->ncols || r->nul_byte) {
+    const char *broken = tab_row_error(r->t);
+    size_t nfields = tab_row_fields(r->t);
+    if (broken || nfields != r->ncols) {
         code = "BAD_ROW";
         char note[96];
-        if (r->nul_byte)
-            snprintf(note, sizeof(note), "row holds a NUL byte");
+        if (broken)
+            snprintf(note, sizeof(note), "%s", broken);
         else
             snprintf(note, sizeof(note), "row has %zu fields, header has %zu",
-                     r->nfields, r->ncols);
+                     nfields, r->ncols);
         append_note(out.warning, sizeof(out.warning), note);
     } else if (vs == VEH_VIN_MISSING) {
         code = "MISSING_VIN";
+        append_note(out.warning, sizeof(out.warning), why);
     } else if (vs != VEH_VIN_OK && vs != VEH_VIN_CHECK_WARN) {
         code = "INVALID_VIN";
         append_note(out.warning, sizeof(out.warning), why);
@@ -348,262 +312,32 @@ static int make_row(struct veh_reader *r, struct veh_row *row)
     return ENG_OK;
 }
 
-/* Forgets the fields of the row just handed out, keeping their buffers. */
-static void reset_row(struct veh_reader *r)
-{
-    for (int c = 0; c < N_COLS; c++)
-        r->cur[c].len = 0;
-    r->nfields = 0;
-    r->breaks = 0;
-    r->nul_byte = 0;
-    r->have_row = 0;
-}
+/* ======================= reader ======================= */
 
-/* ======================= libcsv callbacks ======================= */
-
-static void cb_fail(struct veh_reader *r, int code, const char *msg)
+/* Which known column a header name is: trimmed, case-insensitive; or -1. */
+static int known_column(const char *name)
 {
-    if (r->cb_fail)
-        return;
-    r->cb_fail = code;
-    eng_err_set(&r->cb_err, code, "%s", msg);
-}
-
-static void header_field(struct veh_reader *r, const char *s, size_t len)
-{
-    if (r->ncols == VEH_MAX_COLUMNS) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "header has more than %d columns",
-                 VEH_MAX_COLUMNS);
-        cb_fail(r, ENG_ELIMIT, msg);
-        return;
-    }
-    if (r->ncols == r->colcap) {
-        size_t cap = r->colcap ? 2 * r->colcap : 16;
-        int *map = realloc(r->colmap, cap * sizeof(*map));
-        if (!map) {
-            cb_fail(r, ENG_ENOMEM, "out of memory");
-            return;
-        }
-        r->colmap = map;
-        r->colcap = cap;
-    }
-    trim(&s, &len);
-    int which = -1;
-    for (int c = 0; c < N_COLS && which < 0; c++) {
+    size_t len = strlen(name);
+    trim(&name, &len);
+    for (int c = 0; c < N_COLS; c++) {
         size_t n = strlen(col_names[c]);
         if (n != len)
             continue;
         size_t i = 0;
-        while (i < n && to_lower((unsigned char)s[i]) == col_names[c][i])
+        while (i < n && to_lower((unsigned char)name[i]) == col_names[c][i])
             i++;
         if (i == n)
-            which = c;
+            return c;
     }
-    for (size_t k = 0; which >= 0 && k < r->ncols; k++) {
-        if (r->colmap[k] == which) {
-            char msg[128];
-            snprintf(msg, sizeof(msg), "column '%s' appears twice",
-                     col_names[which]);
-            cb_fail(r, ENG_ECSV, msg);
-        }
-    }
-    r->colmap[r->ncols++] = which;
+    return -1;
 }
-
-static void on_field(void *data, size_t len, void *vr)
-{
-    struct veh_reader *r = vr;
-    const char *s = data ? data : "";
-    if (r->cb_fail)
-        return;
-    if (len > VEH_MAX_FIELD) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "field longer than %d bytes",
-                 VEH_MAX_FIELD);
-        cb_fail(r, ENG_ELIMIT, msg);
-        return;
-    }
-    r->breaks += count_breaks(s, len);
-    if (r->in_header) {
-        header_field(r, s, len);
-        return;
-    }
-    size_t k = r->nfields++;
-    if (memchr(s, '\0', len))
-        r->nul_byte = 1;
-    if (k >= r->ncols || r->colmap[k] < 0)
-        return;
-    struct field *f = &r->cur[r->colmap[k]];
-    if (len + 1 > f->cap) {
-        size_t cap = f->cap ? f->cap : 32;
-        while (cap < len + 1)
-            cap *= 2;
-        char *p = realloc(f->s, cap);
-        if (!p) {
-            cb_fail(r, ENG_ENOMEM, "out of memory");
-            return;
-        }
-        f->s = p;
-        f->cap = cap;
-    }
-    if (len > 0)
-        memcpy(f->s, s, len);
-    f->s[len] = '\0';
-    f->len = len;
-}
-
-static void on_row(int c, void *vr)
-{
-    struct veh_reader *r = vr;
-    (void)c;
-    if (r->cb_fail)
-        return;
-    if (r->in_header) {
-        r->in_header = 0;
-        r->breaks = 0;
-        return;
-    }
-    /*
-     * Input is fed to libcsv in pieces that end at the first CR or LF, so
-     * at most one row can end per piece and veh_next takes it before the
-     * next piece; a second row here would mean that invariant broke.
-     */
-    if (r->have_row) {
-        cb_fail(r, ENG_EDATA, "internal error: two rows in one piece");
-        return;
-    }
-    r->have_row = 1;
-    r->row_line = r->line - r->breaks;
-}
-
-/* ======================= feeding ======================= */
-
-/* Records a sticky failure "vehicle list 'name': <message>" and returns it. */
-static int reader_fail(struct veh_reader *r, struct eng_err *err, int code,
-                       const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int reader_fail(struct veh_reader *r, struct eng_err *err, int code,
-                       const char *fmt, ...)
-{
-    char msg[ENG_ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    r->fail = code;
-    eng_err_set(&r->fail_err, code, "vehicle list '%s': %s", r->name, msg);
-    if (err)
-        *err = r->fail_err;
-    return code;
-}
-
-/* Turns a failure raised inside a callback into the reader's failure. */
-static int callback_failure(struct veh_reader *r, struct eng_err *err)
-{
-    return reader_fail(r, err, r->cb_fail, "line %ld: %s", r->line,
-                       r->cb_err.msg);
-}
-
-static int csv_failure(struct veh_reader *r, struct eng_err *err)
-{
-    int e = csv_error(&r->csv);
-    if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-        return reader_fail(r, err, ENG_ENOMEM, "line %ld: %s", r->line,
-                           csv_strerror(e));
-    return reader_fail(r, err, ENG_ECSV,
-                       "line %ld: broken CSV (a quote inside an unquoted "
-                       "field, or text after a closing quote)", r->line);
-}
-
-/* Reads the next chunk; sets at_eof at the end of the file. */
-static int read_chunk(struct veh_reader *r, struct eng_err *err)
-{
-    size_t n = fread(r->chunk, 1, CHUNK_SIZE, r->fp);
-    if (n == 0 && ferror(r->fp))
-        return reader_fail(r, err, ENG_EIO, "cannot read: %s",
-                           strerror(errno));
-    r->chunk_len = n;
-    r->chunk_pos = 0;
-    if (n == 0)
-        r->at_eof = 1;
-    if (!r->started) {
-        r->started = 1;
-        if (n >= 3 && r->chunk[0] == 0xEF && r->chunk[1] == 0xBB
-            && r->chunk[2] == 0xBF)
-            r->chunk_pos = 3;
-    }
-    return ENG_OK;
-}
-
-static int finish(struct veh_reader *r, struct eng_err *err)
-{
-    int rc = csv_fini(&r->csv, on_field, on_row, r);
-    r->done = 1;
-    if (r->cb_fail)
-        return callback_failure(r, err);
-    if (rc != 0)
-        return reader_fail(r, err, ENG_ECSV,
-                           "line %ld: quoted field not closed at the end of "
-                           "the file", r->line);
-    return ENG_OK;
-}
-
-/*
- * Feeds libcsv the bytes up to and including the next CR or LF (or the end
- * of the chunk), reads a chunk, or finishes the parse at the end of the
- * file.  Keeping a piece within one line tells the callbacks which line
- * they are on, and lets at most one row end per piece.
- */
-static int feed(struct veh_reader *r, struct eng_err *err)
-{
-    if (r->chunk_pos == r->chunk_len)
-        return r->at_eof ? finish(r, err) : read_chunk(r, err);
-
-    const unsigned char *start = r->chunk + r->chunk_pos;
-    size_t avail = r->chunk_len - r->chunk_pos;
-    size_t len = 0;
-    while (len < avail && start[len] != '\n' && start[len] != '\r')
-        len++;
-    if (len < avail)
-        len++;
-    size_t used = csv_parse(&r->csv, start, len, on_field, on_row, r);
-    r->chunk_pos += len;
-    if (r->cb_fail)
-        return callback_failure(r, err);
-    if (used != len)
-        return csv_failure(r, err);
-    /* entry_pos is the length of a field still open (a public member) */
-    if (r->csv.entry_pos > VEH_MAX_FIELD)
-        return reader_fail(r, err, ENG_ELIMIT,
-                           "line %ld: field longer than %d bytes", r->line,
-                           VEH_MAX_FIELD);
-    unsigned char last = start[len - 1];
-    if (last == '\r') {
-        r->line++;
-        r->prev_cr = 1;
-    } else {
-        if (last == '\n' && !r->prev_cr)
-            r->line++;
-        r->prev_cr = 0;
-    }
-    return ENG_OK;
-}
-
-/* ======================= reader ======================= */
 
 void veh_close(struct veh_reader *r)
 {
     if (!r)
         return;
-    if (r->fp && !r->is_stdin)
-        fclose(r->fp);
-    csv_free(&r->csv);
-    for (int c = 0; c < N_COLS; c++)
-        free(r->cur[c].s);
+    tab_close(r->t);
     free(r->colmap);
-    free(r->chunk);
     free(r->name);
     free(r);
 }
@@ -619,38 +353,40 @@ struct veh_reader *veh_open(const char *path, struct eng_err *err)
         eng_err_set(err, ENG_ENOMEM, "out of memory");
         return NULL;
     }
-    r->is_stdin = strcmp(path, "-") == 0;
-    r->name = strdup(r->is_stdin ? "stdin" : path);
-    r->chunk = malloc(CHUNK_SIZE);
-    if (!r->name || !r->chunk) {
+    r->name = strdup(strcmp(path, "-") == 0 ? "stdin" : path);
+    if (!r->name) {
         eng_err_set(err, ENG_ENOMEM, "out of memory");
         goto out;
     }
-    if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+    struct tab_opts opts = {
+        .recover = 1,
+        .max_field = VEH_MAX_FIELD,
+        .max_fields = VEH_MAX_COLUMNS,
+    };
+    r->t = tab_open_with(path, &opts, err);
+    if (!r->t)
+        goto out;
+    r->ncols = tab_ncols(r->t);
+    r->colmap = calloc(r->ncols ? r->ncols : 1, sizeof(*r->colmap));
+    if (!r->colmap) {
         eng_err_set(err, ENG_ENOMEM, "out of memory");
         goto out;
     }
-    r->fp = r->is_stdin ? stdin : fopen(path, "rb");
-    if (!r->fp) {
-        eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
-                    strerror(errno));
-        goto out;
-    }
-    r->line = 1;
-    r->in_header = 1;
-    while (r->in_header && !r->done) {
-        if (feed(r, err) < 0)
-            goto out;
-    }
-    if (r->in_header) {
-        eng_err_set(err, ENG_ECSV, "vehicle list '%s' is empty (no header "
-                    "row)", r->name);
-        goto out;
-    }
+    int have_vin = 0;
     for (size_t k = 0; k < r->ncols; k++) {
-        if (r->colmap[k] == COL_VIN)
-            return r;
+        int which = known_column(tab_name(r->t, k));
+        for (size_t j = 0; which >= 0 && j < k; j++) {
+            if (r->colmap[j] == which) {
+                eng_err_set(err, ENG_ECSV, "vehicle list '%s': column '%s' "
+                            "appears twice", r->name, col_names[which]);
+                goto out;
+            }
+        }
+        r->colmap[k] = which;
+        have_vin |= which == COL_VIN;
     }
+    if (have_vin)
+        return r;
     eng_err_set(err, ENG_ECSV, "vehicle list '%s' has no 'vin' column",
                 r->name);
 out:
@@ -665,23 +401,13 @@ size_t veh_columns(const struct veh_reader *r)
 
 int veh_next(struct veh_reader *r, struct veh_row *row, struct eng_err *err)
 {
-    if (r->fail) {
-        if (err)
-            *err = r->fail_err;
-        return r->fail;
-    }
-    while (!r->have_row) {
-        if (r->done)
-            return 0;
-        int rc = feed(r, err);
-        if (rc < 0)
-            return rc;
-    }
-    if (make_row(r, row) < 0)
-        return reader_fail(r, err, ENG_ENOMEM, "line %ld: out of memory",
-                           r->row_line);
+    const char *const *fields;
+    int rc = tab_next(r->t, &fields, err);
+    if (rc <= 0)
+        return rc;
+    if (make_row(r, fields, row) < 0)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
     r->next_index++;
-    reset_row(r);
     return 1;
 }
 

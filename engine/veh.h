@@ -1,13 +1,17 @@
 /*
- * veh — the vehicle list (SPEC §3.1): a CSV file read one row at a time,
+ * veh — the vehicle list (README, Inputs): a CSV file read one row at a time,
  * and VIN validation.
  *
- * The list is RFC 4180 CSV with a header row, in UTF-8; an optional UTF-8
- * byte-order mark is skipped, lines may end in CRLF, LF or CR, and quoted
- * fields may hold commas, line breaks and doubled quotes.  The parser is
- * libcsv in strict mode: a stray quote inside an unquoted field, text after
- * a closing quote, or a quote left open at the end of the file is a broken
- * file (ENG_ECSV with the line number), not a bad row.
+ * The list is RFC 4180 CSV with a header row, in UTF-8, read with tab (the
+ * project's one CSV driver) in its strict mode with per-row recovery: an
+ * optional UTF-8 byte-order mark is skipped, lines may end in CRLF, LF or
+ * CR, and quoted fields may hold commas, line breaks and doubled quotes.  A
+ * row that breaks the CSV rules (a stray quote inside an unquoted field,
+ * text after a closing quote, a quote never closed, a field over
+ * VEH_MAX_FIELD bytes, a NUL byte) costs that row only: it comes out with
+ * status BAD_ROW, the fields read before the fault (so a best-effort VIN)
+ * and the reason in its warning; the lines after its first are read again,
+ * so a quote opened by mistake swallows no other row.
  *
  * Columns are found by header name, case-insensitively and with surrounding
  * blanks trimmed.  Required: vin.  Optional: vehicle_id, policy_id,
@@ -22,9 +26,7 @@
  * keep: a blank line in a list of VINs is a gap, not a vehicle).
  *
  * Memory: the file is read in 64 KiB chunks and only the current row is
- * kept, so memory does not grow with the number of rows.  A single field
- * longer than VEH_MAX_FIELD bytes (usually a quote never closed) stops the
- * reader with ENG_ELIMIT.
+ * kept, so memory does not grow with the number of rows.
  *
  * Ownership: a reader owns its file (not stdin) and is freed with
  * veh_close().  A row owns its strings (one block); veh_next() releases what
@@ -64,12 +66,14 @@ struct veh_row {
     int model_year;     /* 0 when absent or not a year 1900..2100 */
     /*
      * "" when the row is usable, else "error:INPUT:<CODE>" with CODE one of
-     * BAD_ROW (field count differs from the header, or a NUL byte),
-     * MISSING_VIN, INVALID_VIN, INVALID_UNIT_SYSTEM.
+     * BAD_ROW (broken CSV, field count differs from the header, a field
+     * too long, a NUL byte), MISSING_VIN, INVALID_VIN, INVALID_UNIT_SYSTEM.
      */
     char status[VEH_STATUS_LEN];
-    /* "" or a note (VIN normalised, check digit failed on a non-North-
-     * American WMI, model_year ignored); never contains a token */
+    /* "" or why the row has its status (the BAD_ROW fault, the VIN's
+     * fault: "vin check digit is '4', expected '3'", ...) and notes (VIN
+     * normalised, check digit failed on a non-North-American WMI,
+     * model_year ignored), "; "-separated; never contains a token */
     char warning[VEH_WARNING_LEN];
     char *mem_;         /* private: the block holding the strings */
 };
@@ -88,17 +92,18 @@ struct veh_reader;
  * ENG_EIO the file cannot be opened or read; ENG_ECSV the file is empty
  * (no header), the header does not parse, has no 'vin' column or names a
  * known column twice; ENG_ELIMIT the header has more than VEH_MAX_COLUMNS
- * columns or a field over VEH_MAX_FIELD bytes; ENG_ENOMEM.
+ * columns or a field over VEH_MAX_FIELD bytes; ENG_EDATA a NUL byte in the
+ * header; ENG_ENOMEM.
  */
 struct veh_reader *veh_open(const char *path, struct eng_err *err);
 
 /*
  * Reads the next data row into *row, which must be zeroed (VEH_ROW_INIT) or
  * hold a row from an earlier call: its old strings are released.  Returns
- * 1 with a row, 0 at the end of the list, or a negative code: ENG_EIO read
- * error; ENG_ECSV broken CSV ("line N: ..."); ENG_ELIMIT field too long;
- * ENG_ENOMEM.  On 0 or a failure *row is unchanged.  After a failure every
- * later call fails the same way.
+ * 1 with a row (a malformed one too: see its status), 0 at the end of the
+ * list, or a negative code: ENG_EIO read error; ENG_ENOMEM.  On 0 or a
+ * failure *row is unchanged.  After a failure every later call fails the
+ * same way.
  */
 int veh_next(struct veh_reader *r, struct veh_row *row, struct eng_err *err);
 

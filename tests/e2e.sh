@@ -101,6 +101,26 @@ check "lower-case VINs and VINs with spaces are normalised" \
     bash -c "[ \$(grep -c '^1HGCM82633A004352,,no_history' '$T/f.csv') -eq 2 ]"
 check "a bad check digit -> error:INPUT:INVALID_VIN, run goes on" \
     bash -c "[ $rc -eq 0 ] && grep -q '^1HGCM82633A00435X,,error:INPUT:INVALID_VIN' '$T/f.csv'"
+check "the failed check digit's reason is in the row's log line" \
+    grep -q "row 2: vin '1HGCM82633A00435X': line 3: vin check digit is '3', expected '2'" "$T/err"
+printf 'vin,policy_id\nJH4KA8260MC000001,P1\n1HGCM8263OA004352,P2\n1HGCM82633A00435,P3\n' > "$T/v.csv"
+printf '{"vin":"JH4KA8260MC000001","history":[]}\n' > "$T/b.jsonl"
+features --vehicles "$T/v.csv" --histories "$T/b.jsonl" --out "$T/f.csv" 2>"$T/err"; rc=$?
+check "a failed check digit outside North America is scored, with a logged warning" \
+    bash -c "grep -q '^JH4KA8260MC000001,,no_history' '$T/f.csv' && grep -q \"line 2: vin check digit is '0', expected 'X' (not binding outside North America)\" '$T/err'"
+check "an invalid VIN's log line says why (letter O, 16 characters)" \
+    bash -c "grep -q \"line 3: vin holds the letter 'O'\" '$T/err' && grep -q 'line 4: vin has 16 characters, not 17' '$T/err'"
+printf 'vin,policy_id\n%s,P1\n%s,P"2\n%s,"P3\n%s,P4\n' $V $V $V $V > "$T/v.csv"
+printf '{"vin":"%s","history":[]}\n' $V > "$T/b.jsonl"
+features --vehicles "$T/v.csv" --histories "$T/b.jsonl" --out - >"$T/f.csv" 2>"$T/err"; rc=$?
+check "a stray quote costs its row only: error:INPUT:BAD_ROW, exit 0, every row out" \
+    bash -c "[ $rc -eq 0 ] && [ \$(wc -l < '$T/f.csv') -eq 5 ] && [ \"\$(cut -d, -f3 '$T/f.csv' | tr '\n' ' ')\" = 'status no_history error:INPUT:BAD_ROW error:INPUT:BAD_ROW no_history ' ]"
+check "a malformed row's line and reason go to the log" \
+    bash -c "grep -q \"row 2: vin '$V': line 3: a quote inside an unquoted field\" '$T/err' && grep -q 'row 3: .*line 4: a quoted field is not closed' '$T/err'"
+mkdir -p "$T/vdir"
+features --vehicles "$T/vdir" --histories "$T/b.jsonl" --out - >"$T/f.csv" 2>"$T/err"; rc=$?
+check "an unreadable vehicle list fails with exit 1 before any output" \
+    bash -c "[ $rc -eq 1 ] && [ ! -s '$T/f.csv' ] && grep -q 'cannot read' '$T/err'"
 printf 'policy_id,vehicle_id\nP1,v1\n' > "$T/v.csv"
 features --vehicles "$T/v.csv" --histories "$T/b.jsonl" --out "$T/f.csv" 2>"$T/err"; rc=$?
 check "a vehicle list without a vin column fails with exit 1" \
@@ -199,6 +219,25 @@ check "evaluate --json is one object with balanced brackets" bash -c "
     [ \$(tr -cd '{' < '$M/eval.json' | wc -c) -eq \$(tr -cd '}' < '$M/eval.json' | wc -c) ] &&
     [ \$(tr -cd '[' < '$M/eval.json' | wc -c) -eq \$(tr -cd ']' < '$M/eval.json' | wc -c) ] &&
     ! grep -qiE 'nan|inf' '$M/eval.json'"
+
+echo "e2e: claims labels (one loader for train and evaluate)"
+bad_labels() {   # name, the labels' last row, text the error must hold
+    { head -3 "$M/fleet/claims.csv"; echo "$2"; } > "$M/bad-claims.csv"
+    $BIN train --features "$M/features.csv" --labels "$M/bad-claims.csv" \
+        --out "$M/bad-model.json" >/dev/null 2>"$M/err-train"; local rt=$?
+    $BIN evaluate --model "$M/model.json" --features "$M/features.csv" \
+        --labels "$M/bad-claims.csv" >/dev/null 2>"$M/err-eval"; local re=$?
+    if [ $rt -eq 1 ] && [ $re -eq 1 ] && grep -q "bad-claims.csv:4: $3" "$M/err-train" &&
+       [ "$(sed 's/^[^:]*: [^:]*: //' "$M/err-train")" = "$(sed 's/^[^:]*: [^:]*: //' "$M/err-eval")" ]; then
+        ok "$1: train and evaluate refuse it with the same file:line message"
+    else
+        bad "$1 (train $rt: $(head -c 160 "$M/err-train"); evaluate $re: $(head -c 160 "$M/err-eval"))"
+    fi
+}
+v1=$(sed -n 2p "$M/fleet/claims.csv" | cut -d, -f1)
+bad_labels "a VIN of 18 characters" "${v1}9,1,1" "vin '${v1}9' is not a VIN: vin has 18 characters"
+bad_labels "a zero exposure" "$v1,1,0" "vin '$v1': exposure_years must be a number > 0, not '0'"
+bad_labels "a VIN given twice" "$v1,0,1" "vin '$v1' appears twice (first on line 2)"
 
 echo "e2e: bad model files"
 bad_model() {   # name, sed expression, text the error must hold

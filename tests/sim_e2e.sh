@@ -153,6 +153,14 @@ fleet quote "$(row v1)
 \"open
 " ''
 check "bad CSV syntax is refused" refused quote "vehicles.csv"
+fleet stray "$(row v1)
+$(row v\"2)
+" ''
+check "a stray quote is refused with its row and line" \
+    refused stray "vehicles.csv row 2 (line 3): a quote inside an unquoted field"
+fleet longvin "1HGCM82633A0043521,v1,P,Ford,2020,metric,u1,at_x,rt_x,2026-06-30
+" ''
+check "a VIN over 17 characters is refused" refused longvin "longer than 17 characters"
 fleet badline "$(row v1)
 " '{"vehicle_id":"v1","history":[]}
 

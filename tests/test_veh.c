@@ -410,72 +410,117 @@ static void test_veh_open_fails_on_too_many_columns(void)
     CU_ASSERT_EQUAL(err.code, ENG_ELIMIT);
 }
 
-static void test_veh_reader_stops_on_broken_csv_with_the_line(void)
+static void test_veh_reader_gives_a_stray_quote_its_row_only(void)
 {
     const char *path = write_text("broken.csv",
         "vin,policy_id\n"
         "1HGCM82633A004352,P1\n"
         "1HGCM82633A004352,P\"2\n"
         "11111111111111111,P3\n");
-    struct eng_err err = {0};
-    struct veh_reader *r = veh_open(path, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    struct veh_row row = VEH_ROW_INIT;
-    CU_ASSERT_EQUAL(veh_next(r, &row, &err), 1);
-    CU_ASSERT_EQUAL(veh_next(r, &row, &err), ENG_ECSV);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "line 3: broken CSV"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "tmp/broken.csv"));
-    CU_ASSERT_STRING_EQUAL(row.policy_id, "P1");
-    /* the failure sticks */
-    memset(&err, 0, sizeof(err));
-    CU_ASSERT_EQUAL(veh_next(r, &row, &err), ENG_ECSV);
-    CU_ASSERT_EQUAL(err.code, ENG_ECSV);
-    veh_row_release(&row);
-    veh_close(r);
+    struct veh_row rows[4];
+    int n = read_all(path, rows, 4);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT_STRING_EQUAL(rows[0].status, "");
+    CU_ASSERT_STRING_EQUAL(rows[1].status, "error:INPUT:BAD_ROW");
+    CU_ASSERT_EQUAL(rows[1].line, 3);
+    CU_ASSERT_STRING_EQUAL(rows[1].vin, "1HGCM82633A004352");
+    CU_ASSERT_PTR_NOT_NULL(strstr(rows[1].warning, "a quote inside an "
+                                  "unquoted field"));
+    CU_ASSERT_STRING_EQUAL(rows[2].status, "");
+    CU_ASSERT_STRING_EQUAL(rows[2].policy_id, "P3");
+    CU_ASSERT_EQUAL(rows[2].line, 4);
+    CU_ASSERT_EQUAL(rows[2].index, 2);
+    release_all(rows, n);
 }
 
-static void test_veh_reader_stops_on_text_after_a_closing_quote(void)
+static void test_veh_reader_gives_text_after_a_closing_quote_its_row(void)
 {
     const char *path = write_text("after.csv",
-        "vin,policy_id\n\"1HGCM82633A004352\"x,P1\n");
-    struct eng_err err = {0};
-    struct veh_reader *r = veh_open(path, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    struct veh_row row = VEH_ROW_INIT;
-    CU_ASSERT_EQUAL(veh_next(r, &row, &err), ENG_ECSV);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "line 2"));
-    veh_close(r);
+        "vin,policy_id\n\"1HGCM82633A004352\"x,P1\r\n"
+        "11111111111111111,P2\r\n");
+    struct veh_row rows[4];
+    int n = read_all(path, rows, 4);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_STRING_EQUAL(rows[0].status, "error:INPUT:BAD_ROW");
+    CU_ASSERT_EQUAL(rows[0].line, 2);
+    /* the best-effort VIN: the field as far as it was read */
+    CU_ASSERT_STRING_EQUAL(rows[0].vin, "1HGCM82633A004352");
+    CU_ASSERT_STRING_EQUAL(rows[1].status, "");
+    CU_ASSERT_EQUAL(rows[1].line, 3);
+    release_all(rows, n);
 }
 
-static void test_veh_reader_stops_on_a_quote_never_closed(void)
+static void test_veh_reader_reads_the_rows_a_stray_open_quote_swallowed(void)
 {
     const char *path = write_text("open.csv",
-        "vin,policy_id\n1HGCM82633A004352,\"P1\n11111111111111111,P2\n");
-    struct eng_err err = {0};
-    struct veh_reader *r = veh_open(path, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    struct veh_row row = VEH_ROW_INIT;
-    CU_ASSERT_EQUAL(veh_next(r, &row, &err), ENG_ECSV);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not closed"));
-    veh_close(r);
+        "vin,policy_id\n"
+        "1HGCM82633A004352,\"P1\n"
+        "11111111111111111,\"two\nlines\"\n"
+        "1M8GDM9AXKP042788,P3\n");
+    struct veh_row rows[6];
+    int n = read_all(path, rows, 6);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT_STRING_EQUAL(rows[0].status, "error:INPUT:BAD_ROW");
+    CU_ASSERT_EQUAL(rows[0].line, 2);
+    CU_ASSERT_STRING_EQUAL(rows[0].vin, "1HGCM82633A004352");
+    CU_ASSERT_PTR_NOT_NULL(strstr(rows[0].warning, "text after a closing "
+                                  "quote"));
+    /* the rows after it are read again, with their own line numbers */
+    CU_ASSERT_STRING_EQUAL(rows[1].status, "");
+    CU_ASSERT_STRING_EQUAL(rows[1].policy_id, "two\nlines");
+    CU_ASSERT_EQUAL(rows[1].line, 3);
+    CU_ASSERT_STRING_EQUAL(rows[2].status, "");
+    CU_ASSERT_STRING_EQUAL(rows[2].vin, "1M8GDM9AXKP042788");
+    CU_ASSERT_EQUAL(rows[2].line, 5);
+    for (int i = 0; i < n; i++)
+        CU_ASSERT_EQUAL(rows[i].index, (size_t)i);
+    release_all(rows, n);
 }
 
-static void test_veh_reader_stops_on_a_field_too_long(void)
+static void test_veh_reader_gives_a_quote_never_closed_its_row(void)
+{
+    const char *path = write_text("unclosed.csv",
+        "vin,policy_id\n1HGCM82633A004352,\"P1\n11111111111111111,P2\n");
+    struct veh_row rows[4];
+    int n = read_all(path, rows, 4);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_STRING_EQUAL(rows[0].status, "error:INPUT:BAD_ROW");
+    CU_ASSERT_EQUAL(rows[0].line, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rows[0].warning, "not closed"));
+    CU_ASSERT_STRING_EQUAL(rows[1].status, "");
+    CU_ASSERT_STRING_EQUAL(rows[1].policy_id, "P2");
+    CU_ASSERT_EQUAL(rows[1].line, 3);
+    release_all(rows, n);
+}
+
+static void test_veh_reader_gives_a_field_too_long_its_row(void)
 {
     size_t len = 2 * VEH_MAX_FIELD + 64;
-    char *text = malloc(len);
+    const char *tail = "\n11111111111111111,P2\n";
+    char *text = malloc(len + strlen(tail));
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    memcpy(text, "vin,policy_id\nX,\"", 17);
-    memset(text + 17, 'a', len - 17);
-    const char *path = write_file("long.csv", text, len);
+    memcpy(text, "vin,policy_id\nX,", 16);
+    memset(text + 16, 'a', len - 16);
+    memcpy(text + len, tail, strlen(tail));
+    const char *path = write_file("long.csv", text, len + strlen(tail));
     free(text);
+    struct veh_row rows[4];
+    int n = read_all(path, rows, 4);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_STRING_EQUAL(rows[0].status, "error:INPUT:BAD_ROW");
+    CU_ASSERT_PTR_NOT_NULL(strstr(rows[0].warning, "field longer than"));
+    CU_ASSERT_STRING_EQUAL(rows[1].status, "");
+    CU_ASSERT_EQUAL(rows[1].line, 3);
+    release_all(rows, n);
+}
+
+static void test_veh_open_fails_on_a_broken_header(void)
+{
     struct eng_err err = {0};
-    struct veh_reader *r = veh_open(path, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    struct veh_row row = VEH_ROW_INIT;
-    CU_ASSERT_EQUAL(veh_next(r, &row, &err), ENG_ELIMIT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "field longer than"));
-    veh_close(r);
+    const char *path = write_text("badhead.csv", "vin,pol\"icy\nA,B\n");
+    CU_ASSERT_PTR_NULL(veh_open(path, &err));
+    CU_ASSERT_EQUAL(err.code, ENG_ECSV);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "badhead.csv:1:"));
 }
 
 static void test_veh_reader_streams_a_hundred_thousand_rows(void)
@@ -557,14 +602,17 @@ static CU_TestInfo veh_tests[] = {
      test_veh_open_fails_on_a_repeated_column},
     {"open fails on too many columns",
      test_veh_open_fails_on_too_many_columns},
-    {"reader stops on broken CSV with the line",
-     test_veh_reader_stops_on_broken_csv_with_the_line},
-    {"reader stops on text after a closing quote",
-     test_veh_reader_stops_on_text_after_a_closing_quote},
-    {"reader stops on a quote never closed",
-     test_veh_reader_stops_on_a_quote_never_closed},
-    {"reader stops on a field too long",
-     test_veh_reader_stops_on_a_field_too_long},
+    {"reader gives a stray quote its row only",
+     test_veh_reader_gives_a_stray_quote_its_row_only},
+    {"reader gives text after a closing quote its row",
+     test_veh_reader_gives_text_after_a_closing_quote_its_row},
+    {"reader reads the rows a stray open quote swallowed",
+     test_veh_reader_reads_the_rows_a_stray_open_quote_swallowed},
+    {"reader gives a quote never closed its row",
+     test_veh_reader_gives_a_quote_never_closed_its_row},
+    {"reader gives a field too long its row",
+     test_veh_reader_gives_a_field_too_long_its_row},
+    {"open fails on a broken header", test_veh_open_fails_on_a_broken_header},
     {"reader streams a hundred thousand rows",
      test_veh_reader_streams_a_hundred_thousand_rows},
     CU_TEST_INFO_NULL

@@ -9,6 +9,7 @@
 #include "eval.h"
 #include "feat.h"
 #include "glm.h"
+#include "label.h"
 #include "model.h"
 #include "tab.h"
 
@@ -32,86 +33,6 @@ enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_FEATURES, OPT_LABELS, OPT_TRUTH,
     OPT_JSON, OPT_BUCKETS
 };
-
-/* vin -> two numbers, open addressing; enough for labels and truth. */
-struct pair {
-    char vin[24];
-    double a, b;
-};
-
-struct pairs {
-    struct pair *slot;
-    size_t cap;
-};
-
-static size_t hash(const char *s)
-{
-    return (size_t)eng_fnv(ENG_FNV_BASIS, s, strlen(s));
-}
-
-static struct pair *find(const struct pairs *p, const char *vin)
-{
-    for (size_t i = hash(vin) & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
-        if (!p->slot[i].vin[0] || strcmp(p->slot[i].vin, vin) == 0)
-            return &p->slot[i];
-    }
-}
-
-/* Loads columns ca and cb of a CSV keyed by vin; returns 0 or -1. */
-static int load_pairs(const char *path, const char *ca, const char *cb,
-                      struct pairs *p)
-{
-    struct eng_err err = {0};
-    struct tab *t = tab_open(path, &err);
-    if (!t)
-        return cli_fail(-1, "%s", err.msg);
-    int iv = tab_col(t, "vin"), ia = tab_col(t, ca);
-    int ib = cb ? tab_col(t, cb) : -1;
-    if (iv < 0 || ia < 0 || (cb && ib < 0)) {
-        tab_close(t);
-        return cli_fail(-1, "'%s' needs columns vin, %s%s%s", path, ca,
-                        cb ? " and " : "", cb ? cb : "");
-    }
-    size_t n = 0;
-    const char *const *f;
-    int rc;
-    while ((rc = tab_next(t, &f, &err)) == 1) {
-        if (2 * (n + 1) > p->cap) {
-            struct pairs np = {calloc(p->cap ? p->cap * 2 : 4096,
-                                      sizeof(struct pair)),
-                               p->cap ? p->cap * 2 : 4096};
-            if (!np.slot) {
-                tab_close(t);
-                return cli_fail(-1, "out of memory");
-            }
-            for (size_t i = 0; i < p->cap; i++) {
-                if (p->slot[i].vin[0])
-                    *find(&np, p->slot[i].vin) = p->slot[i];
-            }
-            free(p->slot);
-            *p = np;
-        }
-        char *end;
-        double a = strtod(f[ia], &end);
-        int bad = *end != '\0' || !f[ia][0];
-        double b = ib >= 0 ? strtod(f[ib], &end) : 0;
-        bad |= ib >= 0 && (*end != '\0' || !f[ib][0]);
-        if (bad || strlen(f[iv]) >= sizeof(p->slot[0].vin)) {
-            tab_close(t);
-            return cli_fail(-1, "%s:%ld: bad values for '%s'", path,
-                            tab_line(t), f[iv]);
-        }
-        struct pair *s = find(p, f[iv]);
-        n += !s->vin[0];
-        snprintf(s->vin, sizeof(s->vin), "%s", f[iv]);
-        s->a = a;
-        s->b = b;
-    }
-    tab_close(t);
-    if (rc < 0)
-        return cli_fail(-1, "%s", err.msg);
-    return 0;
-}
 
 int cmd_evaluate(int argc, char **argv)
 {
@@ -159,15 +80,19 @@ int cmd_evaluate(int argc, char **argv)
     struct model *m = NULL;
     if (cli_load_model(model_path, &m) != CLI_OK)
         return CLI_FAIL;
-    struct pairs lab = {0}, tru = {0};
+    struct label_set *lab = NULL, *tru = NULL;
     struct eval_row *rows = NULL;
     struct tab *t = NULL;
     int status = CLI_FAIL;
-    if (load_pairs(labels, "claim_count", "exposure_years", &lab) < 0 ||
-        (truth && load_pairs(truth, "true_frequency", NULL, &tru) < 0))
-        goto out;
-
     struct eng_err err = {0};
+    lab = label_load(labels, LABEL_CLAIMS, &err);
+    if (lab && truth)
+        tru = label_load(truth, LABEL_TRUTH, &err);
+    if (!lab || (truth && !tru)) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+
     t = tab_open(features, &err);
     if (!t) {
         cli_fail(CLI_FAIL, "%s", err.msg);
@@ -191,9 +116,9 @@ int cmd_evaluate(int argc, char **argv)
             skipped++;
             continue;
         }
-        const struct pair *l = lab.cap ? find(&lab, f[iv]) : NULL;
-        const struct pair *tr = tru.cap ? find(&tru, f[iv]) : NULL;
-        if (!l || !l->vin[0] || (truth && (!tr || !tr->vin[0]))) {
+        const struct label *l = label_find(lab, f[iv]);
+        const struct label *tr = tru ? label_find(tru, f[iv]) : NULL;
+        if (!l || (truth && !tr)) {
             unlabelled++;
             continue;
         }
@@ -219,10 +144,10 @@ int cmd_evaluate(int argc, char **argv)
         struct model_result res;
         model_score(m, &v, im >= 0 && f[im][0] ? f[im] : NULL, &res);
         double rate = res.relativity * model_mean_frequency(m);
-        rows[n].y = l->a;
-        rows[n].exposure = l->b;
-        rows[n].pred = rate * l->b;
-        rows[n].truth = truth ? tr->a * l->b : NAN;
+        rows[n].y = l->claims;
+        rows[n].exposure = l->exposure;
+        rows[n].pred = rate * l->exposure;
+        rows[n].truth = truth ? tr->truth * l->exposure : NAN;
         rows[n].band = res.band;
         n++;
     }
@@ -256,8 +181,8 @@ int cmd_evaluate(int argc, char **argv)
 out:
     tab_close(t);
     free(rows);
-    free(lab.slot);
-    free(tru.slot);
+    label_free(lab);
+    label_free(tru);
     model_free(m);
     return status;
 }

@@ -2,7 +2,6 @@
 #include "sim_fleet.h"
 
 #include <cjson/cJSON.h>
-#include <csv.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +10,8 @@
 #include <string.h>
 
 #include "sim_jscan.h"
+#include "tab.h"
+#include "vinmap.h"
 
 #define KM_PER_MILE 1.609344
 #define MAX_COLUMNS 64
@@ -68,7 +69,7 @@ struct sim_fleet {
     size_t ngrants;
     size_t capgrants;
     struct smap by_id;
-    struct smap by_vin;
+    struct vinmap *by_vin;     /* VIN -> size_t index into veh */
     struct smap by_user;
 };
 
@@ -170,40 +171,16 @@ static const char *const col_names[COL_COUNT] = {
     "user_id", "access_token", "refresh_token", "expires_at"
 };
 
-struct csv_state {
+struct fleet_csv {
     struct sim_fleet *f;
-    char *field[MAX_COLUMNS];
+    const char *const *field;   /* the row tab read, borrowed */
     size_t nfield;
     int col[COL_COUNT];     /* column of each known name, -1 absent */
     long row;               /* data rows seen, header excluded */
-    int header_done;
-    int failed;
     struct eng_err *err;
 };
 
-static void on_field(void *s, size_t len, void *data)
-{
-    struct csv_state *st = data;
-    if (st->failed)
-        return;
-    if (st->nfield >= MAX_COLUMNS) {
-        st->failed = eng_err_set(st->err, ENG_EDATA,
-                                 "vehicles.csv: more than %d columns",
-                                 MAX_COLUMNS);
-        return;
-    }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        st->failed = eng_err_set(st->err, ENG_ENOMEM, "out of memory");
-        return;
-    }
-    if (len)
-        memcpy(copy, s, len);
-    copy[len] = '\0';
-    st->field[st->nfield++] = copy;
-}
-
-static const char *cell(const struct csv_state *st, enum col c)
+static const char *cell(const struct fleet_csv *st, enum col c)
 {
     int i = st->col[c];
     if (i < 0 || (size_t)i >= st->nfield || st->field[i][0] == '\0')
@@ -262,7 +239,7 @@ static int path_safe(const char *s)
     return 1;
 }
 
-static int add_row(struct csv_state *st)
+static int add_row(struct fleet_csv *st)
 {
     struct sim_fleet *f = st->f;
     const char *id = cell(st, COL_VEHICLE_ID);
@@ -322,13 +299,23 @@ static int add_row(struct csv_state *st)
     }
     if (rc == ENG_OK)
         rc = smap_put(&f->by_id, sid, f->nveh);
-    if (rc == ENG_OK && vin[0] && smap_get(&f->by_vin, vin, strlen(vin)) < 0)
-        rc = smap_put(&f->by_vin, vin, f->nveh);
+    if (rc == ENG_OK && vin[0]) {
+        int added;
+        size_t *at = vinmap_put(f->by_vin, vin, &added, NULL);
+        if (!at)
+            rc = strlen(vin) > VINMAP_KEY_MAX ? ENG_EDATA : ENG_ENOMEM;
+        else if (added)
+            *at = f->nveh;
+    }
     if (rc < 0) {
         free(sid);
         free(vin);
         free(make);
         free(model);
+        if (rc == ENG_EDATA)
+            return eng_err_set(st->err, ENG_EDATA, "vehicles.csv row %ld: "
+                               "vin '%.40s' is longer than %d characters",
+                               line, cell(st, COL_VIN), VINMAP_KEY_MAX);
         return eng_err_set(st->err, ENG_ENOMEM, "out of memory");
     }
     for (char *p = make; *p; p++)
@@ -360,85 +347,55 @@ static int add_row(struct csv_state *st)
     return ENG_OK;
 }
 
-static void on_row(int c, void *data)
-{
-    (void)c;
-    struct csv_state *st = data;
-    if (!st->failed && !st->header_done) {
-        for (int k = 0; k < COL_COUNT; k++) {
-            st->col[k] = -1;
-            for (size_t i = 0; i < st->nfield; i++) {
-                if (strcmp(st->field[i], col_names[k]) == 0)
-                    st->col[k] = (int)i;
-            }
-        }
-        st->header_done = 1;
-        if (st->col[COL_VEHICLE_ID] < 0 || st->col[COL_USER_ID] < 0)
-            st->failed = eng_err_set(st->err, ENG_EDATA,
-                                     "vehicles.csv: header lacks %s",
-                                     st->col[COL_VEHICLE_ID] < 0
-                                     ? "vehicle_id" : "user_id");
-    } else if (!st->failed) {
-        /* a blank line comes through as one empty field: skip it */
-        if (!(st->nfield == 1 && st->field[0][0] == '\0')) {
-            int rc = add_row(st);
-            if (rc < 0)
-                st->failed = rc;
-            st->row++;
-        }
-    }
-    for (size_t i = 0; i < st->nfield; i++)
-        free(st->field[i]);
-    st->nfield = 0;
-}
-
+/*
+ * vehicles.csv is read with tab in its strict mode: a row that breaks the
+ * CSV rules refuses the fleet (the simulator serves what it was given, or
+ * nothing), where the vehicle list gives such a row its own status.
+ */
 static int load_csv(struct sim_fleet *f, const char *path,
                     struct eng_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return eng_err_set(err, ENG_EIO, "cannot open '%s': %s", path,
-                           strerror(errno));
-    struct csv_parser p;
-    struct csv_state st;
+    struct tab_opts opts = {.recover = 1, .max_fields = MAX_COLUMNS};
+    struct tab *t = tab_open_with(path, &opts, err);
+    if (!t)
+        return err ? err->code : ENG_EIO;
+    struct fleet_csv st;
     memset(&st, 0, sizeof(st));
     st.f = f;
     st.err = err;
+    for (int k = 0; k < COL_COUNT; k++)
+        st.col[k] = tab_col(t, col_names[k]);
     int rc = ENG_OK;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        fclose(fp);
-        return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    }
-    char buf[65536];
-    while (!st.failed) {
-        size_t n = fread(buf, 1, sizeof(buf), fp);
-        if (n == 0)
+    if (st.col[COL_VEHICLE_ID] < 0 || st.col[COL_USER_ID] < 0)
+        rc = eng_err_set(err, ENG_EDATA, "vehicles.csv: header lacks %s",
+                         st.col[COL_VEHICLE_ID] < 0 ? "vehicle_id"
+                                                    : "user_id");
+    while (rc == ENG_OK && (rc = tab_next(t, &st.field, err)) == 1) {
+        rc = ENG_OK;
+        st.nfield = tab_row_fields(t);
+        if (tab_row_error(t)) {
+            rc = eng_err_set(err, ENG_ECSV, "vehicles.csv row %ld (line "
+                             "%ld): %s", st.row + 1, tab_row_line(t),
+                             tab_row_error(t));
             break;
-        if (csv_parse(&p, buf, n, on_field, on_row, &st) != n) {
-            rc = eng_err_set(err, ENG_ECSV, "'%s': %s", path,
-                             csv_strerror(csv_error(&p)));
-            goto out;
         }
+        if (st.nfield > tab_ncols(t))
+            st.nfield = tab_ncols(t);
+        /* a line holding only "" comes through as one empty field */
+        if (st.nfield == 1 && st.field[0][0] == '\0')
+            continue;
+        rc = add_row(&st);
+        st.row++;
     }
-    if (ferror(fp)) {
-        rc = eng_err_set(err, ENG_EIO, "cannot read '%s'", path);
-        goto out;
-    }
-    if (!st.failed && csv_fini(&p, on_field, on_row, &st) != 0) {
-        rc = eng_err_set(err, ENG_ECSV, "'%s': %s", path,
-                         csv_strerror(csv_error(&p)));
-        goto out;
-    }
-    if (st.failed)
-        rc = st.failed;
-    else if (!st.header_done)
-        rc = eng_err_set(err, ENG_EDATA, "'%s' is empty", path);
-out:
-    for (size_t i = 0; i < st.nfield; i++)
-        free(st.field[i]);
-    csv_free(&p);
-    fclose(fp);
-    return rc;
+    tab_close(t);
+    return rc < 0 ? rc : ENG_OK;
+}
+
+/* The vehicle with this VIN, or -1. */
+static long vin_index(const struct sim_fleet *f, const char *vin)
+{
+    const size_t *at = vinmap_get(f->by_vin, vin);
+    return at ? (long)*at : -1;
 }
 
 /* ===== histories.jsonl ===== */
@@ -586,7 +543,7 @@ static int add_line(struct sim_fleet *f, const char *line, size_t len,
     const char *id = field_str(&vid, idbuf, sizeof(idbuf));
     const char *vs = field_str(&vin, vinbuf, sizeof(vinbuf));
     long vi = id ? smap_get(&f->by_id, id, strlen(id))
-              : vs ? smap_get(&f->by_vin, vs, strlen(vs)) : -1;
+              : vs ? vin_index(f, vs) : -1;
     if (vi < 0)
         return ENG_OK;  /* not in vehicles.csv: nobody can ask for it */
     struct hist *h = &f->hist[vi];
@@ -673,7 +630,8 @@ struct sim_fleet *sim_fleet_load(const char *dir, struct eng_err *err)
     }
     size_t dlen = strlen(dir);
     char *path = malloc(dlen + 32);
-    if (!path) {
+    f->by_vin = vinmap_new(sizeof(size_t), NULL);
+    if (!path || !f->by_vin) {
         eng_err_set(err, ENG_ENOMEM, "out of memory");
         goto fail;
     }
@@ -724,7 +682,7 @@ void sim_fleet_free(struct sim_fleet *f)
     free(f->users);
     free(f->grants);
     free(f->by_id.slots);
-    free(f->by_vin.slots);
+    vinmap_free(f->by_vin);
     free(f->by_user.slots);
     free(f);
 }

@@ -59,12 +59,13 @@ struct sim_grant {
 
 /*
  * Loads dir/vehicles.csv and dir/histories.jsonl.  Returns a new fleet, or
- * NULL with ENG_EIO (unreadable file), ENG_ECSV (CSV syntax), ENG_EJSON (a
- * line that does not parse, with its number), ENG_EDATA (missing column,
- * empty vehicle_id or user_id, a vehicle_id with space, control characters
- * or any of / ? # % " \, a duplicate vehicle_id or history line, a bad
+ * NULL with ENG_EIO (unreadable file), ENG_ECSV (CSV syntax, read with
+ * tab: the row and its line), ENG_EJSON (a line that does not parse, with
+ * its number), ENG_EDATA (missing column, empty vehicle_id or user_id, a
+ * vehicle_id with space, control characters or any of / ? # % " \, a VIN
+ * over 17 characters, a duplicate vehicle_id or history line, a bad
  * expires_at, fetched_at or unit_system, a line without history),
- * ENG_ELIMIT (a line over 256 MiB) or ENG_ENOMEM.
+ * ENG_ELIMIT (a line over 256 MiB, more than 64 columns) or ENG_ENOMEM.
  */
 struct sim_fleet *sim_fleet_load(const char *dir, struct eng_err *err);
 
