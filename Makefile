@@ -48,8 +48,7 @@ SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all \
 # pure modules form a small archive of their own that the unit tests link.
 LIB_SRCS  := $(wildcard engine/*.c engine/api/*.c)
 CMD_SRCS  := $(filter-out engine/cmd/main.c,$(wildcard engine/cmd/*.c))
-SIMLIB_SRCS := $(addprefix engine/sim/,sim_window.c sim_fault.c sim_rate.c \
-               sim_jscan.c)
+SIMLIB_SRCS := $(addprefix engine/sim/,sim_window.c sim_fault.c sim_rate.c)
 SIM_SRCS  := $(filter-out $(SIMLIB_SRCS),$(wildcard engine/sim/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
