@@ -12,7 +12,8 @@
  *   - a vehicle list and a JSONL bundle: one row per vehicle-list row; the
  *     bundle is indexed by VIN first (about 80 bytes of memory per line);
  *   - a vehicle list and a directory of response bodies: <vin>.json, else
- *     <vehicle_id>.json; a vehicle with neither gets error:INPUT:NO_FILE.
+ *     <vehicle_id>.json; a vehicle with neither gets
+ *     error:INPUT:NO_HISTORY_FILE.
  * A vehicle whose history cannot be used gets a status row, never no row:
  * error:PARSE (not JSON / not a history; the byte offset goes to the log),
  * error:LIMIT (a size cap), error:INPUT:* (vehicle-list problems), or a status

@@ -1,6 +1,6 @@
 /*
- * veh — the vehicle list (SPEC §3.1): a CSV file read one row at a time,
- * and VIN validation.
+ * veh — the vehicle list (README.md, Inputs: Vehicle list): a CSV file read
+ * one row at a time, and VIN validation.
  *
  * The list is RFC 4180 CSV with a header row, in UTF-8; an optional UTF-8
  * byte-order mark is skipped, lines may end in CRLF, LF or CR, and quoted

@@ -13,7 +13,7 @@ static const char usage[] =
     "JSONL bundle (one line per vehicle-list row, in input order).  A run\n"
     "that is stopped or killed keeps what it fetched in BUNDLE.partial; the\n"
     "same command run again fetches only the rest.\n\noptions:\n"
-    "  --vehicles FILE      vehicle list CSV with tokens (SPEC 3.1)\n"
+    "  --vehicles FILE      vehicle list CSV with tokens (README: Inputs)\n"
     "  --out FILE           the bundle to write (atomically)\n"
     "  --log FILE           per-vehicle log lines (default: stderr)\n"
     "  --max-body BYTES     cap on one response (default 8 MiB)\n"
