@@ -8,7 +8,10 @@
  * exactly RFC 8259 JSON (no NaN, no comments, no trailing commas, no control
  * characters in strings), nests at most JS_MAX_DEPTH containers deep, and
  * remembers the first error with its byte offset: after an error every call
- * fails.  cJSON stays the library for everything that is not this loop.
+ * fails.  It is the one JSON scanner of the tree: histories and bundle
+ * lines (hist), the bodies fetch checks and the simulator's fleet file go
+ * through it; cJSON stays the library for small documents handled whole
+ * (model files, the token store, API error envelopes, JSON reports).
  *
  * Usage: js_init(), then js_peek() the next value's type and consume it with
  * the matching call: js_string(), js_number(), js_literal(), js_skip(), or
