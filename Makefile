@@ -48,8 +48,7 @@ SANFLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=all \
 # pure modules form a small archive of their own that the unit tests link.
 LIB_SRCS  := $(wildcard engine/*.c engine/api/*.c)
 CMD_SRCS  := $(filter-out engine/cmd/main.c,$(wildcard engine/cmd/*.c))
-SIMLIB_SRCS := $(addprefix engine/sim/,sim_window.c sim_fault.c sim_rate.c \
-               sim_jscan.c)
+SIMLIB_SRCS := $(addprefix engine/sim/,sim_window.c sim_fault.c sim_rate.c)
 SIM_SRCS  := $(filter-out $(SIMLIB_SRCS),$(wildcard engine/sim/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
@@ -142,20 +141,32 @@ build/san/%.o: %.c
 
 # The test target installs missing libraries itself (fresh machine), then
 # re-enters make so the pkg-config flags are read with the libraries present.
+# Each part of TEST_PARTS runs under tests/logged.sh (its output also goes to
+# build/test-logs/PART.log) and ends its log with a CUnit run summary or a
+# line "[WORD: ]N passed, N failed"; all parts run even when one fails, and
+# tests/summary.sh closes with one line counting them all.  SUITES=... runs
+# only those CUnit suites in unit and unit-san (bin/run_tests --list).
+TEST_PARTS = unit unit-san e2e
+TEST_LOGS  = build/test-logs
+SUITES    ?=
+
 test:
 	$(Q)scripts/install-deps.sh --if-missing
-	$(Q)$(MAKE) --no-print-directory unit unit-san e2e
+	$(Q)rm -rf $(TEST_LOGS)
+	$(Q)rc=0; $(MAKE) --no-print-directory -k $(TEST_PARTS) || rc=1; \
+	  tests/summary.sh $(TEST_LOGS) $(TEST_PARTS) || rc=1; exit $$rc
 
 unit: check-deps bin/run_tests bin/smartcar-sim
-	$(Q)cd tests && ../bin/run_tests
+	$(Q)cd tests && ./logged.sh ../$(TEST_LOGS)/unit ../bin/run_tests $(SUITES)
 
 unit-san: check-deps bin/run_tests_san bin/smartcar-sim
 	$(Q)cd tests && ASAN_OPTIONS=detect_leaks=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  LSAN_OPTIONS=suppressions=lsan.supp ../bin/run_tests_san
+	  LSAN_OPTIONS=suppressions=lsan.supp \
+	  ./logged.sh ../$(TEST_LOGS)/unit-san ../bin/run_tests_san $(SUITES)
 
 e2e: all
-	$(Q)tests/e2e.sh
+	$(Q)tests/logged.sh $(TEST_LOGS)/e2e tests/e2e.sh
 
 demo:
 	$(Q)scripts/install-deps.sh --if-missing

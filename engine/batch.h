@@ -12,7 +12,8 @@
  *   - a vehicle list and a JSONL bundle: one row per vehicle-list row; the
  *     bundle is indexed by VIN first (about 80 bytes of memory per line);
  *   - a vehicle list and a directory of response bodies: <vin>.json, else
- *     <vehicle_id>.json; a vehicle with neither gets error:INPUT:NO_FILE.
+ *     <vehicle_id>.json; a vehicle with neither gets
+ *     error:INPUT:NO_HISTORY_FILE.
  * A bundle may be gzip-compressed (found by its magic bytes, not its name);
  * with a vehicle list it is first decompressed to an unlinked temporary
  * file under $TMPDIR (else /tmp) so lines can be read by offset.

@@ -5,8 +5,8 @@
  * functions) or NULL (pointer functions), and takes as its last parameter a
  * struct eng_err *err that may be NULL.  On failure the message is written to
  * err->msg (lowercase, no full stop, git's grammar) and out-params and the
- * objects passed in are left unchanged.  Modules never print or exit: main.c
- * turns err.msg into one stderr line.
+ * objects passed in are left unchanged.  Modules never print or exit: the
+ * commands (engine/cmd/) turn err.msg into one stderr line.
  *
  * Days are counted as days since 1970-01-01 (UTC) in a long; the helpers below
  * are pure and cannot fail except where they say so.

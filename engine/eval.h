@@ -1,8 +1,8 @@
 /*
  * eval — validation statistics of a claim-frequency model, as actuaries read
- * them (insurance-facts §5): Gini of the ordered Lorenz curve beside the
- * oracle Gini, an equal-exposure lift table, actual / expected by band and
- * the mean Poisson deviance.
+ * them (README.md, The model; models/README.md): Gini of the ordered Lorenz
+ * curve beside the oracle Gini, an equal-exposure lift table, actual / expected
+ * by band and the mean Poisson deviance.
  *
  * Everything here is a pure function of the arrays passed in: no global
  * state, no file I/O except eval_print_text() writing to the caller's

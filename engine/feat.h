@@ -2,7 +2,7 @@
  * feat — the feature catalogue: pure functions of (records, schedule, as-of).
  *
  * feat_compute() turns one vehicle's parsed history into a struct feat_vec:
- * one double per catalogue column (insurance-facts §4), NAN where a feature
+ * one double per catalogue column (README.md, Features), NAN where a feature
  * cannot be computed (too few readings, no cost, ...), plus the history's
  * main currency and the dates the score row reports.  It does not change its
  * inputs and keeps no state, so any number of threads may call it.

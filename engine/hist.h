@@ -1,9 +1,9 @@
 /*
  * hist — Smartcar service-history responses into our own records.
  *
- * A response body (SPEC §3.2) is parsed with cJSON and copied, field by field,
- * into struct hist_rec values; no cJSON object leaves hist.c.  The parser is
- * lenient on types and strict on meaning:
+ * A response body (README.md, Inputs: Histories) is read with the jscan pull
+ * scanner, which allocates nothing, and copied, field by field, into struct
+ * hist_rec values.  The parser is lenient on types and strict on meaning:
  *   - a field of the wrong type, or with an impossible value (a date that
  *     does not exist or lies outside the configured years, a negative or
  *     absurd odometer, a negative cost), is dropped: that field is missing
@@ -95,7 +95,7 @@ int hist_parse(struct hist *h, const char *body, size_t len, int imperial,
                struct eng_err *err);
 
 /*
- * One line of a JSONL bundle (SPEC §3.2): {"vin", "vehicle_id",
+ * One line of a JSONL bundle (README.md, Inputs): {"vin", "vehicle_id",
  * "unit_system", "fetched_at", "status"?, "history"}.  The strings are copies
  * owned by the entry; hist_entry_release() frees them and the records.
  */

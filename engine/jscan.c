@@ -408,6 +408,23 @@ int js_skip(struct js *s)
     }
 }
 
+int js_span(struct js *s, struct js_span *v)
+{
+    if (js_peek(s) == JS_ERROR)
+        return -1;
+    size_t off = (size_t)(s->p - s->start);
+    if (js_skip(s) < 0)
+        return -1;
+    v->off = off;
+    v->len = (size_t)(s->p - s->start) - off;
+    return 0;
+}
+
+size_t js_offset(const struct js *s)
+{
+    return (size_t)(s->p - s->start);
+}
+
 int js_finish(struct js *s)
 {
     if (s->failed)

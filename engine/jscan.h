@@ -8,12 +8,18 @@
  * exactly RFC 8259 JSON (no NaN, no comments, no trailing commas, no control
  * characters in strings), nests at most JS_MAX_DEPTH containers deep, and
  * remembers the first error with its byte offset: after an error every call
- * fails.  cJSON stays the library for everything that is not this loop.
+ * fails.  It is the one JSON scanner of the tree: histories and bundle
+ * lines (hist), the bodies fetch checks and the simulator's fleet file go
+ * through it; cJSON stays the library for small documents handled whole
+ * (model files, the token store, API error envelopes, JSON reports).
  *
  * Usage: js_init(), then js_peek() the next value's type and consume it with
  * the matching call: js_string(), js_number(), js_literal(), js_skip(), or
  * js_object_begin()/js_object_next() and js_array_begin()/js_array_next()
  * for containers (the *_next calls eat the commas and the closing bracket).
+ * js_span() skips a value as js_skip() does and says where it lies, for a
+ * caller that keeps a value's bytes as they are (the simulator keeps each
+ * service record verbatim) or scans inside it later with a second js.
  * A struct js is a value type on the caller's stack; it borrows the text.
  */
 #ifndef JSCAN_H
@@ -76,6 +82,30 @@ enum js_type js_literal(struct js *s);
 
 /* Skips one whole value of any type; 0 or -1. */
 int js_skip(struct js *s);
+
+/*
+ * A value's place in the text given to js_init(): its first byte is at
+ * byte off, and it is len bytes long (white space around it excluded).
+ */
+struct js_span {
+    size_t off;
+    size_t len;
+};
+
+/*
+ * Skips one whole value, as js_skip(), and stores its span in *v.  Returns
+ * 0, or -1 on error (*v unchanged).  The value's bytes are then
+ * text + v->off, and js_init(&inner, text + v->off, v->len) scans it again.
+ */
+int js_span(struct js *s, struct js_span *v);
+
+/*
+ * The byte offset where the scanner stands: after js_peek(), the first
+ * byte of the next value; after a value, just past its last byte.  With it
+ * a caller that walks a container member by member gets the container's
+ * span too.  Cannot fail.
+ */
+size_t js_offset(const struct js *s);
 
 /* Consumes '{'; 0 or -1 (not an object, or too deep). */
 int js_object_begin(struct js *s);

@@ -1,5 +1,6 @@
 /*
- * model — fitted model files: load, save, and score a vehicle.
+ * model — fitted model files (README.md, Outputs: Model file): load, save,
+ * and score a vehicle.
  *
  * A model turns one vehicle's features into a linear predictor eta, an
  * expected claim frequency relative to the training portfolio's mean (the

@@ -1,7 +1,8 @@
 /*
  * model_internal — the layout of struct model, shared by model.c (files,
- * scoring) and train.c (which builds models); the tests that build models
- * by hand include it too.
+ * scoring) and train.c (which builds models).  Besides them cmd_train.c
+ * includes it, and the tests that build models by hand (test_model.c,
+ * test_train.c, test_score.c); every other user goes through model.h.
  *
  * An input is one feature column of the features CSV (or the make, a
  * categorical input).  A numeric input's value x goes through, in order:

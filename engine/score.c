@@ -1,4 +1,4 @@
-/* score — scores CSV rows (SPEC §4.1). */
+/* score — scores CSV rows (README.md, Outputs). */
 #include "score.h"
 
 #include <math.h>

@@ -1,5 +1,6 @@
 /*
- * score — the scores CSV of SPEC §4.1: its header and one row per vehicle.
+ * score — the scores CSV (README.md, Outputs): its header and one row per
+ * vehicle.
  *
  * score_row() turns what the batch knows of a vehicle (status, features)
  * and a model into one CSV line.  Vehicles whose status is not ok get their

@@ -1,7 +1,7 @@
 /*
- * synth — a synthetic fleet with known ground truth (insurance-facts §7),
- * for demos, tests and benchmarks.  Nothing in it is real: VINs are valid
- * but invented, tokens are random hex, claims come from a stated model.
+ * synth — a synthetic fleet with known ground truth (README.md, The synthetic
+ * fleet), for demos, tests and benchmarks.  Nothing in it is real: VINs are
+ * valid but invented, tokens are random hex, claims come from a stated model.
  *
  * synth_fleet_write() writes four files into a directory, one line per
  * vehicle in the same order:

@@ -1,8 +1,9 @@
 /*
  * train — fit a model file from a features CSV and claims labels.
  *
- * train_run() joins the features (SPEC §4.2, rows with status ok) with the
- * labels (SPEC §3.3) on vin, splits off a holdout share by a hash of
+ * train_run() joins the features (README.md, Outputs: Features CSV; rows
+ * with status ok) with the labels (README.md, Inputs: Claims labels) on
+ * vin, splits off a holdout share by a hash of
  * (vin, seed), learns each input's transform on the training rows, builds
  * the design matrix, fits the GLM (glm_fit) and fills a struct model ready
  * for model_save(): coefficients, transforms, reason table, portfolio

@@ -4,29 +4,18 @@
 # secret anywhere, a killed fetch resumes without losing rows or tokens.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 BIN=bin/svcscore
-T=$(mktemp -d "${TMPDIR:-/tmp}/svcscore-api.XXXXXX")
-SIM_PID=
-cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
-pass=0; fail=0
-ok()   { pass=$((pass + 1)); echo "  ok    $1"; }
-bad()  { fail=$((fail + 1)); echo "  FAIL  $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+lib_init svcscore-api
 
 export SMARTCAR_CLIENT_ID=e2e-client SMARTCAR_CLIENT_SECRET=e2e-secret-5f3a9c
 $BIN synth --vehicles 300 --seed 21 --out "$T/fleet" 2>/dev/null
 
-# sim ARGS...: starts the simulator on a free port; sets ORIGIN
+# sim ARGS...: (re)starts the simulator on the fleet; sets ORIGIN
 sim() {
-    [ -n "$SIM_PID" ] && { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; }
-    rm -f "$T/port"
-    bin/smartcar-sim --fleet "$T/fleet" --port 0 --port-file "$T/port" \
-        --now 2026-07-01T00:00:00Z --rate-bucket 0 "$@" 2>>"$T/sim.err" &
-    SIM_PID=$!
-    for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.02; done
-    ORIGIN="http://127.0.0.1:$(cat "$T/port")"
+    sim_stop
+    sim_start "$T/fleet" --now 2026-07-01T00:00:00Z --rate-bucket 0 "$@"
+    ORIGIN=$SIM_ORIGIN
     export SMARTCAR_AUTH_ORIGIN=$ORIGIN
 }
 rows_in() { echo $(( $(wc -l < "$1") - 1 )); }
@@ -201,5 +190,4 @@ check "a fetch runs with a core-size limit of 0" \
 check "--allow-core-dumps keeps the shell's limit" \
     [ "$(core_limit --allow-core-dumps)" = unlimited ]
 
-echo "api: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+lib_summary api

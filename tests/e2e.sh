@@ -3,13 +3,9 @@
 # Each check prints "ok" or "FAIL"; the last line counts them.
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 BIN=bin/svcscore
-T=$(mktemp -d "${TMPDIR:-/tmp}/svcscore-e2e.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok()   { pass=$((pass + 1)); echo "  ok    $1"; }
-bad()  { fail=$((fail + 1)); echo "  FAIL  $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+lib_init svcscore-e2e
 
 # status of the single data row of a features run on one bundle line
 row_status() { cut -d, -f3 <<<"$(sed -n 2p "$1")"; }
@@ -367,5 +363,4 @@ for f in tests/*_e2e.sh; do
     fi
 done
 
-echo "e2e: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+lib_summary e2e

@@ -5,29 +5,12 @@
 # printed.  SMARTCAR_SIM may name another build (e.g. with sanitizers).
 set -u
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 SIM=${SMARTCAR_SIM:-bin/smartcar-sim}
 FLEET=tests/data/sim
 NOW=2026-03-01T00:00:00Z
 V=0b6f3a2e-1c1d-4a55-9e0e-00000000000     # + 1..6
-T=$(mktemp -d "${TMPDIR:-/tmp}/sim_e2e.XXXXXX")
-pass=0; fail=0
-SIM_PID=""
-
-ok()  { pass=$((pass + 1)); echo "  ok    $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; }
-check() {      # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# expect NAME EXPR: EXPR (single-quoted) is evaluated here, at check time
-expect() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-cleanup() {
-    [ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID"
-    rm -rf "$T"
-}
-trap cleanup EXIT
+lib_init sim_e2e
 
 # --- credentials, from the fixture files into curl header files ----------
 token_of() {    # token_of USER COLUMN (8 access, 9 refresh)
@@ -54,24 +37,16 @@ form_refresh() {    # form_refresh TOKEN_FILE FORM_FILE
 
 # --- running the simulator -----------------------------------------------
 start_sim() {   # start_sim ARGS...: starts on a free port, sets BASE
-    rm -f "$T/port" "$T/sim.err"
+    rm -f "$T/sim.err"
     NREQ=0
-    "$SIM" --fleet "$FLEET" --port 0 --port-file "$T/port" --now "$NOW" \
-        --log "$T/sim.log" "$@" 2>"$T/sim.err" &
-    SIM_PID=$!
-    for _ in $(seq 100); do
-        [ -s "$T/port" ] && break
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    BASE="http://127.0.0.1:$(cat "$T/port" 2>/dev/null)"
-    [ -s "$T/port" ]
+    sim_start "$FLEET" --now "$NOW" --log "$T/sim.log" "$@"
+    local rc=$?
+    BASE=$SIM_ORIGIN
+    return "$rc"
 }
 stop_sim() {    # stop_sim: SIGTERM, then the exit status (a failure counts)
-    kill -TERM "$SIM_PID" 2>/dev/null
-    wait "$SIM_PID"
+    sim_stop
     local rc=$?
-    SIM_PID=""
     [ "$rc" -eq 0 ] ||
         bad "the server exited with $rc: $(grep -m1 -v listening "$T/sim.err")"
     return "$rc"
@@ -548,5 +523,4 @@ expect "every delayed request was answered" \
     '[ $(grep -c "status=200" "$T/sim.log") = 16 ]'
 stop_sim
 
-echo "sim_e2e: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+lib_summary sim_e2e

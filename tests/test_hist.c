@@ -7,6 +7,7 @@
 
 #include "hist.h"
 #include "task.h"
+#include "test_util.h"
 
 static struct task_map *tasks;
 
@@ -31,30 +32,10 @@ static int parse(struct hist *h, const char *body, int imperial,
     return hist_parse(h, body, strlen(body), imperial, &lim, tasks, err);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return s;
-}
-
 static void test_hist_parses_the_documented_example(void)
 {
     size_t len = 0;
-    char *body = read_file("data/hist/example-response.json", &len);
+    char *body = tu_slurp("data/hist/example-response.json", &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(body);
     struct hist h;
     hist_init(&h);

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "out.h"
 #include "pipe.h"
+#include "test_util.h"
 
 static void test_buf_refuses_to_pass_its_limit(void)
 {
@@ -93,18 +94,6 @@ static void test_buf_num_formats_for_csv(void)
     buf_release(&b);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    static char text[256];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 static void test_out_leaves_the_destination_untouched_until_commit(void)
 {
     const char *path = "tmp/out_atomic.csv";
@@ -115,15 +104,15 @@ static void test_out_leaves_the_destination_untouched_until_commit(void)
     struct out_file *o = out_open(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     CU_ASSERT_EQUAL(out_write(o, "new\n", 4, NULL), ENG_OK);
-    CU_ASSERT_STRING_EQUAL(slurp(path), "old\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text(path), "old\n");
     CU_ASSERT_EQUAL(out_commit(o, NULL), ENG_OK);
-    CU_ASSERT_STRING_EQUAL(slurp(path), "new\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text(path), "new\n");
 
     o = out_open(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     out_write(o, "half", 4, NULL);
     out_abort(o);
-    CU_ASSERT_STRING_EQUAL(slurp(path), "new\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text(path), "new\n");
     out_abort(NULL);
 }
 

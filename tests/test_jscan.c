@@ -1,8 +1,8 @@
 /*
  * Tests for jscan: every value type through the pull calls, string escapes
  * and truncation, the number grammar and its values (bit-for-bit against
- * strtod on 10,000 random decimals), nesting, and each kind of bad input
- * with the offset the scanner reports.
+ * strtod on 10,000 random decimals), nesting, each kind of bad input with
+ * the offset the scanner reports, and the spans of values.
  */
 #include <CUnit/CUnit.h>
 #include <math.h>
@@ -697,6 +697,146 @@ static void test_jscan_rejects_bytes_no_value_starts_with(void)
     CU_ASSERT_EQUAL(error_offset("{\"a\": [1, 2, {\"b\": x}]}"), 19);
 }
 
+/* ============================ Spans ============================ */
+
+static void test_jscan_span_excludes_white_space(void)
+{
+    static const char doc[] = "  {\"a\": [1, 2]}  ,";
+    struct js s;
+    struct js_span v = {99, 99};
+    js_init(&s, doc, strlen(doc));
+    CU_ASSERT_EQUAL(js_span(&s, &v), 0);
+    CU_ASSERT_EQUAL(v.off, 2);
+    CU_ASSERT_EQUAL(v.len, 13);
+    CU_ASSERT_EQUAL(memcmp(doc + v.off, "{\"a\": [1, 2]}", v.len), 0);
+    /* the scanner stands just past the value, before the white space */
+    CU_ASSERT_EQUAL(js_offset(&s), 15);
+    CU_ASSERT_EQUAL(js_finish(&s), -1);
+    CU_ASSERT_EQUAL(s.err_off, 17);
+}
+
+static void test_jscan_spans_scalars_of_every_type(void)
+{
+    static const char doc[] = "[\"a\\\"b\", -1.5e3, true, false, null]";
+    static const char *const want[] = {
+        "\"a\\\"b\"", "-1.5e3", "true", "false", "null"
+    };
+    struct js s;
+    js_init(&s, doc, strlen(doc));
+    CU_ASSERT_EQUAL(js_array_begin(&s), 0);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        struct js_span v;
+        CU_ASSERT_EQUAL(js_array_next(&s), 1);
+        CU_ASSERT_EQUAL(js_span(&s, &v), 0);
+        CU_ASSERT_EQUAL(v.len, strlen(want[i]));
+        CU_ASSERT_EQUAL(memcmp(doc + v.off, want[i], v.len), 0);
+    }
+    CU_ASSERT_EQUAL(js_array_next(&s), 0);
+    CU_ASSERT_EQUAL(js_finish(&s), 0);
+}
+
+static void test_jscan_spans_can_be_scanned_again(void)
+{
+    static const char doc[] =
+        "{\"a\": 1, \"b\" : [true, \"x\", null], \"c\":{}}";
+    struct js s;
+    struct js_span v[3];
+    char key[4];
+    js_init(&s, doc, strlen(doc));
+    CU_ASSERT_EQUAL(js_object_begin(&s), 0);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(js_object_next(&s, key, sizeof(key)), 1);
+        CU_ASSERT_EQUAL(key[0], 'a' + i);
+        CU_ASSERT_EQUAL(js_span(&s, &v[i]), 0);
+    }
+    CU_ASSERT_EQUAL(js_object_next(&s, key, sizeof(key)), 0);
+    CU_ASSERT_EQUAL(js_finish(&s), 0);
+    CU_ASSERT_EQUAL(v[0].len, 1);
+    CU_ASSERT_EQUAL(v[1].len, strlen("[true, \"x\", null]"));
+    CU_ASSERT_EQUAL(memcmp(doc + v[2].off, "{}", 2), 0);
+
+    /* a second scanner on b's bytes walks it as a document of its own */
+    struct js in;
+    js_init(&in, doc + v[1].off, v[1].len);
+    CU_ASSERT_EQUAL(js_array_begin(&in), 0);
+    CU_ASSERT_EQUAL(js_array_next(&in), 1);
+    CU_ASSERT_EQUAL(js_literal(&in), JS_TRUE);
+    CU_ASSERT_EQUAL(js_array_next(&in), 1);
+    CU_ASSERT_EQUAL(js_peek(&in), JS_STRING);
+    struct js_span x;
+    CU_ASSERT_EQUAL(js_span(&in, &x), 0);
+    CU_ASSERT_EQUAL(x.off, 7);
+    CU_ASSERT_EQUAL(x.len, 3);
+    CU_ASSERT_EQUAL(js_array_next(&in), 1);
+    CU_ASSERT_EQUAL(js_literal(&in), JS_NULL);
+    CU_ASSERT_EQUAL(js_array_next(&in), 0);
+    CU_ASSERT_EQUAL(js_finish(&in), 0);
+}
+
+static void test_jscan_span_fails_as_skip_and_leaves_the_span(void)
+{
+    struct js s;
+    struct js_span v = {99, 98};
+    js_init(&s, "[1,2,,3]", 8);
+    CU_ASSERT_EQUAL(js_span(&s, &v), -1);
+    CU_ASSERT_EQUAL(s.err_off, 5);
+    CU_ASSERT_EQUAL(v.off, 99);
+    CU_ASSERT_EQUAL(v.len, 98);
+    js_init(&s, "   ", 3);
+    CU_ASSERT_EQUAL(js_span(&s, &v), -1);
+    CU_ASSERT_STRING_EQUAL(s.err_what, "unexpected end of input");
+    CU_ASSERT_EQUAL(v.off, 99);
+    /* after an error every call fails, js_span included */
+    js_init(&s, "x 1", 3);
+    CU_ASSERT_EQUAL(js_peek(&s), JS_ERROR);
+    CU_ASSERT_EQUAL(js_span(&s, &v), -1);
+    CU_ASSERT_EQUAL(s.err_off, 0);
+    CU_ASSERT_EQUAL(v.len, 98);
+}
+
+static void test_jscan_offset_gives_a_walked_container_its_span(void)
+{
+    static const char doc[] = " [ {\"k\": [1]} , 2 ] ";
+    struct js s, t;
+    struct js_span whole;
+    js_init(&t, doc, strlen(doc));
+    CU_ASSERT_EQUAL(js_span(&t, &whole), 0);
+
+    js_init(&s, doc, strlen(doc));
+    CU_ASSERT_EQUAL(js_offset(&s), 0);
+    CU_ASSERT_EQUAL(js_peek(&s), JS_ARRAY);
+    size_t start = js_offset(&s);
+    CU_ASSERT_EQUAL(js_array_begin(&s), 0);
+    int n = 0;
+    while (js_array_next(&s) == 1) {
+        CU_ASSERT_EQUAL(js_skip(&s), 0);
+        n++;
+    }
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT_EQUAL(start, whole.off);
+    CU_ASSERT_EQUAL(js_offset(&s) - start, whole.len);
+    CU_ASSERT_EQUAL(whole.len, strlen("[ {\"k\": [1]} , 2 ]"));
+}
+
+static void test_jscan_judges_fleet_lines_strictly(void)
+{
+    /* the shapes of the simulator's histories.jsonl records */
+    static const char *const good[] = {
+        "{\"serviceDate\":\"2023-06-28T22:21:41.583Z\","
+        "\"odometerDistance\":46047.22}",
+        "[{\"a\":[1,2,{\"b\":null}],\"c\":true},false]",
+        "\"a\\u00e9\\n\\\"\"", "-0.5e+10", " {} "
+    };
+    static const char *const bad[] = {
+        "{\"serviceId\"=\"1\"}", "[-]", "[1.]", "[1e]", "\"\\u12\"", "tru",
+        "\"tab\there\"", "{\"a\":\"}", "{\"a\":1}}"
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CU_ASSERT_TRUE(valid(good[i]));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CU_ASSERT_FALSE(valid(bad[i]));
+}
+
 static CU_TestInfo jscan_tests[] = {
     {"reads every value type", test_jscan_reads_every_value_type},
     {"reads scalars as whole documents",
@@ -743,6 +883,14 @@ static CU_TestInfo jscan_tests[] = {
     {"rejects empty input", test_jscan_rejects_empty_input},
     {"rejects bytes no value starts with",
      test_jscan_rejects_bytes_no_value_starts_with},
+    {"span excludes white space", test_jscan_span_excludes_white_space},
+    {"spans scalars of every type", test_jscan_spans_scalars_of_every_type},
+    {"spans can be scanned again", test_jscan_spans_can_be_scanned_again},
+    {"span fails as skip and leaves the span",
+     test_jscan_span_fails_as_skip_and_leaves_the_span},
+    {"offset gives a walked container its span",
+     test_jscan_offset_gives_a_walked_container_its_span},
+    {"judges fleet lines strictly", test_jscan_judges_fleet_lines_strictly},
     CU_TEST_INFO_NULL
 };
 

@@ -19,6 +19,7 @@
 #include "model.h"
 #include "model_internal.h"
 #include "sha256.h"
+#include "test_util.h"
 
 #define TOL 1e-12
 #define FACTOR (50 / log(2.0))      /* 72.1348 points per unit of ln */
@@ -951,16 +952,6 @@ static const char good_model[] =
     "\"min_score\":620},{\"band\":\"C\",\"min_score\":590},{\"band\":\"D\","
     "\"min_score\":560},{\"band\":\"E\",\"min_score\":1}]}";
 
-static int write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
-    return fclose(f) == 0 && ok ? 0 : -1;
-}
-
 /* good_model with its one occurrence of from replaced by to. */
 static char *edited(const char *from, const char *to)
 {
@@ -985,13 +976,13 @@ static void test_model_small_model_text_loads(void)
     /* trailing white space is fine */
     char *spaced = edited("\"min_score\":1}]}", "\"min_score\":1}]} \r\n\t\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(spaced);
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", spaced), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_good.json", spaced), 0);
     free(spaced);
     struct eng_err err = {0};
     struct model *m = model_load("tmp/model_good.json", &err);
     CU_ASSERT_PTR_NOT_NULL(m);
     model_free(m);
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", good_model), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_good.json", good_model), 0);
     m = model_load("tmp/model_good.json", &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     CU_ASSERT_STRING_EQUAL(model_id(m), GOOD_ID);
@@ -1258,7 +1249,7 @@ static void test_model_rejects_bad_files_naming_the_field(void)
         const struct bad_case *c = &bad_cases[i];
         char *text = edited(c->from, c->to);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-        CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_bad.json", text), 0);
+        CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_bad.json", text), 0);
         free(text);
         struct eng_err err = {0};
         struct model *m = model_load("tmp/model_bad.json", &err);
@@ -1518,7 +1509,7 @@ static void test_model_rejects_other_bad_files(void)
         {"{\"format\":1}", ENG_EDATA, "missing 'model_id'"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_bad.json", cases[i].text),
+        CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_bad.json", cases[i].text),
                               0);
         struct eng_err err = {0};
         struct model *m = model_load("tmp/model_bad.json", &err);

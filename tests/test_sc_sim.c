@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "api/sc.h"
+#include "test_util.h"
 
 /* The simulator built with the tests; SVCSCORE_SIM may name another. */
 static const char *sim_bin(void)
@@ -213,29 +214,8 @@ static void sim_stop(struct sim *s)
 /* The whole of a file as a new string ("" when unreadable). */
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    size_t cap = 4096;
-    size_t len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    size_t r;
-    while ((r = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += r;
-        if (len + 1 == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                break;
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
+    char *s = tu_slurp(path, NULL);
+    return s ? s : strdup("");
 }
 
 /* Lines of text containing every one of the given fragments. */

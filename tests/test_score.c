@@ -1,8 +1,8 @@
 /*
- * Tests for score: the header of SPEC 4.1 exactly, one row per vehicle with
- * as many columns as the header whatever its status, the values of an ok
- * row, empty score fields on other rows, quoting of commas and quotes, and
- * neutralised spreadsheet formulas.  Rows are split back into fields with
+ * Tests for score: the header README.md gives (Outputs) exactly, one row per
+ * vehicle with as many columns as the header whatever its status, the values of
+ * an ok row, empty score fields on other rows, quoting of commas and quotes,
+ * and neutralised spreadsheet formulas.  Rows are split back into fields with
  * an RFC 4180 reader of the test's own.
  */
 #include <CUnit/CUnit.h>

@@ -12,6 +12,7 @@
 #include "synth.h"
 #include "synth_internal.h"
 #include "veh.h"
+#include "test_util.h"
 
 #define AS_OF_Y 2026
 #define FLEET_N 2000
@@ -54,29 +55,12 @@ static void remove_dir(char *dir)
     free(dir);
 }
 
-/* The whole file, NUL-terminated, malloc'd; NULL when unreadable. */
+/* dir/name whole (tu_slurp()); NULL when unreadable. */
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    if (s) {
-        s[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    return s;
+    return tu_slurp(path, len);
 }
 
 /* Splits text into lines in place; returns the count (at most max). */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/tok.h"
+#include "test_util.h"
 
 static char dir[64];
 
@@ -38,32 +39,7 @@ static const char *path_for(const char *name)
 
 static void write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* The file's whole text in a static buffer. */
-static const char *read_text(const char *path)
-{
-    static char buf[65536];
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return buf;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static int count_lines(const char *text)
-{
-    int n = 0;
-    for (; *text; text++)
-        n += *text == '\n';
-    return n;
+    CU_ASSERT_EQUAL_FATAL(tu_write_text(path, text), 0);
 }
 
 static const char *const TOKEN_BODY =
@@ -283,8 +259,8 @@ static void test_tok_store_persists_rotation_and_next_open_uses_newest(void)
     CU_ASSERT_EQUAL(tok_refresh_complete(st, p, TOKEN_BODY,
                                          strlen(TOKEN_BODY), 1714564800LL,
                                          NULL), ENG_OK);
-    const char *text = read_text(path);
-    CU_ASSERT_EQUAL(count_lines(text), 1);
+    const char *text = tu_read_text(path);
+    CU_ASSERT_EQUAL(tu_count_lines(text), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"key\":\"rt_0\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"refresh_token\":\"rt_new_1\""));
     CU_ASSERT_PTR_NOT_NULL(
@@ -346,8 +322,8 @@ static void test_tok_store_cuts_a_torn_last_line_and_appends_after_it(void)
                     ENG_OK);
     tok_store_free(st);
 
-    const char *text = read_text(path);
-    CU_ASSERT_EQUAL(count_lines(text), 2);
+    const char *text = tu_read_text(path);
+    CU_ASSERT_EQUAL(tu_count_lines(text), 2);
     CU_ASSERT_PTR_NULL(strstr(text, "\"refr{"));
     st = tok_store_open(path, NULL);
     tok_store_stats(st, &s);
@@ -368,8 +344,8 @@ static void test_tok_store_keeps_a_whole_last_record_missing_its_newline(void)
     struct tok_pair *a = tok_register(st, "at_a", "rt_a", 0, NULL);
     CU_ASSERT_STRING_EQUAL(tok_pair_access(a), "at_a1");
     tok_store_free(st);
-    const char *text = read_text(path);
-    CU_ASSERT_EQUAL(count_lines(text), 1);
+    const char *text = tu_read_text(path);
+    CU_ASSERT_EQUAL(tu_count_lines(text), 1);
     CU_ASSERT_EQUAL(text[strlen(text) - 1], '\n');
 }
 
@@ -415,8 +391,8 @@ static void test_tok_store_compacts_superseded_lines(void)
     struct tok_pair *p = tok_register(st, NULL, "rt_k", 0, NULL);
     CU_ASSERT_STRING_EQUAL(tok_pair_access(p), "at_100");
     tok_store_free(st);
-    const char *text = read_text(path);
-    CU_ASSERT_EQUAL(count_lines(text), 1);
+    const char *text = tu_read_text(path);
+    CU_ASSERT_EQUAL(tu_count_lines(text), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "rt_100"));
     struct stat sb;
     CU_ASSERT_EQUAL(stat(path, &sb), 0);
@@ -454,7 +430,7 @@ static void test_tok_store_opens_even_when_compaction_fails(void)
                                          strlen(TOKEN_BODY), 10, NULL),
                     ENG_OK);
     tok_store_free(st);
-    CU_ASSERT_EQUAL(count_lines(read_text(path)), 101);
+    CU_ASSERT_EQUAL(tu_count_lines(tu_read_text(path)), 101);
     rmdir(tmp);
 }
 

@@ -25,6 +25,7 @@
 #include "model.h"
 #include "model_internal.h"
 #include "train.h"
+#include "test_util.h"
 
 #define N_ROWS 1500            /* rows with status ok and a label */
 #define N_NOT_OK 12            /* feature rows with an error status */
@@ -760,19 +761,10 @@ static void test_train_baselines_are_mean_contributions(void)
 
 /* ===================== Errors ===================== */
 
-static int write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
 /* Runs a training on rows' features and the labels text given. */
 static int train_labels(const char *labels, struct eng_err *err)
 {
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/train_bad_labels.csv", labels), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/train_bad_labels.csv", labels), 0);
     static const char *const cols[] = {"services_per_year"};
     struct train_config cfg;
     config(&cfg, cols, 1, 1);
@@ -864,7 +856,7 @@ static void test_train_rejects_unknown_columns_as_usage_errors(void)
 
 static void test_train_rejects_bad_feature_cells_with_their_line(void)
 {
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/train_bad_features.csv",
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/train_bad_features.csv",
                                      "vin,status,services_per_year\n"
                                      "TESTVN10000000000,ok,1.5\n"
                                      "TESTVN10000000001,ok,fast\n"), 0);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "veh.h"
+#include "test_util.h"
 
 #define TMP_DIR "tmp"
 
@@ -15,10 +16,7 @@ static const char *write_file(const char *name, const char *text, size_t len)
     static char path[256];
     mkdir(TMP_DIR, 0777);
     snprintf(path, sizeof(path), TMP_DIR "/%s", name);
-    FILE *f = fopen(path, "wb");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    CU_ASSERT_EQUAL(fwrite(text, 1, len, f), len);
-    CU_ASSERT_EQUAL(fclose(f), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_bytes(path, text, len), 0);
     return path;
 }
 

@@ -1,12 +1,12 @@
 /*
  * cli — the command layer: one cmd_<name>() per subcommand, each in its own
- * engine/cmd_<name>.c, called by main.c with argv starting at the command
+ * engine/cmd/cmd_<name>.c, called by main.c with argv starting at the command
  * name.  Only main.c and the cmd_*.c files print or choose exit codes; the
  * modules below them report through struct eng_err.
  *
- * Exit codes (SPEC §5): CLI_OK done; CLI_FAIL the run failed (inputs,
- * outputs, model, configuration); CLI_USAGE a usage error; CLI_ERROR_RATE
- * done, but the share of error rows exceeded --max-error-rate.
+ * Exit codes (README.md, Commands): CLI_OK done; CLI_FAIL the run failed
+ * (inputs, outputs, model, configuration); CLI_USAGE a usage error;
+ * CLI_ERROR_RATE done, but the share of error rows exceeded --max-error-rate.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -95,7 +95,7 @@ enum cli_opt_id {
     {"max-records", required_argument, NULL, CLI_OPT_MAX_RECORDS}
 
 #define CLI_COMMON_HELP                                                  \
-    "  --vehicles FILE      vehicle list CSV (SPEC 3.1), - for stdin\n"  \
+    "  --vehicles FILE      vehicle list CSV (README: Inputs), - for stdin\n" \
     "  --histories PATH     JSONL bundle or directory of response files\n" \
     "  --out FILE           output file, - for stdout (written atomically)\n" \
     "  --as-of YYYY-MM-DD   scoring date (default: today, UTC)\n"        \

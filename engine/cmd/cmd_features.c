@@ -1,4 +1,4 @@
-/* svcscore features — histories to the features CSV (SPEC §4.2). */
+/* svcscore features — histories to the features CSV (README.md, Outputs). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* svcscore score — histories (files or the API) -> scores CSV (SPEC §4.1). */
+/* svcscore score — histories (files or the API) -> scores CSV (README.md,
+ * Outputs). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* svcscore train — features + claims labels -> model file (SPEC §4.3). */
+/* svcscore train — features + claims labels -> model file (README.md,
+ * Outputs: Model file). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_jscan.h"
+#include "jscan.h"
 #include "tab.h"
 #include "vinmap.h"
 
@@ -404,144 +404,216 @@ static long vin_index(const struct sim_fleet *f, const char *vin)
  * Records keep their bytes exactly as the file has them: the history array
  * is copied once and each record is a span of it, with its date parsed and
  * its odometer located so that a response in the other unit rewrites just
- * that number.
+ * that number.  The line is validated once, by jscan, as it is walked; the
+ * history and each record are then walked again from their spans.
  */
-static void index_record(struct rec *r, const struct sim_jspan *item,
-                         const char *base)
+
+/* Longest member name looked for here ("odometerDistance"), plus a byte. */
+#define KEY_CAP 24
+
+/*
+ * A buffer for a string of at most max bytes: js_string() cuts a long
+ * string at a character boundary, up to 3 bytes short of its room, so 4
+ * spare bytes tell a string that fits from one that was cut.
+ */
+#define STR_BUF(max) ((max) + 5)
+
+/*
+ * Decodes the string at span v of text into buf (size bytes, from
+ * STR_BUF()).  Returns buf, or NULL when v is not a string, is longer than
+ * size - 5 bytes or holds a NUL.
+ */
+static const char *span_str(const char *text, const struct js_span *v,
+                            char *buf, size_t size)
+{
+    struct js s;
+    size_t n;
+    js_init(&s, text + v->off, v->len);
+    if (js_string(&s, buf, size, &n) < 0 || n + 5 > size
+        || memchr(buf, '\0', n))
+        return NULL;
+    return buf;
+}
+
+/*
+ * The odometer: a number, or a string holding exactly a JSON number, that
+ * strtod reads without ERANGE.  Returns ENG_OK and sets *out, else
+ * ENG_EDATA.
+ */
+static int span_odometer(const char *text, const struct js_span *v,
+                         double *out)
+{
+    char buf[STR_BUF(63)];
+    size_t n;
+    struct js s;
+    js_init(&s, text + v->off, v->len);
+    enum js_type t = js_peek(&s);
+    if (t == JS_STRING) {
+        if (!span_str(text, v, buf, sizeof(buf)))
+            return ENG_EDATA;
+        n = strlen(buf);
+        struct js_span num;
+        js_init(&s, buf, n);
+        if (js_peek(&s) != JS_NUMBER || js_span(&s, &num) < 0
+            || num.off != 0 || num.len != n)
+            return ENG_EDATA;
+    } else if (t == JS_NUMBER) {
+        if (v->len > 63)
+            return ENG_EDATA;
+        n = v->len;
+        memcpy(buf, text + v->off, n);
+        buf[n] = '\0';
+    } else {
+        return ENG_EDATA;
+    }
+    errno = 0;
+    char *end = NULL;
+    double d = strtod(buf, &end);
+    if (errno == ERANGE || end != buf + n)
+        return ENG_EDATA;
+    *out = d;
+    return ENG_OK;
+}
+
+/*
+ * Indexes the record the scanner s stands on (in the history text base)
+ * and moves past it: one walk both finds the record's span and reads its
+ * date and odometer.  The history was validated with its line, so an error
+ * here cannot happen; it would stop the walk.
+ */
+static int index_record(struct rec *r, struct js *s, const char *base)
 {
     memset(r, 0, sizeof(*r));
-    r->off = (size_t)(item->p - base);
-    r->len = item->n;
-    if (sim_jscan_type(item) != SIM_JOBJECT)
-        return;
-    struct sim_jiter it;
-    struct sim_jspan key;
-    struct sim_jspan val;
+    if (js_peek(s) != JS_OBJECT) {
+        struct js_span v;
+        if (js_span(s, &v) < 0)
+            return -1;
+        r->off = v.off;
+        r->len = v.len;
+        return 0;
+    }
+    r->off = js_offset(s);
+    if (js_object_begin(s) < 0)
+        return -1;
+    char key[KEY_CAP];
+    struct js_span val;
     int seen_date = 0;
     int seen_odo = 0;
-    sim_jscan_iter_init(&it, item);
-    while (sim_jscan_next(&it, &key, &val) > 0) {
-        if (!seen_date && sim_jscan_string_is(&key, "serviceDate")) {
+    int rc;
+    while ((rc = js_object_next(s, key, sizeof(key))) == 1) {
+        if (js_span(s, &val) < 0)
+            return -1;
+        if (!seen_date && strcmp(key, "serviceDate") == 0) {
             seen_date = 1;
-            char date[64];
-            if (sim_jscan_string(&val, date, sizeof(date), NULL) == ENG_OK
+            char date[STR_BUF(63)];
+            if (span_str(base, &val, date, sizeof(date))
                 && eng_parse_day(date, SIM_WINDOW_MIN_YEAR,
                                  SIM_WINDOW_MAX_YEAR, &r->day,
                                  NULL) == ENG_OK)
                 r->has_day = 1;
-        } else if (!seen_odo && sim_jscan_string_is(&key,
-                                                    "odometerDistance")) {
+        } else if (!seen_odo && strcmp(key, "odometerDistance") == 0) {
             seen_odo = 1;
-            if (sim_jscan_number(&val, &r->odo) == ENG_OK) {
-                r->odo_quoted = sim_jscan_type(&val) == SIM_JSTRING;
-                r->odo_off = (size_t)(val.p - item->p);
-                r->odo_len = val.n;
+            if (span_odometer(base, &val, &r->odo) == ENG_OK) {
+                r->odo_quoted = base[val.off] == '"';
+                r->odo_off = val.off - r->off;
+                r->odo_len = val.len;
             }
         }
     }
+    r->len = js_offset(s) - r->off;
+    return rc;
 }
 
-static int set_history(struct hist *h, const struct sim_jspan *body)
+static int set_history(struct hist *h, const char *line,
+                       const struct js_span *body)
 {
-    enum sim_jtype t = sim_jscan_type(body);
-    h->text = malloc(body->n + 1);
+    struct js s;
+    js_init(&s, line + body->off, body->len);
+    enum js_type t = js_peek(&s);
+    h->text = malloc(body->len + 1);
     if (!h->text)
         return ENG_ENOMEM;
-    if (t == SIM_JSTRING) {
-        /* a string is the raw body, possibly not JSON at all */
+    if (t == JS_STRING) {
+        /* a string is the raw body, possibly not JSON at all; its decoded
+         * text is never longer than its JSON form */
         h->verbatim = 1;
-        if (sim_jscan_string(body, h->text, body->n + 1, &h->text_len) < 0) {
+        if (js_string(&s, h->text, body->len + 1, &h->text_len) < 0
+            || memchr(h->text, '\0', h->text_len)) {
             free(h->text);
             h->text = NULL;
             return ENG_EDATA;
         }
         return ENG_OK;
     }
-    memcpy(h->text, body->p, body->n);
-    h->text[body->n] = '\0';
-    h->text_len = body->n;
-    if (t != SIM_JARRAY) {
+    memcpy(h->text, line + body->off, body->len);
+    h->text[body->len] = '\0';
+    h->text_len = body->len;
+    if (t != JS_ARRAY) {
         h->verbatim = 1;
         return ENG_OK;
     }
-    struct sim_jspan copy = {h->text, body->n};
-    struct sim_jiter it;
-    struct sim_jspan item;
     size_t cap = 0;
-    sim_jscan_iter_init(&it, &copy);
-    while (sim_jscan_next(&it, NULL, &item) > 0) {
+    js_init(&s, h->text, h->text_len);
+    js_array_begin(&s);
+    while (js_array_next(&s) == 1) {
         struct rec *recs = reserve(h->recs, &cap, h->n + 1,
                                    sizeof(*h->recs));
         if (!recs)
             return ENG_ENOMEM;
         h->recs = recs;
-        index_record(&h->recs[h->n++], &item, h->text);
+        if (index_record(&h->recs[h->n], &s, h->text) < 0)
+            break;
+        h->n++;
     }
     return ENG_OK;
-}
-
-/* Decodes a top-level string field into a small buffer; NULL if absent. */
-static const char *field_str(const struct sim_jspan *v, char *buf,
-                             size_t cap)
-{
-    if (!v->p || sim_jscan_string(v, buf, cap, NULL) != ENG_OK)
-        return NULL;
-    return buf;
 }
 
 static int add_line(struct sim_fleet *f, const char *line, size_t len,
                     long lineno, struct eng_err *err)
 {
-    /*
-     * Walking the object validates it (sim_jscan.h), so the line is
-     * scanned once here rather than checked first and walked after.
-     */
-    while (len && (*line == ' ' || *line == '\t')) {
-        line++;
-        len--;
-    }
-    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
-        len--;
-    if (len < 2 || line[0] != '{' || line[len - 1] != '}')
+    struct js s;
+    js_init(&s, line, len);
+    if (js_peek(&s) != JS_OBJECT)
         return eng_err_set(err, ENG_EJSON,
                            "histories.jsonl line %ld: not a JSON object",
                            lineno);
-    struct sim_jspan root = {line, len};
-    struct sim_jspan vid = {0};
-    struct sim_jspan vin = {0};
-    struct sim_jspan unit = {0};
-    struct sim_jspan fetched = {0};
-    struct sim_jspan body = {0};
-    struct sim_jiter it;
-    struct sim_jspan key;
-    struct sim_jspan val;
-    int rc;
-    sim_jscan_iter_init(&it, &root);
-    for (;;) {
-        rc = sim_jscan_next(&it, &key, &val);
-        if (rc <= 0)
+    struct js_span none = {0, 0};
+    struct js_span vid = none;
+    struct js_span vin = none;
+    struct js_span unit = none;
+    struct js_span fetched = none;
+    struct js_span body = none;
+    struct js_span val;
+    char key[KEY_CAP];
+    int rc = js_object_begin(&s);
+    while (rc == 0 && (rc = js_object_next(&s, key, sizeof(key))) == 1) {
+        rc = js_span(&s, &val);
+        if (rc < 0)
             break;
-        if (sim_jscan_string_is(&key, "vehicle_id"))
+        if (strcmp(key, "vehicle_id") == 0)
             vid = val;
-        else if (sim_jscan_string_is(&key, "vin"))
+        else if (strcmp(key, "vin") == 0)
             vin = val;
-        else if (sim_jscan_string_is(&key, "unit_system"))
+        else if (strcmp(key, "unit_system") == 0)
             unit = val;
-        else if (sim_jscan_string_is(&key, "fetched_at"))
+        else if (strcmp(key, "fetched_at") == 0)
             fetched = val;
-        else if (sim_jscan_string_is(&key, "history"))
+        else if (strcmp(key, "history") == 0)
             body = val;
     }
-    if (rc < 0)
+    if (rc < 0 || js_finish(&s) < 0)
         return eng_err_set(err, ENG_EJSON,
-                           "histories.jsonl line %ld: bad JSON near byte "
-                           "%zu", lineno, (size_t)(it.p - line));
-    char idbuf[256];
-    char vinbuf[64];
-    char unitbuf[16];
-    char fetchedbuf[64];
-    const char *id = field_str(&vid, idbuf, sizeof(idbuf));
-    const char *vs = field_str(&vin, vinbuf, sizeof(vinbuf));
+                           "histories.jsonl line %ld: bad JSON at byte %zu "
+                           "(%s)", lineno, s.err_off, s.err_what);
+    /* a span of length 0 is a member that was absent */
+    char idbuf[STR_BUF(255)];
+    char vinbuf[STR_BUF(63)];
+    char unitbuf[STR_BUF(15)];
+    char fetchedbuf[STR_BUF(63)];
+    const char *id = vid.len ? span_str(line, &vid, idbuf, sizeof(idbuf))
+                     : NULL;
+    const char *vs = vin.len ? span_str(line, &vin, vinbuf, sizeof(vinbuf))
+                     : NULL;
     long vi = id ? smap_get(&f->by_id, id, strlen(id))
               : vs ? vin_index(f, vs) : -1;
     if (vi < 0)
@@ -552,15 +624,17 @@ static int add_line(struct sim_fleet *f, const char *line, size_t len,
         return eng_err_set(err, ENG_EDATA,
                            "histories.jsonl line %ld: second history for "
                            "vehicle '%.64s'", lineno, v->id);
-    if (unit.p) {
-        const char *u = field_str(&unit, unitbuf, sizeof(unitbuf));
+    if (unit.len) {
+        const char *u = span_str(line, &unit, unitbuf, sizeof(unitbuf));
         if (!u || parse_unit(u, &v->imperial) < 0)
             return eng_err_set(err, ENG_EDATA,
                                "histories.jsonl line %ld: unit_system must "
                                "be metric or imperial", lineno);
     }
     /* it becomes the SC-Data-Age header: only a real instant will do */
-    const char *fa = field_str(&fetched, fetchedbuf, sizeof(fetchedbuf));
+    const char *fa = fetched.len ? span_str(line, &fetched, fetchedbuf,
+                                            sizeof(fetchedbuf))
+                     : NULL;
     long long secs;
     if (fa && sim_window_parse_instant(fa, &secs, NULL) < 0)
         return eng_err_set(err, ENG_EDATA,
@@ -571,10 +645,10 @@ static int add_line(struct sim_fleet *f, const char *line, size_t len,
         if (!v->fetched_at)
             return eng_err_set(err, ENG_ENOMEM, "out of memory");
     }
-    if (!body.p)
+    if (!body.len)
         return eng_err_set(err, ENG_EDATA,
                            "histories.jsonl line %ld: no history", lineno);
-    rc = set_history(h, &body);
+    rc = set_history(h, line, &body);
     if (rc == ENG_EDATA)
         return eng_err_set(err, ENG_EDATA,
                            "histories.jsonl line %ld: history string holds "
