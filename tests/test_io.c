@@ -260,7 +260,7 @@ static void test_out_replaces_the_file_a_symlink_points_to(void)
     CU_ASSERT(S_ISLNK(sb.st_mode));
     CU_ASSERT_EQUAL(lstat(link2, &sb), 0);
     CU_ASSERT(S_ISLNK(sb.st_mode));
-    CU_ASSERT_STRING_EQUAL(slurp(target), "new\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text(target), "new\n");
     CU_ASSERT_EQUAL(lstat(target, &sb), 0);
     CU_ASSERT(S_ISREG(sb.st_mode));
     CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
@@ -269,7 +269,7 @@ static void test_out_replaces_the_file_a_symlink_points_to(void)
     CU_ASSERT_EQUAL(out_text(link, "made\n", &err), ENG_OK);
     CU_ASSERT_EQUAL(lstat(link, &sb), 0);
     CU_ASSERT(S_ISLNK(sb.st_mode));
-    CU_ASSERT_STRING_EQUAL(slurp(target), "made\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text(target), "made\n");
     /* a loop of links is refused */
     unlink(link2);
     unlink(link);
@@ -353,7 +353,7 @@ static void test_out_gzip_by_name_round_trips(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     out_write(o, "{}\n", 3, &err);
     CU_ASSERT_EQUAL(out_commit(o, &err), ENG_OK);
-    CU_ASSERT_STRING_EQUAL(slurp("tmp/out_plain.jsonl"), "{}\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text("tmp/out_plain.jsonl"), "{}\n");
     buf_release(&text);
 }
 

@@ -1309,7 +1309,7 @@ static void test_model_id_is_the_sha256_of_its_canonical_text(void)
         "bands[1].min_score=620\n"
         "bands[2].min_score=590\n"
         "bands[3].min_score=560\n";
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_good.json", good_model), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_good.json", good_model), 0);
     struct eng_err err = {0};
     struct model *m = model_load("tmp/model_good.json", &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -1375,7 +1375,7 @@ static void test_model_reindented_file_keeps_its_id(void)
     char *text = reindented(good_model);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"center\": 180,\n    "));
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_reindented.json", text), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_reindented.json", text), 0);
     free(text);
     struct eng_err err = {0};
     struct model *m = model_load("tmp/model_reindented.json", &err);
@@ -1388,7 +1388,7 @@ static void test_model_reindented_file_keeps_its_id(void)
                      "\"min\":1.0,\"factor\":7213475204444817e-14,"
                      "\"center\":6E2,");
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_respelled.json", a), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_respelled.json", a), 0);
     free(a);
     m = model_load("tmp/model_respelled.json", &err);
     CU_ASSERT_PTR_NOT_NULL(m);
@@ -1417,7 +1417,7 @@ static void test_model_reindented_file_keeps_its_id(void)
             flat[k++] = saved[i];
     }
     flat[k] = '\0';
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_flat.json", flat), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_flat.json", flat), 0);
     free(flat);
     m = model_load("tmp/model_flat.json", &err);
     CU_ASSERT_PTR_NOT_NULL(m);
@@ -1445,7 +1445,7 @@ static void test_model_refuses_an_edited_saved_file(void)
     char edit[1 << 16];
     snprintf(edit, sizeof(edit), "%.*s\"estimate\":\t-1.9,%s",
              (int)(at - text), text, at + strlen("\"estimate\":\t-2,"));
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_edit.json", edit), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_edit.json", edit), 0);
     struct eng_err err = {0};
     CU_ASSERT_PTR_NULL(model_load("tmp/model_edit.json", &err));
     CU_ASSERT_EQUAL(err.code, ENG_EDATA);
@@ -1458,7 +1458,7 @@ static void test_model_refuses_an_edited_saved_file(void)
     at = strstr(text, "2024-06-01T00:00:00Z");
     CU_ASSERT_PTR_NOT_NULL_FATAL(at);
     memcpy(at, "2025", 4);
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_edit.json", text), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_edit.json", text), 0);
     struct model *m = model_load("tmp/model_edit.json", &err);
     CU_ASSERT_PTR_NOT_NULL(m);
     if (m) {
@@ -1485,7 +1485,7 @@ static void test_model_refuses_more_inputs_than_the_limit(void)
         strcat(text, ",");
     }
     strcat(text, good_model + head + strlen(INPUT0) + 1);
-    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_bad.json", text), 0);
+    CU_ASSERT_EQUAL_FATAL(tu_write_text("tmp/model_bad.json", text), 0);
     free(text);
     struct eng_err err = {0};
     CU_ASSERT_PTR_NULL(model_load("tmp/model_bad.json", &err));
