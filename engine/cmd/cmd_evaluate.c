@@ -10,6 +10,7 @@
 #include "feat.h"
 #include "glm.h"
 #include "model.h"
+#include "ptrain.h"
 #include "tab.h"
 
 static const char usage[] =
@@ -175,6 +176,7 @@ int cmd_evaluate(int argc, char **argv)
     }
     int iv = tab_col(t, "vin"), is = tab_col(t, "status");
     int im = tab_col(t, "make");
+    int ipt = tab_col(t, "powertrain");
     int col[FEAT_COUNT];
     for (int i = 0; i < FEAT_COUNT; i++)
         col[i] = tab_col(t, feat_name(i));
@@ -198,6 +200,8 @@ int cmd_evaluate(int argc, char **argv)
             continue;
         }
         struct feat_vec v;
+        feat_vec_init(&v);
+        v.ptrain = ipt >= 0 ? ptrain_parse(f[ipt]) : PTRAIN_UNKNOWN;
         for (int i = 0; i < FEAT_COUNT; i++) {
             char *end;
             v.v[i] = NAN;
