@@ -27,7 +27,8 @@ double model_percentile(const struct model *m, int feat, double x)
         return NAN;
     for (size_t i = 0; i < m->n_inputs; i++) {
         const struct model_input *in = &m->inputs[i];
-        if (in->feat != feat || in->n_quantiles == 0)
+        if (in->feat != feat || !in->has_benchmark ||
+            in->n_quantiles == 0)
             continue;
         int below = 0, equal = 0;
         for (int k = 0; k < in->n_quantiles; k++) {
@@ -223,7 +224,7 @@ static void reason_text(const struct model_input *in,
     if (!missing)
         format_value(in, f, make, value, sizeof(value));
     char bench[64] = "";
-    if (in->feat != MODEL_INPUT_MAKE && !isnan(in->typical)) {
+    if (in->has_benchmark && !isnan(in->typical)) {
         char t[48];
         format_number(in->value_kind, in->typical, t, sizeof(t));
         snprintf(bench, sizeof(bench), " (typical %s)", t);
@@ -244,7 +245,7 @@ static void reason_text(const struct model_input *in,
  */
 static int adverse(const struct model_input *in, const struct feat_vec *f)
 {
-    if (in->feat == MODEL_INPUT_MAKE || isnan(in->median) || isnan(in->beta))
+    if (!in->has_benchmark || isnan(in->median) || isnan(in->beta))
         return 1;
     double x = f->v[in->feat];
     if (isnan(x))
@@ -382,7 +383,7 @@ static cJSON *input_json(const struct model_input *in)
     if (in->feat != MODEL_INPUT_MAKE)
         put(r, "value_of", cJSON_CreateString(feat_name(in->shown)));
     put(o, "reason", r);
-    if (in->feat != MODEL_INPUT_MAKE && !isnan(in->median)) {
+    if (in->has_benchmark) {
         cJSON *bm = cJSON_CreateObject();
         put(bm, "median", num(in->median));
         put(bm, "typical", num(in->typical));
@@ -559,11 +560,18 @@ static void get_str(struct reader *r, const cJSON *obj, const char *name,
 static void read_benchmark(struct reader *r, const cJSON *o,
                            struct model_input *in)
 {
+    in->has_benchmark = 0;
     in->median = in->typical = NAN;
     in->n_quantiles = 0;
     const cJSON *bm = cJSON_GetObjectItemCaseSensitive(o, "benchmark");
     if (!bm || cJSON_IsNull(bm))
         return;
+    if (in->feat == MODEL_INPUT_MAKE) {
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s: the make has no "
+                            "benchmark", r->where);
+        return;
+    }
+    in->has_benchmark = 1;
     in->median = get_num(r, bm, "median", 0, 0);
     in->typical = get_num(r, bm, "typical", 0, 0);
     const cJSON *q = need(r, bm, "quantiles");
