@@ -35,9 +35,9 @@ double model_percentile(const struct model *m, int feat, double x)
             below += in->quantiles[k] < x;
             equal += in->quantiles[k] == x;
         }
-        /* 99 cut points split the portfolio into 100 parts */
-        return fmin(100, (double)below + 0.5 * (double)equal +
-                         (below + equal > 0 ? 0.5 : 0));
+        /* mid-rank among the cut points, on 0 .. 100 */
+        return 100.0 * ((double)below + 0.5 * (double)equal) /
+               (double)in->n_quantiles;
     }
     return NAN;
 }
@@ -231,10 +231,13 @@ static void reason_text(const struct model_input *in,
     }
     const char *hole = use_missing ? NULL : strstr(tmpl, "%s");
     if (hole)
-        snprintf(out, n, "%s %.*s%s%s%s", in->code, (int)(hole - tmpl), tmpl,
-                 value, hole + 2, bench);
+        snprintf(out, n, "%s %.*s%s%s", in->code, (int)(hole - tmpl), tmpl,
+                 value, hole + 2);
     else
-        snprintf(out, n, "%s %s%s", in->code, tmpl, bench);
+        snprintf(out, n, "%s %s", in->code, tmpl);
+    size_t len = strlen(out);
+    if (len + 1 < n)
+        snprintf(out + len, n - len, "%s", bench);
 }
 
 /*
@@ -557,6 +560,9 @@ static void get_str(struct reader *r, const cJSON *obj, const char *name,
  * "typical" benchmark and explain shows no portfolio percentiles.  When
  * present they must be well formed.
  */
+static void read_benchmark_values(struct reader *r, const cJSON *bm,
+                                  struct model_input *in);
+
 static void read_benchmark(struct reader *r, const cJSON *o,
                            struct model_input *in)
 {
@@ -572,6 +578,15 @@ static void read_benchmark(struct reader *r, const cJSON *o,
         return;
     }
     in->has_benchmark = 1;
+    char bw[96];
+    snprintf(bw, sizeof(bw), "%s.benchmark", r->where);
+    r->where = bw;
+    read_benchmark_values(r, bm, in);
+}
+
+static void read_benchmark_values(struct reader *r, const cJSON *bm,
+                                  struct model_input *in)
+{
     in->median = get_num(r, bm, "median", 0, 0);
     in->typical = get_num(r, bm, "typical", 0, 0);
     const cJSON *q = need(r, bm, "quantiles");
@@ -579,7 +594,7 @@ static void read_benchmark(struct reader *r, const cJSON *o,
         return;
     int nq = cJSON_GetArraySize(q);
     if (!cJSON_IsArray(q) || (nq != 0 && nq != MODEL_N_QUANTILES)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.benchmark."
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s."
                             "quantiles must list %d numbers", r->where,
                             MODEL_N_QUANTILES);
         return;
@@ -589,7 +604,7 @@ static void read_benchmark(struct reader *r, const cJSON *o,
         if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
             (in->n_quantiles > 0 &&
              it->valuedouble < in->quantiles[in->n_quantiles - 1])) {
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.benchmark."
+            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s."
                                 "quantiles must be finite and increasing",
                                 r->where);
             return;
