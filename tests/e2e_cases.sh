@@ -84,6 +84,12 @@ for v in tesla_good tesla_bad tesla_list mache_good mache_api; do
     r=$(reasons $v)
     check "$v: no oil reason" test -z "$(grep -iE 'R05|R06|R19|oil' <<<"$r")"
 done
+check "a diligent Tesla has no routine item overdue" \
+    [ "$(col "$T/f.csv" tesla_good routine_items_overdue)" = 0 ]
+check "a neglected Tesla has its cabin filter overdue" \
+    [ "$(col "$T/f.csv" tesla_bad routine_items_overdue)" = 1 ]
+check "routine items do not apply to a combustion car" \
+    [ -z "$(col "$T/f.csv" honda_new_good routine_items_overdue)" ]
 check "the hybrid keeps its oil features" \
     [ "$(col "$T/f.csv" toyota_hev_good oil_changes)" = 4 ]
 

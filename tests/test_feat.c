@@ -361,6 +361,37 @@ static void test_feat_bev_has_no_oil_and_follows_its_rotation(void)
     CU_ASSERT_TRUE(feat_applies(FEAT_OVERDUE_OIL_CHANGE, &f));
 }
 
+static void test_feat_bev_routine_items_follow_the_makers_months(void)
+{
+    const struct task_sched *tesla = task_sched_find(sched, "TESLA",
+                                                     PTRAIN_BEV);
+    long t0 = eng_days_from_civil(2021, 11, 1);
+    unsigned fluid = TASK_BIT(TASK_FLUIDS) | TASK_BIT(TASK_BRAKES);
+    struct hist_rec r[3] = {
+        rec(t0, 10000, 90, "USD", ROT, HIST_SRC_DEALER),
+        rec(t0 + 700, 20000, 90, "USD", ROT | FILT, HIST_SRC_DEALER),
+        rec(t0 + 1400, 30000, 90, "USD", ROT | FILT | fluid,
+            HIST_SRC_DEALER),
+    };
+    struct feat_vec f;
+    /* cabin filter 24 months, brake fluid 48: all done in time */
+    compute_as(r, 3, t0 + 1500, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 0, TOL);
+    /* the filter 24 months + 10% after its last change: overdue */
+    compute_as(r, 3, t0 + 1400 + 804, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 1, TOL);
+    /* never a brake fluid change: counted from the first visit, 48 months
+     * + 10% = 1607 days */
+    compute_as(r, 2, t0 + 1600, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 1, TOL);
+    compute_as(r, 2, t0 + 1610, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 2, TOL);
+    /* not a BEV: does not apply */
+    compute_as(r, 3, t0 + 1500, def, HIST_NO_DAY, PTRAIN_ICE, &f);
+    CU_ASSERT(isnan(f.v[FEAT_ROUTINE_ITEMS_OVERDUE]));
+    CU_ASSERT_FALSE(feat_applies(FEAT_ROUTINE_ITEMS_OVERDUE, &f));
+}
+
 static void test_feat_rotation_overdue_says_by_how_much(void)
 {
     const struct task_sched *tesla = task_sched_find(sched, "TESLA",
@@ -483,6 +514,8 @@ static CU_TestInfo feat_tests[] = {
     {"names round-trip", test_feat_names_round_trip},
     {"a BEV has no oil and follows its rotation",
      test_feat_bev_has_no_oil_and_follows_its_rotation},
+    {"a BEV's routine items follow the maker's months",
+     test_feat_bev_routine_items_follow_the_makers_months},
     {"a rotation overdue says by how much",
      test_feat_rotation_overdue_says_by_how_much},
     {"a hybrid keeps its oil schedule",
