@@ -711,10 +711,11 @@ static void test_synth_make_table_matches_the_data_files(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     int checked = 0;
     while (fgets(line, sizeof(line), f)) {
-        char make[32];
+        char make[32], ptrain[8];
         double km, months;
         if (line[0] == '#'
-            || sscanf(line, "%31s %lf %lf", make, &km, &months) != 3)
+            || sscanf(line, "%31s %7s %lf %lf", make, ptrain, &km,
+                      &months) != 4 || strcmp(ptrain, "*") != 0)
             continue;
         for (int m = 0; m < SYNTH_N_MAKES; m++) {
             if (strcmp(synth_makes[m].name, make) != 0)

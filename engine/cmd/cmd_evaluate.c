@@ -11,6 +11,7 @@
 #include "glm.h"
 #include "label.h"
 #include "model.h"
+#include "ptrain.h"
 #include "tab.h"
 
 static const char usage[] =
@@ -100,6 +101,7 @@ int cmd_evaluate(int argc, char **argv)
     }
     int iv = tab_col(t, "vin"), is = tab_col(t, "status");
     int im = tab_col(t, "make");
+    int ipt = tab_col(t, "powertrain");
     int col[FEAT_COUNT];
     for (int i = 0; i < FEAT_COUNT; i++)
         col[i] = tab_col(t, feat_name(i));
@@ -123,6 +125,8 @@ int cmd_evaluate(int argc, char **argv)
             continue;
         }
         struct feat_vec v;
+        feat_vec_init(&v);
+        v.ptrain = ipt >= 0 ? ptrain_parse(f[ipt]) : PTRAIN_UNKNOWN;
         for (int i = 0; i < FEAT_COUNT; i++) {
             char *end;
             v.v[i] = NAN;
