@@ -4,6 +4,7 @@
 #   make test       unit tests, the same tests under ASan+UBSan, end-to-end tests
 #   make demo       the main job on the bundled sample fleet
 #   make bench      benchmark scripts (print figures)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (needs clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -68,7 +69,7 @@ ALL_OBJS  := build/engine/cmd/main.o $(LIB_OBJS) $(CMD_OBJS) \
              $(BENCH_OBJS) $(SAN_LIB) $(SAN_TEST)
 
 .PHONY: all test unit unit-san e2e demo bench model install clean deps \
-        check-deps
+        check-deps fuzz fuzz-replay
 .DEFAULT_GOAL := all
 
 all: check-deps bin/svcscore bin/smartcar-sim
@@ -140,11 +141,49 @@ build/san/%.o: %.c
 
 -include $(ALL_OBJS:.o=.d)
 
+# Fuzzing (tests/fuzz/README.md): one libFuzzer target per parser of
+# untrusted input, built with clang for 'make fuzz'; the same targets built
+# with $(CC) and the sanitizers replay the committed corpus in 'make test'.
+FUZZ_TARGETS := hist line veh model tok token envelope instant jscan
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS   = $(CSTD) $(filter-out -Werror,$(WARN)) $(PKG_CFLAGS) \
+                -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -O1 -g
+FUZZ_LIB     := $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz-%)
+REPLAY_BINS  := $(FUZZ_TARGETS:%=bin/fuzz-replay-%)
+FUZZ_OBJS    := $(FUZZ_LIB) $(FUZZ_TARGETS:%=build/fuzz/tests/fuzz/fuzz_%.o) \
+                build/fuzz/tests/fuzz/fuzz_util.o \
+                $(FUZZ_TARGETS:%=build/san/tests/fuzz/fuzz_%.o) \
+                build/san/tests/fuzz/fuzz_util.o build/san/tests/fuzz/replay.o
+
+build/fuzz/%.o: %.c
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	  -MMD -MP -c -o $@ $<
+
+$(FUZZ_BINS): bin/fuzz-%: build/fuzz/tests/fuzz/fuzz_%.o \
+              build/fuzz/tests/fuzz/fuzz_util.o $(FUZZ_LIB)
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+$(REPLAY_BINS): bin/fuzz-replay-%: build/san/tests/fuzz/fuzz_%.o \
+                build/san/tests/fuzz/fuzz_util.o \
+                build/san/tests/fuzz/replay.o $(SAN_LIB)
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(SANFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+-include $(FUZZ_OBJS:.o=.d)
+
 # The test target installs missing libraries itself (fresh machine), then
 # re-enters make so the pkg-config flags are read with the libraries present.
 test:
 	$(Q)scripts/install-deps.sh --if-missing
-	$(Q)$(MAKE) --no-print-directory unit unit-san e2e
+	$(Q)$(MAKE) --no-print-directory unit unit-san fuzz-replay e2e
 
 unit: check-deps bin/run_tests bin/smartcar-sim
 	$(Q)cd tests && ../bin/run_tests
@@ -153,6 +192,30 @@ unit-san: check-deps bin/run_tests_san bin/smartcar-sim
 	$(Q)cd tests && ASAN_OPTIONS=detect_leaks=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=lsan.supp ../bin/run_tests_san
+
+# Every committed fuzz input through the sanitizer build (no clang needed).
+fuzz-replay: check-deps $(REPLAY_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	  ASAN_OPTIONS=detect_leaks=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  bin/fuzz-replay-$$t tests/fuzz/corpus/$$t >/dev/null \
+	  || { echo "fuzz-replay: $$t FAILED"; exit 1; }; \
+	done
+	@echo "fuzz-replay: $(words $(FUZZ_TARGETS)) targets," \
+	  "$$(find tests/fuzz/corpus -type f | wc -l) inputs passed"
+
+# New inputs go to build/fuzz/found/TARGET (not committed), crashes to
+# build/fuzz/crash/; FUZZ_TARGETS=hist runs one target.
+fuzz:
+	$(Q)scripts/install-deps.sh --if-missing --fuzz
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/found/$$t build/fuzz/crash; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crash/$$t- \
+	    build/fuzz/found/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 e2e: all
 	$(Q)tests/e2e.sh
