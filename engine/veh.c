@@ -584,7 +584,8 @@ static int feed(struct veh_reader *r, struct eng_err *err)
         r->line++;
         r->prev_cr = 1;
     } else {
-        if (last == '\n' && !r->prev_cr)
+        /* an LF ends a line unless it is the LF of a CRLF cut in two */
+        if (last == '\n' && !(r->prev_cr && len == 1))
             r->line++;
         r->prev_cr = 0;
     }
