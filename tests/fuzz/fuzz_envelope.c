@@ -49,6 +49,10 @@ static void header(const char *line, size_t len, char *retry, char *ctype,
                    char *request_id, char *unit)
 {
     char v[96];
+    /* libcurl refuses a header line with a NUL byte ("Nul byte in
+     * header") before the callback sees it */
+    if (memchr(line, '\0', len))
+        return;
     if (sc_header_value(line, len, "sc-request-id", v, sizeof(v))) {
         sc_clean_token(v, request_id, 72, 0);
         FUZZ_CHECK(safe_token(request_id, 72, 0));
@@ -63,9 +67,12 @@ static void header(const char *line, size_t len, char *retry, char *ctype,
         return;
     }
     const char *vals[] = {retry, ctype};
+    const size_t caps[] = {64, 128};
     for (int i = 0; i < 2; i++) {
         size_t n = strlen(vals[i]);
-        if (n == 0)
+        FUZZ_CHECK(n < caps[i]);
+        /* a value cut to its buffer may end where a blank was */
+        if (n == 0 || n == caps[i] - 1)
             continue;
         char a = vals[i][0], z = vals[i][n - 1];
         FUZZ_CHECK(a != ' ' && a != '\t');
