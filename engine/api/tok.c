@@ -321,8 +321,12 @@ static int apply_line(struct tok_store *st, const char *line, size_t len)
     if (cJSON_IsString(e) && e->valuestring[0]
         && tok_parse_time(e->valuestring, &exp, NULL) < 0)
         goto out;
-    if (cJSON_IsNumber(e))
+    if (cJSON_IsNumber(e)) {
+        /* the range tok_parse_time() reads; a cast beyond it is undefined */
+        if (!(e->valuedouble >= 0 && e->valuedouble < 1e12))
+            goto out;
         exp = (long long)e->valuedouble;
+    }
 
     struct tok_pair *p = lookup(st, key);
     if (p) {
