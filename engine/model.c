@@ -689,9 +689,11 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
                                 "must not increase from A to E");
     }
     read_record(root, m);
-    if (r->rc == ENG_OK && !(m->score_factor > 0 &&
-                             m->score_min < m->score_max))
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: bad score scaling");
+    if (r->rc == ENG_OK && !(m->score_factor > 0 && m->score_min >= 1 &&
+                             m->score_min < m->score_max &&
+                             m->score_max <= 999))
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: bad score scaling "
+                            "(needs factor > 0, 1 <= min < max <= 999)");
 }
 
 struct model *model_load(const char *path, struct eng_err *err)
