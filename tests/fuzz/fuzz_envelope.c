@@ -97,8 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (first && len >= 12 && strncmp(p, "HTTP/", 5) == 0) {
             const char *sp = memchr(p, ' ', len);
-            if (sp && sp + 4 <= p + len)
-                http = strtol(sp + 1, NULL, 10) % 1000;
+            for (const char *q = sp ? sp + 1 : end;
+                 q < p + len && q < sp + 4 && *q >= '0' && *q <= '9'; q++)
+                http = http * 10 + (*q - '0');
         } else {
             header(p, len, retry, ctype, request_id, unit);
         }
@@ -107,8 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const char *body = p;
     size_t blen = (size_t)(end - p);
-    if (http < 0)
-        http = -http;
 
     double ra = sc_parse_retry_after(retry, 1700000000);
     FUZZ_CHECK(ra == -1 || ra >= 0);
