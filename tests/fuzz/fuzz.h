@@ -33,14 +33,15 @@ char *fuzz_strndup(const uint8_t *data, size_t size);
 
 /*
  * Writes data to this process's scratch file (on a tmpfs when there is
- * one) and returns its path, valid until the next call.  Aborts when the
- * file cannot be written: that is the machine, not the target.
+ * one) and returns its path, valid until the next call; the files are
+ * removed at exit.  Aborts when the file cannot be written: that is the
+ * machine, not the target.
  */
 const char *fuzz_scratch(const char *suffix, const uint8_t *data,
                          size_t size);
 
-/* 1 when s (NUL-terminated) holds no comma, quote, CR, LF or NUL-less
- * control byte: safe for a CSV field and a log line. */
+/* 1 when s holds no comma, quote or control byte (CR, LF, ...): safe
+ * for a CSV field and a log line. */
 int fuzz_csv_safe(const char *s);
 
 #endif

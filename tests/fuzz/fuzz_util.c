@@ -25,6 +25,32 @@ char *fuzz_strndup(const uint8_t *data, size_t size)
     return s;
 }
 
+/* The scratch files made so far, removed at exit. */
+static char made[4][256];
+
+static void remove_scratch(void)
+{
+    for (int i = 0; i < 4; i++) {
+        if (made[i][0])
+            remove(made[i]);
+    }
+}
+
+static void remember(const char *path)
+{
+    static int registered;
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(made[i], path) == 0)
+            return;
+        if (!made[i][0]) {
+            snprintf(made[i], sizeof(made[i]), "%s", path);
+            break;
+        }
+    }
+    if (!registered)
+        registered = atexit(remove_scratch) == 0;
+}
+
 const char *fuzz_scratch(const char *suffix, const uint8_t *data,
                          size_t size)
 {
@@ -38,6 +64,7 @@ const char *fuzz_scratch(const char *suffix, const uint8_t *data,
         perror(path);
         abort();
     }
+    remember(path);
     return path;
 }
 
