@@ -4,6 +4,7 @@
 #   make test       unit tests, the same tests under ASan+UBSan, end-to-end tests
 #   make demo       the main job on the bundled sample fleet
 #   make bench      benchmark scripts (print figures)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (needs clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -67,7 +68,7 @@ ALL_OBJS  := build/engine/cmd/main.o $(LIB_OBJS) $(CMD_OBJS) \
              $(BENCH_OBJS) $(SAN_LIB) $(SAN_TEST)
 
 .PHONY: all test unit unit-san e2e demo bench model install clean deps \
-        check-deps
+        check-deps fuzz fuzz-replay
 .DEFAULT_GOAL := all
 
 all: check-deps bin/svcscore bin/smartcar-sim
@@ -139,6 +140,44 @@ build/san/%.o: %.c
 
 -include $(ALL_OBJS:.o=.d)
 
+# Fuzzing (tests/fuzz/README.md): one libFuzzer target per parser of
+# untrusted input, built with clang for 'make fuzz'; the same targets built
+# with $(CC) and the sanitizers replay the committed corpus in 'make test'.
+FUZZ_TARGETS := hist line veh model tok token envelope instant jscan
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS   = $(CSTD) $(filter-out -Werror,$(WARN)) $(PKG_CFLAGS) \
+                -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -O1 -g
+FUZZ_LIB     := $(LIB_SRCS:%.c=build/fuzz/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz-%)
+REPLAY_BINS  := $(FUZZ_TARGETS:%=bin/fuzz-replay-%)
+FUZZ_OBJS    := $(FUZZ_LIB) $(FUZZ_TARGETS:%=build/fuzz/tests/fuzz/fuzz_%.o) \
+                build/fuzz/tests/fuzz/fuzz_util.o \
+                $(FUZZ_TARGETS:%=build/san/tests/fuzz/fuzz_%.o) \
+                build/san/tests/fuzz/fuzz_util.o build/san/tests/fuzz/replay.o
+
+build/fuzz/%.o: %.c
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	  -MMD -MP -c -o $@ $<
+
+$(FUZZ_BINS): bin/fuzz-%: build/fuzz/tests/fuzz/fuzz_%.o \
+              build/fuzz/tests/fuzz/fuzz_util.o $(FUZZ_LIB)
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+$(REPLAY_BINS): bin/fuzz-replay-%: build/san/tests/fuzz/fuzz_%.o \
+                build/san/tests/fuzz/fuzz_util.o \
+                build/san/tests/fuzz/replay.o $(SAN_LIB)
+	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(SANFLAGS) -o $@ $^ $(LIBS) $(LDFLAGS)
+
+-include $(FUZZ_OBJS:.o=.d)
+
 # The test target installs missing libraries itself (fresh machine), then
 # re-enters make so the pkg-config flags are read with the libraries present.
 # Each part of TEST_PARTS runs under tests/logged.sh (its output also goes to
@@ -146,7 +185,7 @@ build/san/%.o: %.c
 # line "[WORD: ]N passed, N failed"; all parts run even when one fails, and
 # tests/summary.sh closes with one line counting them all.  SUITES=... runs
 # only those CUnit suites in unit and unit-san (bin/run_tests --list).
-TEST_PARTS = unit unit-san e2e
+TEST_PARTS = unit unit-san fuzz-replay e2e
 TEST_LOGS  = build/test-logs
 SUITES    ?=
 
@@ -164,6 +203,24 @@ unit-san: check-deps bin/run_tests_san bin/smartcar-sim
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=lsan.supp \
 	  ./logged.sh ../$(TEST_LOGS)/unit-san ../bin/run_tests_san $(SUITES)
+
+# Every committed fuzz input through the sanitizer build (no clang needed).
+fuzz-replay: check-deps $(REPLAY_BINS)
+	$(Q)tests/logged.sh $(TEST_LOGS)/fuzz-replay \
+	  tests/fuzz/replay.sh $(FUZZ_TARGETS)
+
+# New inputs go to build/fuzz/found/TARGET (not committed), crashes to
+# build/fuzz/crash/; FUZZ_TARGETS=hist runs one target.
+fuzz:
+	$(Q)scripts/install-deps.sh --if-missing --fuzz
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/found/$$t build/fuzz/crash; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crash/$$t- \
+	    build/fuzz/found/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 e2e: all
 	$(Q)tests/logged.sh $(TEST_LOGS)/e2e tests/e2e.sh

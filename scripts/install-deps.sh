@@ -2,7 +2,8 @@
 # Installs the Debian packages svcscore needs to build, test and run.
 # It only calls apt-get when a package is absent, so 'make test' and 'make
 # demo' stay quick on a machine that has them; --if-missing keeps it quiet
-# then.  --bench adds what 'make bench' needs (R, for the GLM baseline).
+# then.  --bench adds what 'make bench' needs (R, for the GLM baseline),
+# --fuzz what 'make fuzz' needs (clang and its libFuzzer runtime).
 set -eu
 
 PKGS="gcc make pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev
@@ -11,6 +12,7 @@ libcsv-dev libcunit1-dev libmicrohttpd-dev zlib1g-dev curl time bc"
 # 'make bench' also wants R, for its glm() baseline
 for arg in "$@"; do
     [ "$arg" = "--bench" ] && PKGS="$PKGS r-base-core"
+    [ "$arg" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-dev"
 done
 
 missing=""

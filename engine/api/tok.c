@@ -15,6 +15,9 @@
 /* A store line longer than this is not ours: it is skipped unread. */
 #define TOK_MAX_LINE 65536
 
+/* 10000-01-01T00:00:00Z: the first time tok_format_time() cannot write. */
+#define TOK_TIME_END 253402300800LL
+
 /* Compact on open when lines exceed twice the pairs by this much. */
 #define TOK_COMPACT_SLACK 64
 
@@ -215,7 +218,11 @@ int tok_parse_time(const char *s, long long *out, struct eng_err *err)
         return eng_err_set(err, ENG_EDATA, "missing time");
     size_t n = strlen(s);
     if (strspn(s, "0123456789") == n && n <= 12) {
-        *out = strtoll(s, NULL, 10);
+        long long t = strtoll(s, NULL, 10);
+        if (t >= TOK_TIME_END)
+            return eng_err_set(err, ENG_EDATA, "time after year 9999: "
+                               "'%.40s'", s);
+        *out = t;
         return ENG_OK;
     }
     if (n < 10 || eng_parse_instant(s, 1970, 9999, out, NULL) < 0)
@@ -336,8 +343,12 @@ static int apply_line(struct tok_store *st, const char *line, size_t len)
     if (cJSON_IsString(e) && e->valuestring[0]
         && tok_parse_time(e->valuestring, &exp, NULL) < 0)
         goto out;
-    if (cJSON_IsNumber(e))
+    if (cJSON_IsNumber(e)) {
+        /* the range tok_parse_time() reads; a cast beyond it is undefined */
+        if (!(e->valuedouble >= 0 && e->valuedouble < TOK_TIME_END))
+            goto out;
         exp = (long long)e->valuedouble;
+    }
 
     struct tok_pair *p = lookup(st, key);
     if (p) {

@@ -205,8 +205,8 @@ void tok_store_stats(const struct tok_store *st, struct tok_stats *out);
 
 /*
  * Parses an ISO-8601 timestamp "YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+hh:mm]"
- * (no zone = UTC) or a whole number of Unix seconds into *out.  Returns
- * ENG_OK, or ENG_EDATA with *out unchanged.
+ * (no zone = UTC) or a whole number of Unix seconds before the year 10000
+ * into *out.  Returns ENG_OK, or ENG_EDATA with *out unchanged.
  */
 int tok_parse_time(const char *s, long long *out, struct eng_err *err);
 
