@@ -13,6 +13,7 @@
 #include "feat.h"
 #include "out.h"
 #include "pipe.h"
+#include "shard.h"
 #include "task.h"
 #include "veh.h"
 
@@ -431,9 +432,12 @@ static int produce_listed(void *ud, struct buf *in, void **ctx,
                           struct eng_err *err)
 {
     struct run *r = ud;
-    int rc = veh_next(r->veh, &r->row, err);
-    if (rc <= 0)
-        return rc;
+    int rc;
+    do {
+        rc = veh_next(r->veh, &r->row, err);
+        if (rc <= 0)
+            return rc;
+    } while (!shard_keeps(r->cfg->shard, &r->row));
     struct job *j = job_new(&r->row);
     if (!j)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
@@ -610,6 +614,14 @@ static int consume_item(void *ud, const struct pipe_item *it, const char *out,
     /* the trailer ends with a NUL inside len, so the log is a C string */
     if (*end == '\t' && end[1] && r->cfg->log)
         r->cfg->log(r->cfg->ud, end + 1);
+    if (r->cfg->progress) {
+        char s[128];
+        size_t n = (size_t)(tab - status) < sizeof(s) - 1
+                   ? (size_t)(tab - status) : sizeof(s) - 1;
+        memcpy(s, status, n);
+        s[n] = '\0';
+        r->cfg->progress(r->cfg->ud, st, s);
+    }
     return ENG_OK;
 }
 
