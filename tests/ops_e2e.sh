@@ -182,6 +182,40 @@ check "--shard without --vehicles is a usage error (exit 2)" [ "$rc" -eq 2 ]
 $BIN fetch --vehicles "$V" --shard 3/3 --out "$T/x.jsonl" 2>/dev/null; rc=$?
 check "--shard 3/3 is a usage error (K counts from 0)" [ "$rc" -eq 2 ]
 
+echo "ops: the scheduler files"
+S=scripts/nightly
+if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$T/units"
+    sed "s#/usr/local/bin/svcscore#$PWD/bin/svcscore#" "$S/svcscore-nightly.service" \
+        > "$T/units/svcscore-nightly.service"
+    cp "$S/svcscore-nightly.timer" "$T/units/"
+    check "systemd-analyze verify passes on the service and the timer" \
+        systemd-analyze verify "$T/units/svcscore-nightly.service" \
+            "$T/units/svcscore-nightly.timer"
+else
+    echo "  (systemd-analyze not installed: unit files not verified)"
+fi
+check "the Slurm script is valid shell" bash -n "$S/svcscore-slurm.sh"
+check "the CronJob runs an Indexed Job with --shard \$JOB_COMPLETION_INDEX/N" \
+    bash -c "grep -q 'completionMode: Indexed' '$S/svcscore-cronjob.yaml' && grep -q -- '--shard \"\$JOB_COMPLETION_INDEX/\$SHARDS\"' '$S/svcscore-cronjob.yaml'"
+# the Slurm script's three array tasks, run here one after the other
+sim --latency-ms 2 --refresh-grace-s 0 --seed 8
+mkdir -p "$T/slurm"
+cp "$V" "$T/slurm/book.csv"
+printf 'SMARTCAR_CLIENT_ID=%s\nSMARTCAR_CLIENT_SECRET=%s\n' \
+    "$SMARTCAR_CLIENT_ID" "$SMARTCAR_CLIENT_SECRET" > "$T/slurm/credentials.env"
+src=0
+for k in 0 1 2; do
+    PATH="$PWD/bin:$PATH" SVCSCORE_STATE="$T/slurm" SLURM_ARRAY_TASK_ID=$k \
+        SLURM_ARRAY_TASK_COUNT=3 SMARTCAR_API_ORIGIN="$ORIGIN" \
+        bash "$S/svcscore-slurm.sh" 2>"$T/slurm_$k.err" || src=1
+done
+# the script scores as of today: so does the unsharded reference here
+$BIN score --vehicles "$V" --histories "$T/all.csv.histories.jsonl" \
+    --out "$T/today.csv" 2>/dev/null
+check "the Slurm script's tasks 0-2 give the unsharded run's rows" \
+    bash -c "[ $src -eq 0 ] && cmp -s <(tail -n +2 '$T/today.csv' | sort) <(tail -q -n +2 '$T'/slurm/shard-?/scores.csv | sort)"
+
 echo "ops: no secret in any log, error or metrics file"
 { tail -n +2 "$V" | cut -d, -f8,9 | tr ',' '\n'
   cat "$T"/tok_*.jsonl | grep -o '"\(access\|refresh\)_token":"[^"]*"' | cut -d'"' -f4
