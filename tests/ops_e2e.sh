@@ -166,6 +166,15 @@ $BIN fetch --vehicles "$T/small.csv" --api "$ORIGIN" --verbose \
 check "--verbose logs the rotation of each pair" \
     bash -c "[ \$(grep -c 'pair tk-[0-9a-f]* rotated' '$T/l4.err') -eq \$(grep -o '[0-9]* token rotations,' '$T/l4.err' | tail -1 | cut -d' ' -f1) ] && grep -q rotated '$T/l4.err'"
 
+if command -v script >/dev/null; then
+    # script(1) gives the run a terminal: one line, redrawn in place
+    script -qc "$BIN fetch --vehicles '$T/small.csv' --api '$ORIGIN' \
+        --concurrency 1 --token-store '$T/tok_tty.jsonl' --out '$T/l5.jsonl'" \
+        /dev/null > "$T/tty.out" 2>&1
+    check "on a terminal: an updating line (CR, erase), then the final line" \
+        bash -c "grep -q \$'\\rfetch: [0-9]*/20 rows' '$T/tty.out' && grep -q \$'\\033\\[K' '$T/tty.out' && grep -Eq '$TS svcscore: fetch: 20/20 rows .*done in' '$T/tty.out'"
+fi
+
 echo "ops: local runs report progress too"
 $BIN score --histories "$T/all.csv.histories.jsonl" --as-of 2026-06-30 \
     --out "$T/local.csv" --progress-every 0 2>"$T/local.err"; rc=$?
