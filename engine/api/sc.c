@@ -296,7 +296,8 @@ static void disc_settle(struct sc_client *sc, struct sc_disc *d)
     if (!d->listed || d->pending > 0)
         return;
     disc_sort(d);
-    say_verbose(sc, "pair %s has %zu vehicles", tok_pair_fingerprint(d->pair), d->n);
+    say_verbose(sc, "pair %s has %zu vehicles",
+                tok_pair_fingerprint(d->pair), d->n);
     while (d->waiting && !sc->stop_rc) {
         struct sc_vehicle *j = d->waiting;
         d->waiting = j->wnext;

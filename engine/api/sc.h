@@ -33,8 +33,9 @@
  * Secrets: tokens and the client secret are never logged or put in
  * messages; a pair is named by its tok_ fingerprint.  Log lines (cfg.log)
  * name the request (e.g. "history of <vin>"), its status and cause, the
- * request id, the attempt and the retry delay; refreshes, rotations, pauses
- * and discovery are logged too; plain successes are not.
+ * request id, the attempt and the retry delay; failed refreshes and pauses
+ * are logged too, rotations and discovery (a line per pair) only with
+ * cfg.verbose; plain successes are not.
  *
  * The caller initialises libcurl (curl_global_init) before sc_new().
  * Not thread-safe: one thread drives a client.  The token store given in

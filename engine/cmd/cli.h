@@ -293,7 +293,7 @@ enum cli_ops_opt_id {
     "  --progress-every S   a progress line every S seconds when stderr is\n" \
     "                       not a terminal (default 30; 0: at the end only)\n" \
     "  --log-format F       text (default) or json: one object per line\n"   \
-    "  --verbose            also log each token rotation and vehicle listing\n" \
+    "  --verbose            also log each token rotation and listing\n"  \
     "  --metrics FILE       the run's figures in Prometheus text format\n"   \
     "                       (written atomically; keep the .prom suffix)\n"  \
     "  --shard K/N          only shard K of N (K = 0..N-1); rows of one\n"   \
