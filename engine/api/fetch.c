@@ -44,6 +44,7 @@ struct run {
     int failed;                    /* a journal write failed */
     struct eng_err werr;
     size_t seen;                   /* rows read, every shard's */
+    size_t journal_rows;           /* lines an earlier run left */
     struct sc_client *sc;
     double last_tick;
 };
@@ -203,6 +204,7 @@ static int read_journal(struct run *r, const char *path, struct eng_err *err)
             r->places[index].len = (size_t)n;
             snprintf(r->places[index].vin, sizeof(r->places[index].vin),
                      "%s", vin);
+            r->journal_rows++;
         }
         off += n;
         good = off;
@@ -556,7 +558,7 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         if (rc == ENG_EUSAGE && cfg->stop && *cfg->stop)
             eng_err_set(err, ENG_EUSAGE, "stopped: %zu rows are in the "
                         "journal '%s'; run again to fetch the rest",
-                        st->resumed + st->fetched, journal_path);
+                        r.journal_rows + st->fetched, journal_path);
         fsync(r.fd);
         goto out;
     }

@@ -59,7 +59,7 @@ struct fetch_stats {
                                       first when progress() is set and the
                                       list is a file; else 0 */
     size_t rows;                   /* vehicle-list rows (this shard's) */
-    size_t resumed;                /* rows found in the journal */
+    size_t resumed;                /* rows of this run found in the journal */
     size_t fetched;                /* rows completed by this run */
     size_t ok, no_history, errors; /* over all rows */
     struct sc_stats sc;            /* the client's counters, this run */
