@@ -162,7 +162,8 @@ check "with --lock-timeout 0.5 it says it waits, then fails with one error line"
 check "with --lock-timeout 60 it waits for the first run, then fetches" \
     bash -c "[ $rc1 -eq 0 ] && [ $rc3 -eq 0 ] && grep -q 'waiting for the lock' '$T/l3.err' && [ \$(wc -l < '$T/l3.jsonl') -eq 20 ]"
 $BIN fetch --vehicles "$T/small.csv" --api "$ORIGIN" --verbose \
-    --token-store "$T/tok_v.jsonl" --out "$T/l4.jsonl" 2>"$T/l4.err"
+    --token-store "$T/tok_v.jsonl" --out "$T/l4.jsonl" \
+    --metrics "$T/l4.prom" 2>"$T/l4.err"
 check "--verbose logs the rotation of each pair" \
     bash -c "[ \$(grep -c 'pair tk-[0-9a-f]* rotated' '$T/l4.err') -eq \$(grep -o '[0-9]* token rotations,' '$T/l4.err' | tail -1 | cut -d' ' -f1) ] && grep -q rotated '$T/l4.err'"
 
@@ -174,6 +175,9 @@ if command -v script >/dev/null; then
     check "on a terminal: an updating line (CR, erase), then the final line" \
         bash -c "grep -q \$'\\rfetch: [0-9]*/20 rows' '$T/tty.out' && grep -q \$'\\033\\[K' '$T/tty.out' && grep -Eq '$TS svcscore: fetch: 20/20 rows .*done in' '$T/tty.out'"
 fi
+
+check "fetch --metrics: the format holds, 20 rows by status, exit 0" \
+    bash -c "$(declare -f prom_ok); prom_ok '$T/l4.prom' && [ \$(awk '/^svcscore_rows_total/ { s += \$2 } END { print s }' '$T/l4.prom') -eq 20 ] && grep -q '^svcscore_run_info{command=\"fetch\"' '$T/l4.prom' && grep -q '^svcscore_run_exit_status 0$' '$T/l4.prom'"
 
 echo "ops: local runs report progress too"
 $BIN score --histories "$T/all.csv.histories.jsonl" --as-of 2026-06-30 \
