@@ -16,6 +16,7 @@
 #include "out.h"
 #include "pipe.h"
 #include "ptrain.h"
+#include "shard.h"
 #include "task.h"
 #include "veh.h"
 #include "vinmap.h"
@@ -525,9 +526,12 @@ static int produce_listed(void *ud, struct buf *in, void **ctx,
                           struct eng_err *err)
 {
     struct run *r = ud;
-    int rc = veh_next(r->veh, &r->row, err);
-    if (rc <= 0)
-        return rc;
+    int rc;
+    do {
+        rc = veh_next(r->veh, &r->row, err);
+        if (rc <= 0)
+            return rc;
+    } while (!shard_keeps(r->cfg->shard, &r->row));
     struct job *j = job_new(&r->row);
     if (!j)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
@@ -708,6 +712,7 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     out->status = strcmp(v.status, "ok") == 0 ? ROW_OK
                   : strcmp(v.status, "no_history") == 0 ? ROW_NO_HISTORY
                   : batch_is_error(v.status) ? ROW_ERROR : ROW_OTHER;
+    snprintf(out->label, sizeof(out->label), "%s", v.status);
     out->count[COUNT_BAD_RECORDS] = h->bad_records;
     out->count[COUNT_BAD_FIELDS] = h->bad_fields;
     return w->log.len ? buf_add(out->note, w->log.data, w->log.len, err)
@@ -734,6 +739,8 @@ static int consume_item(void *ud, const struct pipe_item *it,
     st->bad_fields += d->count[COUNT_BAD_FIELDS];
     if (d->note_len && r->cfg->log)
         r->cfg->log(r->cfg->ud, d->note);
+    if (r->cfg->progress)
+        r->cfg->progress(r->cfg->ud, st, d->label);
     return ENG_OK;
 }
 

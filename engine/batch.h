@@ -34,6 +34,8 @@
 struct task_map;
 struct task_sched_table;
 struct feat_vec;
+struct shard_spec;
+struct batch_stats;
 
 /* What a row callback sees of one vehicle; every pointer is borrowed. */
 struct batch_vehicle {
@@ -64,6 +66,14 @@ struct batch_config {
     /* Receives one log line (no newline) in input order; may be NULL. */
     void (*log)(void *ud, const char *line);
     void *ud;
+    /* With a vehicle list: only the rows of this shard (shard.h); NULL all. */
+    const struct shard_spec *shard;
+    /*
+     * Called after each row is written, in input order, with the counts so
+     * far and the row's status; may be NULL.
+     */
+    void (*progress)(void *ud, const struct batch_stats *st,
+                     const char *status);
 };
 
 struct batch_stats {

@@ -18,6 +18,7 @@ struct chunk {
     size_t note_off[PIPE_CHUNK_ITEMS + 1];  /* each note ends with a NUL */
     int status[PIPE_CHUNK_ITEMS];
     size_t count[PIPE_CHUNK_ITEMS][PIPE_COUNTS];
+    char label[PIPE_CHUNK_ITEMS][PIPE_LABEL_LEN];
     struct buf in;
     struct buf out;
     struct buf note;
@@ -59,6 +60,7 @@ static int work_chunk(struct pipe *p, int id, struct chunk *b,
         it->in = b->in.data + b->in_off[i];
         it->in_len = b->in_off[i + 1] - b->in_off[i] - 1;
         struct pipe_out o = {.data = &b->out, .note = &b->note};
+        o.label[0] = '\0';
         int rc = p->ops->work(p->ud, id, it, &o, err);
         if (rc == ENG_OK)
             rc = buf_add(&b->note, "", 1, err);
@@ -68,6 +70,8 @@ static int work_chunk(struct pipe *p, int id, struct chunk *b,
         b->note_off[i + 1] = b->note.len;
         b->status[i] = o.status;
         memcpy(b->count[i], o.count, sizeof(o.count));
+        o.label[PIPE_LABEL_LEN - 1] = '\0';
+        memcpy(b->label[i], o.label, sizeof(o.label));
     }
     return ENG_OK;
 }
@@ -150,6 +154,7 @@ static int consume_chunk(struct pipe *p, struct chunk *b, int *failed,
                 .note = b->note.data + b->note_off[i],
                 .note_len = b->note_off[i + 1] - b->note_off[i] - 1,
                 .status = b->status[i],
+                .label = b->label[i],
             };
             memcpy(d.count, b->count[i], sizeof(d.count));
             rc = p->ops->consume(p->ud, it, &d, err);

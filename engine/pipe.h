@@ -33,6 +33,7 @@
 #define PIPE_SLOTS_PER_JOB 4
 #define PIPE_MAX_JOBS 256
 #define PIPE_COUNTS 4
+#define PIPE_LABEL_LEN 112
 
 struct pipe_item {
     size_t index;              /* 0-based position in input order */
@@ -44,13 +45,15 @@ struct pipe_item {
 /*
  * What work() fills for one item.  data and note are pipe's buffers, shared
  * by the items of a chunk: append to them, never touch what is already
- * there.  status and count[] start at 0.
+ * there.  status and count[] start at 0, label at "".
  */
 struct pipe_out {
     struct buf *data;          /* the item's output bytes */
     struct buf *note;          /* text about the item (a log line), or empty */
     int status;                /* the caller's code for the item */
     size_t count[PIPE_COUNTS]; /* the caller's counters for the item */
+    char label[PIPE_LABEL_LEN];/* a short name for the outcome (a row's
+                                  status text), NUL-terminated */
 };
 
 /* What consume() sees of one item; the pointers are valid during the call. */
@@ -61,6 +64,7 @@ struct pipe_done {
     size_t note_len;
     int status;
     size_t count[PIPE_COUNTS];
+    const char *label;         /* work()'s label ("" if none) */
 };
 
 struct pipe_ops {

@@ -129,8 +129,8 @@ $BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$ORIGIN" \
 check "fetch under --max-error-rate 0.9 exits 0" [ "$rc" -eq 0 ]
 
 echo "api: configuration errors stop before the first request"
-# one_line FILE: stderr is exactly one 'svcscore: error: ' line
-one_line() { [ "$(wc -l < "$1")" -eq 1 ] && grep -q '^svcscore: error: ' "$1"; }
+# one_line FILE: stderr is exactly one '<timestamp> svcscore: error: ' line
+one_line() { [ "$(wc -l < "$1")" -eq 1 ] && grep -Eq '^[0-9T:.Z-]+ svcscore: error: ' "$1"; }
 sim --seed 7 --log "$T/sim_cfg.log"
 : > "$T/sim_cfg.log"
 unset SMARTCAR_CLIENT_SECRET

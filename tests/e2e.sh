@@ -224,7 +224,7 @@ bad_labels() {   # name, the labels' last row, text the error must hold
     $BIN evaluate --model "$M/model.json" --features "$M/features.csv" \
         --labels "$M/bad-claims.csv" >/dev/null 2>"$M/err-eval"; local re=$?
     if [ $rt -eq 1 ] && [ $re -eq 1 ] && grep -q "bad-claims.csv:4: $3" "$M/err-train" &&
-       [ "$(sed 's/^[^:]*: [^:]*: //' "$M/err-train")" = "$(sed 's/^[^:]*: [^:]*: //' "$M/err-eval")" ]; then
+       [ "$(sed 's/^.*svcscore: error: //' "$M/err-train")" = "$(sed 's/^.*svcscore: error: //' "$M/err-eval")" ]; then
         ok "$1: train and evaluate refuse it with the same file:line message"
     else
         bad "$1 (train $rt: $(head -c 160 "$M/err-train"); evaluate $re: $(head -c 160 "$M/err-eval"))"
@@ -241,7 +241,7 @@ bad_model() {   # name, sed expression, text the error must hold
     rm -f "$M/bad.csv"
     score_with "$M/bad.json" 1 "$M/bad.csv" 2>"$M/err"; local rc=$?
     if [ $rc -eq 1 ] && [ "$(wc -l < "$M/err")" -eq 1 ] &&
-       grep -q "^svcscore: error: .*$3" "$M/err" && [ ! -e "$M/bad.csv" ]; then
+       grep -q "^[0-9T:.Z-]* svcscore: error: .*$3" "$M/err" && [ ! -e "$M/bad.csv" ]; then
         ok "$1: exit 1, one line naming it"
     else
         bad "$1 (exit $rc: $(head -c 200 "$M/err"))"

@@ -14,6 +14,7 @@
 #include "hist.h"
 #include "jscan.h"
 #include "out.h"
+#include "shard.h"
 #include "tok.h"
 #include "veh.h"
 
@@ -25,6 +26,7 @@ struct place {
     off_t off;
     size_t len;
     char vin[VEH_VIN_LEN + 8];     /* as the journal line names it */
+    int other_shard;               /* not a row of this run */
 };
 
 struct run {
@@ -41,6 +43,10 @@ struct run {
     double last_sync;
     int failed;                    /* a journal write failed */
     struct eng_err werr;
+    size_t seen;                   /* rows read, every shard's */
+    size_t journal_rows;           /* lines an earlier run left */
+    struct sc_client *sc;
+    double last_tick;
 };
 
 static double now_s(void)
@@ -198,7 +204,7 @@ static int read_journal(struct run *r, const char *path, struct eng_err *err)
             r->places[index].len = (size_t)n;
             snprintf(r->places[index].vin, sizeof(r->places[index].vin),
                      "%s", vin);
-            r->st->resumed++;
+            r->journal_rows++;
         }
         off += n;
         good = off;
@@ -234,12 +240,19 @@ static int next_job(void *ud, struct sc_job *job)
         if (rc <= 0)
             return rc;
         const struct veh_row *row = &r->row;
-        r->st->rows++;
         if (grow_places(r, row->index, err) < 0)
             return ENG_ENOMEM;
+        if (row->index >= r->seen)
+            r->seen = row->index + 1;
+        if (!shard_keeps(r->cfg->shard, row)) {
+            r->places[row->index].other_shard = 1;
+            continue;
+        }
+        r->st->rows++;
         if (r->places[row->index].len) {
             if (strcmp(r->places[row->index].vin, row->vin) != 0)
                 return row_vin_mismatch(r, row, err);
+            r->st->resumed++;
             continue;              /* fetched by an earlier run */
         }
         const char *status = row->status[0] ? row->status : NULL;
@@ -302,8 +315,10 @@ static int job_done(void *ud, const struct sc_result *res)
 /* ------------------------------------------------------------------ */
 /* Finishing: the journal, in input order, becomes the bundle. */
 
-static void count_status(struct fetch_stats *st, const char *line, size_t n)
+static void count_status(const struct run *r, size_t index,
+                         const char *line, size_t n)
 {
+    struct fetch_stats *st = r->st;
     char status[64] = "";
     const char *p = line;
     const char *key = "\"status\":\"";
@@ -319,6 +334,8 @@ static void count_status(struct fetch_stats *st, const char *line, size_t n)
             break;
         }
     }
+    if (r->cfg->row)
+        r->cfg->row(r->cfg->ud, index, status);
     if (strcmp(status, "ok") == 0)
         st->ok++;
     else if (strcmp(status, "no_history") == 0)
@@ -340,8 +357,10 @@ static int finish(struct run *r, const char *journal_path,
     struct buf b;
     buf_init(&b, (size_t)-1 / 2);
     int rc = ENG_OK;
-    for (size_t i = 0; rc == ENG_OK && i < r->st->rows; i++) {
+    for (size_t i = 0; rc == ENG_OK && i < r->seen; i++) {
         const struct place *p = &r->places[i];
+        if (p->other_shard)
+            continue;
         if (p->len == 0) {
             rc = eng_err_set(err, ENG_EDATA, "row %zu has no journal line",
                              i + 1);
@@ -357,7 +376,7 @@ static int finish(struct run *r, const char *journal_path,
             rc = eng_err_set(err, ENG_EIO, "cannot read '%s'", journal_path);
             break;
         }
-        count_status(r->st, dst, p->len);
+        count_status(r, i, dst, p->len);
         rc = out_write(o, dst, p->len, err);
     }
     buf_release(&b);
@@ -423,7 +442,8 @@ static int check_credentials(struct run *r, struct eng_err *err)
     long long now = (long long)time(NULL);
     int rc;
     while ((rc = veh_next(veh, &row, err)) > 0) {
-        if (row.status[0] || (row.index < r->cap && r->places[row.index].len))
+        if (row.status[0] || (row.index < r->cap && r->places[row.index].len)
+            || !shard_keeps(cfg->shard, &row))
             continue;
         int needs = v3;
         if (!v3 && (row.access_token[0] || row.refresh_token[0])) {
@@ -455,6 +475,18 @@ static int check_credentials(struct run *r, struct eng_err *err)
     return rc < 0 ? rc : ENG_OK;
 }
 
+/* The client's tick: a progress report, at most four a second. */
+static void tick(void *ud)
+{
+    struct run *r = ud;
+    double t = now_s();
+    if (t - r->last_tick < 0.25)
+        return;
+    r->last_tick = t;
+    sc_get_stats(r->sc, &r->st->sc);
+    r->cfg->progress(r->cfg->ud, r->st);
+}
+
 int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
               struct eng_err *err)
 {
@@ -477,7 +509,13 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         rc = err ? err->code : ENG_EIO;
         goto out;
     }
-    r.tokens = tok_store_open(cfg->token_store, err);
+    if (cfg->progress && strcmp(cfg->vehicles_path, "-") != 0) {
+        rc = shard_count(cfg->vehicles_path, cfg->shard, &st->total, err);
+        if (rc < 0)
+            goto out;
+    }
+    r.tokens = tok_store_open_wait(cfg->token_store, cfg->lock_timeout,
+                                   cfg->log, cfg->log_ud, err);
     if (!r.tokens) {
         rc = err ? err->code : ENG_EIO;
         goto out;
@@ -490,6 +528,10 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
     scc.stop = cfg->stop;
     scc.log = cfg->log;
     scc.log_ud = cfg->log_ud;
+    if (cfg->progress) {
+        scc.tick = tick;
+        scc.tick_ud = &r;
+    }
     sc = sc_new(&scc, err);
     if (!sc) {
         rc = err ? err->code : ENG_EUSAGE;
@@ -507,6 +549,7 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         goto out;
     }
     st->started = 1;
+    r.sc = sc;
     rc = sc_run(sc, next_job, job_done, &r, err);
     sc_get_stats(sc, &st->sc);
     if (rc < 0) {
@@ -516,7 +559,7 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         if (rc == ENG_EUSAGE && cfg->stop && *cfg->stop)
             eng_err_set(err, ENG_EUSAGE, "stopped: %zu rows are in the "
                         "journal '%s'; run again to fetch the rest",
-                        st->resumed + st->fetched, journal_path);
+                        r.journal_rows + st->fetched, journal_path);
         fsync(r.fd);
         goto out;
     }

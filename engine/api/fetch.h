@@ -13,6 +13,9 @@
  * rest.  A journal that does not match the vehicle list (another VIN at a
  * row) is refused, never silently mixed.
  *
+ * Shards (cfg->shard, shard.h): only the rows of one shard are fetched and
+ * written, the others are not rows of this run at all.
+ *
  * Tokens: each row's pair is registered with the token store (rows with the
  * same refresh token share one pair and one refresh); rotated tokens are
  * written durably by the store before use.  Secrets never reach the log.
@@ -26,6 +29,9 @@
 #include "eng.h"
 #include "sc.h"
 
+struct shard_spec;
+struct fetch_stats;
+
 struct fetch_config {
     const char *vehicles_path;
     const char *out_path;          /* the bundle; not "-" */
@@ -34,11 +40,26 @@ struct fetch_config {
     volatile sig_atomic_t *stop;   /* raised by a signal: stop, resumable */
     void (*log)(void *ud, const char *line);
     void *log_ud;
+    const struct shard_spec *shard; /* only this shard's rows; NULL all */
+    double lock_timeout;           /* seconds to wait for the token store's
+                                      lock (tok_store_open_wait); 0 none */
+    /*
+     * NULL, or called with the counts so far (st->sc filled) about four
+     * times a second while requests run, so the caller can report
+     * progress; st->total is set before the first call.
+     */
+    void (*progress)(void *ud, const struct fetch_stats *st);
+    /* NULL, or called at the end for every row, in input order. */
+    void (*row)(void *ud, size_t index, const char *status);
+    void *ud;                      /* for progress() and row() */
 };
 
 struct fetch_stats {
-    size_t rows;                   /* vehicle-list rows */
-    size_t resumed;                /* rows found in the journal */
+    size_t total;                  /* rows to do (this shard's), counted
+                                      first when progress() is set and the
+                                      list is a file; else 0 */
+    size_t rows;                   /* vehicle-list rows (this shard's) */
+    size_t resumed;                /* rows of this run found in the journal */
     size_t fetched;                /* rows completed by this run */
     size_t ok, no_history, errors; /* over all rows */
     struct sc_stats sc;            /* the client's counters, this run */

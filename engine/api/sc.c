@@ -44,6 +44,22 @@ static void say(struct sc_client *sc, const char *fmt, ...)
     sc->cfg.log(sc->cfg.log_ud, line);
 }
 
+/* Lines one per pair (rotations, discovery): only with cfg.verbose. */
+static void say_verbose(struct sc_client *sc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say_verbose(struct sc_client *sc, const char *fmt, ...)
+{
+    if (!sc->cfg.log || !sc->cfg.verbose)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    sc->cfg.log(sc->cfg.log_ud, line);
+}
+
 /* ---- the queue ---- */
 
 static void queue_remove(struct sc_task *t)
@@ -197,7 +213,7 @@ static struct sc_disc *disc_for(struct sc_client *sc, struct tok_pair *p)
     d->next = sc->discs;
     sc->discs = d;
     tok_pair_set_user(p, d);
-    say(sc, "listing the vehicles of pair %s", tok_pair_fingerprint(p));
+    say_verbose(sc, "listing the vehicles of pair %s", tok_pair_fingerprint(p));
     return d;
 }
 
@@ -280,7 +296,8 @@ static void disc_settle(struct sc_client *sc, struct sc_disc *d)
     if (!d->listed || d->pending > 0)
         return;
     disc_sort(d);
-    say(sc, "pair %s has %zu vehicles", tok_pair_fingerprint(d->pair), d->n);
+    say_verbose(sc, "pair %s has %zu vehicles",
+                tok_pair_fingerprint(d->pair), d->n);
     while (d->waiting && !sc->stop_rc) {
         struct sc_vehicle *j = d->waiting;
         d->waiting = j->wnext;
@@ -685,7 +702,7 @@ static enum answer on_success(struct sc_client *sc, struct sc_task *t,
             return ANSWER_FATAL;
         }
         sc->stats.rotations++;
-        say(sc, "pair %s rotated%s%s", tok_pair_fingerprint(t->pair),
+        say_verbose(sc, "pair %s rotated%s%s", tok_pair_fingerprint(t->pair),
             s->request_id[0] ? " request_id=" : "", s->request_id);
         free(t);
         return ANSWER_DONE;
@@ -761,6 +778,7 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
     if (t->kind == SC_K_REFRESH)
         sc->refreshes_running--;
     sc->stats.bytes += s->body.len;
+    sc->stats.responses[http >= 100 && http < SC_HTTP_CODES ? http : 0]++;
     if (s->slow) {
         cc = CURLE_OPERATION_TIMEDOUT;
         snprintf(s->errbuf, sizeof(s->errbuf), "under %.0f bytes/s for "
@@ -1088,6 +1106,8 @@ int sc_run(struct sc_client *sc, sc_next_fn next, sc_done_fn done, void *ud,
             fatal(sc, ENG_EHTTP, "libcurl multi poll failed");
             break;
         }
+        if (sc->cfg.tick)
+            sc->cfg.tick(sc->cfg.tick_ud);
         int running = 0;
         if (curl_multi_perform(sc->multi, &running) != CURLM_OK) {
             fatal(sc, ENG_EHTTP, "libcurl multi perform failed");

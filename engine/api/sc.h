@@ -33,8 +33,9 @@
  * Secrets: tokens and the client secret are never logged or put in
  * messages; a pair is named by its tok_ fingerprint.  Log lines (cfg.log)
  * name the request (e.g. "history of <vin>"), its status and cause, the
- * request id, the attempt and the retry delay; refreshes, rotations, pauses
- * and discovery are logged too; plain successes are not.
+ * request id, the attempt and the retry delay; failed refreshes and pauses
+ * are logged too, rotations and discovery (a line per pair) only with
+ * cfg.verbose; plain successes are not.
  *
  * The caller initialises libcurl (curl_global_init) before sc_new().
  * Not thread-safe: one thread drives a client.  The token store given in
@@ -94,6 +95,13 @@ struct sc_config {
     struct tok_store *tokens;  /* borrowed; required for v2 */
     void (*log)(void *ud, const char *line); /* NULL: no log */
     void *log_ud;
+    int verbose;               /* also log one line per pair: rotations,
+                                  vehicle discovery; 0 */
+    void (*tick)(void *ud);    /* NULL, or called about once a second or
+                                  more often while sc_run() runs (progress
+                                  reports); may read sc_get_stats(), must
+                                  not otherwise call into the client */
+    void *tick_ud;
     volatile sig_atomic_t *stop; /* NULL, or set non-zero (e.g. from a
                                     signal handler) to stop sc_run() */
 };
@@ -173,6 +181,7 @@ int sc_run(struct sc_client *sc, sc_next_fn next, sc_done_fn done, void *ud,
            struct eng_err *err);
 
 /* Counters, cumulated over every sc_run() of the client. */
+#define SC_HTTP_CODES 600
 struct sc_stats {
     unsigned long jobs;             /* done() calls */
     unsigned long ok;
@@ -199,6 +208,8 @@ struct sc_stats {
     unsigned long pauses;           /* app-wide rate-limit pauses */
     double paused_seconds;
     unsigned long long bytes;       /* response bytes (decoded) */
+    unsigned long responses[SC_HTTP_CODES]; /* answers by HTTP status;
+                                       [0]: none (network, timeout) */
 };
 
 /* Fills *out; cannot fail. */

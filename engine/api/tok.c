@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -55,6 +56,9 @@ struct tok_store {
     size_t used;
     struct tok_pair *pairs;
     struct tok_stats stats;
+    double lock_timeout;  /* seconds to wait for another process's lock */
+    void (*waiting)(void *ud, const char *line);
+    void *waiting_ud;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -515,23 +519,89 @@ out:
     return rc;
 }
 
+/* The process holding the lock on fd, or 0 when unknown. */
+static long lock_holder(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+        return 0;
+    return (long)fl.l_pid;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Opens and locks st->path, waiting up to st->lock_timeout seconds for a
+ * lock held by another process.  The holder may compact the file (a new
+ * file renamed over the path) before it lets go: a lock won on a file no
+ * longer at the path is dropped and the path opened again.
+ */
+static int open_locked(struct tok_store *st, struct eng_err *err)
+{
+    double deadline = mono_now() + st->lock_timeout;
+    int told = 0;
+    for (;;) {
+        st->fd = open(st->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+                      0600);
+        if (st->fd < 0)
+            return eng_err_set(err, ENG_EIO,
+                               "cannot open token store '%s': %s", st->path,
+                               strerror(errno));
+        if (lock_fd(st->fd) == 0) {
+            struct stat a, b;
+            if (fstat(st->fd, &a) == 0 && stat(st->path, &b) == 0
+                && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                return ENG_OK;
+            close(st->fd);         /* replaced while we waited */
+            st->fd = -1;
+            continue;
+        }
+        int e = errno;
+        if (e != EACCES && e != EAGAIN)
+            return eng_err_set(err, ENG_EIO,
+                               "cannot lock token store '%s': %s", st->path,
+                               strerror(e));
+        long pid = lock_holder(st->fd);
+        if (mono_now() >= deadline) {
+            if (st->lock_timeout > 0)
+                return eng_err_set(err, ENG_EIO, "token store '%s' is "
+                                   "still in use by another process (pid "
+                                   "%ld) after %g s waiting for its lock",
+                                   st->path, pid, st->lock_timeout);
+            return eng_err_set(err, ENG_EIO,
+                               "token store '%s' is in use by another process",
+                               st->path);
+        }
+        if (!told && st->waiting) {
+            char line[300];
+            snprintf(line, sizeof(line), "waiting for the lock on token "
+                     "store '%s' (held by pid %ld), up to %g s", st->path,
+                     pid, st->lock_timeout);
+            st->waiting(st->waiting_ud, line);
+            told = 1;
+        }
+        close(st->fd);
+        st->fd = -1;
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static int open_file(struct tok_store *st, struct eng_err *err)
 {
     struct stat sb;
     int existed = stat(st->path, &sb) == 0;
-    st->fd = open(st->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (st->fd < 0)
-        return eng_err_set(err, ENG_EIO, "cannot open token store '%s': %s",
-                           st->path, strerror(errno));
-    if (lock_fd(st->fd) < 0) {
-        int e = errno;
-        if (e == EACCES || e == EAGAIN)
-            return eng_err_set(err, ENG_EIO,
-                               "token store '%s' is in use by another process",
-                               st->path);
-        return eng_err_set(err, ENG_EIO, "cannot lock token store '%s': %s",
-                           st->path, strerror(e));
-    }
+    int rc = open_locked(st, err);
+    if (rc < 0)
+        return rc;
     if (fstat(st->fd, &sb) < 0
         || ((sb.st_mode & 077) && fchmod(st->fd, 0600) < 0))
         return eng_err_set(err, ENG_EIO, "cannot secure token store '%s': %s",
@@ -543,7 +613,7 @@ static int open_file(struct tok_store *st, struct eng_err *err)
 
     off_t good = 0;
     int tail_ok = 0;
-    int rc = read_file(st, &good, &tail_ok, err);
+    rc = read_file(st, &good, &tail_ok, err);
     if (rc < 0)
         return rc;
     if (tail_ok) {
@@ -569,12 +639,23 @@ static int open_file(struct tok_store *st, struct eng_err *err)
 
 struct tok_store *tok_store_open(const char *path, struct eng_err *err)
 {
+    return tok_store_open_wait(path, 0, NULL, NULL, err);
+}
+
+struct tok_store *tok_store_open_wait(const char *path, double timeout,
+                                      void (*waiting)(void *ud,
+                                                      const char *line),
+                                      void *ud, struct eng_err *err)
+{
     struct tok_store *st = calloc(1, sizeof(*st));
     if (!st) {
         eng_err_set(err, ENG_ENOMEM, "out of memory");
         return NULL;
     }
     st->fd = -1;
+    st->lock_timeout = timeout > 0 ? timeout : 0;
+    st->waiting = waiting;
+    st->waiting_ud = ud;
     if (grow(st) < 0) {
         eng_err_set(err, ENG_ENOMEM, "out of memory");
         goto fail;

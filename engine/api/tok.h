@@ -75,6 +75,19 @@ enum tok_state {
  */
 struct tok_store *tok_store_open(const char *path, struct eng_err *err);
 
+/*
+ * As tok_store_open(), but a lock held by another process is waited for,
+ * up to timeout seconds (polled every 0.1 s): waiting (when not NULL) is
+ * called once, with a line saying so ("waiting for the lock on token
+ * store '...' (held by pid N), up to T s"), when the wait begins.  After
+ * the timeout: NULL with ENG_EIO, naming the holder's pid.  timeout 0 is
+ * tok_store_open().
+ */
+struct tok_store *tok_store_open_wait(const char *path, double timeout,
+                                      void (*waiting)(void *ud,
+                                                      const char *line),
+                                      void *ud, struct eng_err *err);
+
 /* Closes the file (releasing the lock) and frees every pair; NULL-safe. */
 void tok_store_free(struct tok_store *st);
 

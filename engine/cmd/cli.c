@@ -17,23 +17,23 @@
 
 int cli_fail(int status, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fputs("svcscore: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    cli_log(stderr, LOGX_ERROR, "error", msg);
     return status;
 }
 
 void cli_warn(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fputs("svcscore: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    cli_log(stderr, LOGX_WARN, "warning", msg);
 }
 
 int cli_parse_long(const char *s, long lo, long hi, long *out)

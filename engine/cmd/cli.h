@@ -20,11 +20,14 @@ enum cli_exit {
     CLI_ERROR_RATE = 3
 };
 
-/* Prints "svcscore: error: <message>" on stderr and returns status. */
+/*
+ * Prints "<timestamp> svcscore: error: <message>" on stderr (a JSON object
+ * under --log-format json) and returns status.
+ */
 int cli_fail(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Prints "svcscore: warning: <message>" on stderr. */
+/* Prints "<timestamp> svcscore: warning: <message>" on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
@@ -243,13 +246,120 @@ int cli_api_config(const struct cli_api *a, struct sc_config *cfg,
  * prints its summary, and returns CLI_OK or CLI_FAIL (error printed).
  */
 struct fetch_stats;
-int cli_fetch(const struct cli_api *api, const char *vehicles,
-              const char *out, long max_body, FILE *log,
-              struct fetch_stats *st);
+struct cli_ops;
+int cli_fetch(const struct cli_api *api, const struct cli_ops *ops,
+              const char *vehicles, const char *out, long max_body,
+              FILE *log, struct fetch_stats *st);
 void cli_print_fetch_summary(const struct fetch_stats *st);
 
 /* Sets *flag when SIGINT or SIGTERM arrives (first one); cannot fail. */
 #include <signal.h>
 void cli_catch_stop(volatile sig_atomic_t *flag);
+
+/*
+ * Options of a nightly run, shared by 'fetch', 'score' and 'features'
+ * (cli_ops.c): progress, log format, metrics, shards, the token store's
+ * lock.  cli_ops_init() sets the defaults; cli_ops_opt() handles one
+ * getopt_long() result for CLI_OPS_LONGOPTS (1 used, 0 not one of them,
+ * -1 after a usage error).
+ */
+#include "logx.h"
+#include "shard.h"
+
+struct cli_ops {
+    double progress_every;       /* --progress-every S; 30, 0: end only */
+    enum logx_format format;     /* --log-format text|json */
+    int verbose;                 /* --verbose: one line per token pair */
+    const char *metrics;         /* --metrics FILE */
+    struct shard_spec shard;     /* --shard K/N; n 0: none */
+    double lock_timeout;         /* --lock-timeout S; 60 */
+};
+
+enum cli_ops_opt_id {
+    CLI_OPT_PROGRESS_EVERY = 1200,
+    CLI_OPT_LOG_FORMAT,
+    CLI_OPT_VERBOSE,
+    CLI_OPT_METRICS,
+    CLI_OPT_SHARD,
+    CLI_OPT_LOCK_TIMEOUT
+};
+
+#define CLI_OPS_LONGOPTS                                                 \
+    {"progress-every", required_argument, NULL, CLI_OPT_PROGRESS_EVERY}, \
+    {"log-format", required_argument, NULL, CLI_OPT_LOG_FORMAT},         \
+    {"verbose", no_argument, NULL, CLI_OPT_VERBOSE},                     \
+    {"metrics", required_argument, NULL, CLI_OPT_METRICS},               \
+    {"shard", required_argument, NULL, CLI_OPT_SHARD},                   \
+    {"lock-timeout", required_argument, NULL, CLI_OPT_LOCK_TIMEOUT}
+
+#define CLI_OPS_HELP                                                       \
+    "  --progress-every S   a progress line every S seconds when stderr is\n" \
+    "                       not a terminal (default 30; 0: at the end only)\n" \
+    "  --log-format F       text (default) or json: one object per line\n"   \
+    "  --verbose            also log each token rotation and listing\n"  \
+    "  --metrics FILE       the run's figures in Prometheus text format\n"   \
+    "                       (written atomically; keep the .prom suffix)\n"  \
+    "  --shard K/N          only shard K of N (K = 0..N-1); rows of one\n"   \
+    "                       token pair always share a shard\n"             \
+    "  --lock-timeout S     wait up to S s for a token store another\n"     \
+    "                       process holds (default 60)\n"
+
+void cli_ops_init(struct cli_ops *o);
+int cli_ops_opt(struct cli_ops *o, int opt, const char *arg);
+
+/*
+ * The run's reporting, process-wide (one run per process): every line
+ * svcscore writes to stderr or the --log file goes through here and
+ * carries a timestamp, in the chosen format.  cli_report_begin() starts
+ * the clock, learns the format and whether stderr is a terminal (then
+ * progress is one updating line).  Before it, lines are text.
+ */
+void cli_report_begin(const struct cli_ops *o, const char *command);
+
+/* One log line (msg without newline) to f (stderr when NULL). */
+void cli_log(FILE *f, enum logx_level level, const char *event,
+             const char *msg);
+
+/* As cli_log(), with extra JSON fields (text: msg only). */
+void cli_log_fields(FILE *f, enum logx_level level, const char *event,
+                    const char *msg, const struct logx_field *fields,
+                    size_t n);
+
+/*
+ * A progress report: printed when due (terminal: at most twice a second;
+ * else every --progress-every seconds), always when final.
+ */
+void cli_progress(const struct logx_progress *p, int final);
+
+/* The command given to cli_report_begin(), else ""; borrowed. */
+const char *cli_command(void);
+
+/* Seconds since cli_report_begin(). */
+double cli_elapsed(void);
+
+/*
+ * Metrics of the run: rows by status (cli_metrics_row, per row), the API
+ * client's counters (cli_metrics_api, once, at the end).  Kept only when
+ * --metrics was given.
+ */
+struct sc_stats;
+void cli_metrics_row(const char *status);
+void cli_metrics_api(const struct sc_stats *s);
+
+/*
+ * Ends the run: writes the --metrics file (exit status, duration, and the
+ * time of the last successful run: now when status is CLI_OK, else the
+ * value the old file held) and returns status.  A metrics file that cannot
+ * be written is a warning, not a failure of the run.
+ */
+int cli_report_end(int status);
+
+/*
+ * The number of rows a batch over these inputs will have, for progress
+ * (0 when unknown): the vehicle list's rows of the shard, else the
+ * bundle's lines (0 for a directory or a compressed bundle).
+ */
+size_t cli_count_rows(const char *vehicles, const char *histories,
+                      const struct shard_spec *shard);
 
 #endif

@@ -20,12 +20,14 @@ static const char usage[] =
     CLI_COMMON_HELP
     "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
     "                       with a leading ' (default on; off for programs)\n"
+    CLI_OPS_HELP
     "  --help               this text\n";
 
 enum { OPT_CSV_GUARD = CLI_OPT_FIRST_FREE };
 
 struct features_ctx {
     FILE *log;
+    size_t total;                /* rows expected, for progress */
     int guard;                   /* --csv-guard */
 };
 
@@ -76,7 +78,29 @@ static int features_row(void *ud, int worker, const struct batch_vehicle *v,
 static void log_line(void *ud, const char *line)
 {
     const struct features_ctx *c = ud;
-    fprintf(c->log, "svcscore: %s\n", line);
+    cli_log(c->log, LOGX_INFO, "row", line);
+}
+
+static void fill_progress(size_t total, const struct batch_stats *st,
+                          struct logx_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->command = "features";
+    p->total = total;
+    p->done = st->rows;
+    p->ok = st->ok + st->no_history;
+    p->errors = st->errors;
+    p->elapsed = cli_elapsed();
+}
+
+static void progress_cb(void *ud, const struct batch_stats *st,
+                        const char *status)
+{
+    const struct features_ctx *c = ud;
+    cli_metrics_row(status);
+    struct logx_progress p;
+    fill_progress(c->total, st, &p);
+    cli_progress(&p, 0);
 }
 
 int cmd_features(int argc, char **argv)
@@ -84,16 +108,21 @@ int cmd_features(int argc, char **argv)
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
         {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
+        CLI_OPS_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     struct cli_common c;
+    struct cli_ops ops;
     cli_common_init(&c);
     int guard = 1;
+    cli_ops_init(&ops);
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         int used = cli_common_opt(&c, opt, optarg);
+        if (used == 0)
+            used = cli_ops_opt(&ops, opt, optarg);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -115,41 +144,66 @@ int cmd_features(int argc, char **argv)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
     if (!c.histories)
         return cli_fail(CLI_USAGE, "--histories is required");
+    if (ops.shard.n > 1 && !c.vehicles)
+        return cli_fail(CLI_USAGE, "--shard needs --vehicles (a shard is a "
+                        "set of vehicle-list rows)");
+    cli_report_begin(&ops, "features");
 
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
     if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
-        return CLI_FAIL;
+        return cli_report_end(CLI_FAIL);
     FILE *log = cli_open_log(c.log_path);
     if (!log) {
         task_map_free(tasks);
         task_sched_free(sched);
-        return CLI_FAIL;
+        return cli_report_end(CLI_FAIL);
     }
+    const struct shard_spec *shard = ops.shard.n > 1 ? &ops.shard : NULL;
+    struct features_ctx ctx = {log,
+                               cli_count_rows(c.vehicles, c.histories, shard),
+                               guard};
 
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
     cfg.header = features_header;
     cfg.row = features_row;
     cfg.log = log_line;
-    struct features_ctx ctx = {log, guard};
     cfg.ud = &ctx;
+    cfg.shard = shard;
+    cfg.progress = progress_cb;
 
     struct batch_stats st;
     struct eng_err err = {0};
     int rc = batch_run(&cfg, &st, &err);
     int status = CLI_OK;
-    if (rc < 0)
+    if (rc < 0) {
         status = cli_fail(CLI_FAIL, "%s", err.msg);
-    else
-        fprintf(stderr, "svcscore: features: %zu rows (%zu ok, %zu "
-                "no_history, %zu errors); %zu records and %zu fields "
-                "dropped; %zu blank lines skipped\n", st.rows, st.ok,
-                st.no_history, st.errors, st.bad_records, st.bad_fields,
-                st.blank_lines);
+    } else {
+        struct logx_progress p;
+        fill_progress(ctx.total, &st, &p);
+        cli_progress(&p, 1);
+        char msg[512];
+        snprintf(msg, sizeof(msg), "features: %zu rows (%zu ok, %zu "
+                 "no_history, %zu errors); %zu records and %zu fields "
+                 "dropped; %zu blank lines skipped", st.rows, st.ok,
+                 st.no_history, st.errors, st.bad_records, st.bad_fields,
+                 st.blank_lines);
+        struct logx_field f[] = {
+            {"command", LOGX_STR, "features", 0, 0},
+            {"rows", LOGX_INT, NULL, (long long)st.rows, 0},
+            {"ok", LOGX_INT, NULL, (long long)st.ok, 0},
+            {"no_history", LOGX_INT, NULL, (long long)st.no_history, 0},
+            {"errors", LOGX_INT, NULL, (long long)st.errors, 0},
+            {"bad_records", LOGX_INT, NULL, (long long)st.bad_records, 0},
+            {"bad_fields", LOGX_INT, NULL, (long long)st.bad_fields, 0},
+        };
+        cli_log_fields(stderr, LOGX_INFO, "summary", msg, f,
+                       sizeof(f) / sizeof(f[0]));
+    }
     if (log != stderr)
         fclose(log);
     task_map_free(tasks);
     task_sched_free(sched);
-    return status;
+    return cli_report_end(status);
 }

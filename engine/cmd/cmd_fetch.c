@@ -21,41 +21,96 @@ static const char usage[] =
     "  --max-error-rate X   exit 3 when more than this share of rows are\n"
     "                       errors (default 0.05)\n"
     CLI_API_HELP
+    CLI_OPS_HELP
     "  --help               this text\n";
 
 enum { OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE };
 
 struct log_ctx {
     FILE *f;
+    int count_rows;                /* rows go to the metrics (fetch alone) */
 };
 
 static void log_line(void *ud, const char *line)
 {
     struct log_ctx *l = ud;
-    fprintf(l->f, "svcscore: %s\n", line);
+    cli_log(l->f, LOGX_INFO, "api", line);
+}
+
+static void fill_progress(const struct fetch_stats *st,
+                          struct logx_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->command = "fetch";
+    p->total = st->total;
+    p->done = st->resumed + st->fetched;
+    p->start = st->resumed;
+    p->ok = st->sc.ok + st->sc.no_history;
+    p->errors = st->fetched > p->ok ? st->fetched - p->ok : 0;
+    p->elapsed = cli_elapsed();
+    p->has_api = 1;
+    p->requests = st->sc.requests;
+    p->rotations = st->sc.rotations;
+}
+
+static void progress_cb(void *ud, const struct fetch_stats *st)
+{
+    (void)ud;
+    struct logx_progress p;
+    fill_progress(st, &p);
+    cli_progress(&p, 0);
+}
+
+static void row_cb(void *ud, size_t index, const char *status)
+{
+    (void)index;
+    const struct log_ctx *l = ud;
+    if (l->count_rows)
+        cli_metrics_row(status);
 }
 
 void cli_print_fetch_summary(const struct fetch_stats *st)
 {
     const struct sc_stats *s = &st->sc;
-    fprintf(stderr, "svcscore: fetch: %zu rows (%zu ok, %zu no_history, %zu "
-            "errors); %zu from an earlier run, %zu now\n", st->rows, st->ok,
-            st->no_history, st->errors, st->resumed, st->fetched);
-    fprintf(stderr, "svcscore: fetch: %lu requests (%lu histories, %lu "
-            "vehicle lists, %lu VIN look-ups); %lu retries (rate limits %lu "
-            "vehicle + %lu application, server %lu, vehicle state %lu, "
-            "network %lu, timeouts %lu, bad bodies %lu); %lu token "
-            "refreshes, %lu refresh failures, %.1f s paused\n", s->requests,
-            s->history_requests, s->list_requests, s->vin_requests,
-            s->retries, s->retry_rate_vehicle, s->retry_rate_app,
-            s->retry_server, s->retry_vehicle_state, s->retry_network,
-            s->retry_timeout, s->retry_parse, s->refreshes,
-            s->refresh_failures, s->paused_seconds);
+    char rows[256], reqs[640];
+    snprintf(rows, sizeof(rows), "fetch: %zu rows (%zu ok, %zu no_history, "
+             "%zu errors); %zu from an earlier run, %zu now", st->rows,
+             st->ok, st->no_history, st->errors, st->resumed, st->fetched);
+    snprintf(reqs, sizeof(reqs), "fetch: %lu requests (%lu histories, %lu "
+             "vehicle lists, %lu VIN look-ups); %lu retries (rate limits %lu "
+             "vehicle + %lu application, server %lu, vehicle state %lu, "
+             "network %lu, timeouts %lu, bad bodies %lu); %lu token "
+             "refreshes, %lu token rotations, %lu refresh failures, %.1f s "
+             "paused", s->requests, s->history_requests, s->list_requests,
+             s->vin_requests, s->retries, s->retry_rate_vehicle,
+             s->retry_rate_app, s->retry_server, s->retry_vehicle_state,
+             s->retry_network, s->retry_timeout, s->retry_parse,
+             s->refreshes, s->rotations, s->refresh_failures,
+             s->paused_seconds);
+    struct logx_field f[] = {
+        {"command", LOGX_STR, "fetch", 0, 0},
+        {"rows", LOGX_INT, NULL, (long long)st->rows, 0},
+        {"ok", LOGX_INT, NULL, (long long)st->ok, 0},
+        {"no_history", LOGX_INT, NULL, (long long)st->no_history, 0},
+        {"errors", LOGX_INT, NULL, (long long)st->errors, 0},
+        {"resumed", LOGX_INT, NULL, (long long)st->resumed, 0},
+        {"fetched", LOGX_INT, NULL, (long long)st->fetched, 0},
+        {"requests", LOGX_INT, NULL, (long long)s->requests, 0},
+        {"retries", LOGX_INT, NULL, (long long)s->retries, 0},
+        {"token_refreshes", LOGX_INT, NULL, (long long)s->refreshes, 0},
+        {"token_rotations", LOGX_INT, NULL, (long long)s->rotations, 0},
+        {"refresh_failures", LOGX_INT, NULL,
+         (long long)s->refresh_failures, 0},
+        {"paused_seconds", LOGX_NUM, NULL, 0, s->paused_seconds},
+    };
+    cli_log_fields(stderr, LOGX_INFO, "summary", rows, f,
+                   sizeof(f) / sizeof(f[0]));
+    cli_log(stderr, LOGX_INFO, "summary", reqs);
 }
 
-int cli_fetch(const struct cli_api *api, const char *vehicles,
-              const char *out, long max_body, FILE *log,
-              struct fetch_stats *st)
+int cli_fetch(const struct cli_api *api, const struct cli_ops *ops,
+              const char *vehicles, const char *out, long max_body,
+              FILE *log, struct fetch_stats *st)
 {
     char store[4096];
     struct fetch_config cfg;
@@ -64,18 +119,31 @@ int cli_fetch(const struct cli_api *api, const char *vehicles,
         return CLI_FAIL;
     static volatile sig_atomic_t stop;
     cli_catch_stop(&stop);
-    struct log_ctx lc = {log};
+    /* rows reach the metrics here only for 'fetch': 'score' counts its own */
+    struct log_ctx lc = {log, 0};
     cfg.vehicles_path = vehicles;
     cfg.out_path = out;
     cfg.token_store = store;
     cfg.sc.max_body = (size_t)max_body;
+    cfg.sc.verbose = ops->verbose;
     cfg.stop = &stop;
     cfg.log = log_line;
     cfg.log_ud = &lc;
+    cfg.shard = ops->shard.n > 1 ? &ops->shard : NULL;
+    cfg.lock_timeout = ops->lock_timeout;
+    cfg.progress = progress_cb;
+    cfg.row = row_cb;
+    cfg.ud = &lc;
+    lc.count_rows = strcmp(cli_command(), "fetch") == 0;
     struct eng_err err = {0};
     int rc = fetch_run(&cfg, st, &err);
-    if (st->started)
+    if (st->started) {
+        struct logx_progress p;
+        fill_progress(st, &p);
+        cli_progress(&p, 1);
         cli_print_fetch_summary(st); /* else nothing was sent: one line */
+        cli_metrics_api(&st->sc);
+    }
     if (rc < 0)
         return cli_fail(CLI_FAIL, "%s", err.msg);
     return CLI_OK;
@@ -86,14 +154,17 @@ int cmd_fetch(int argc, char **argv)
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
         CLI_API_LONGOPTS,
+        CLI_OPS_LONGOPTS,
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     struct cli_common c;
     struct cli_api api;
+    struct cli_ops ops;
     cli_common_init(&c);
     cli_api_init(&api);
+    cli_ops_init(&ops);
     c.out = NULL;
     double max_error_rate = 0.05;
     int opt;
@@ -102,6 +173,8 @@ int cmd_fetch(int argc, char **argv)
         int used = cli_common_opt(&c, opt, optarg);
         if (used == 0)
             used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
+        if (used == 0)
+            used = cli_ops_opt(&ops, opt, optarg);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -125,11 +198,13 @@ int cmd_fetch(int argc, char **argv)
     if (strcmp(c.out, "-") == 0)
         return cli_fail(CLI_USAGE, "fetch writes a file: --out - is not "
                         "possible (the bundle is resumable)");
+    cli_report_begin(&ops, "fetch");
     FILE *log = cli_open_log(c.log_path);
     if (!log)
-        return CLI_FAIL;
+        return cli_report_end(CLI_FAIL);
     struct fetch_stats st;
-    int status = cli_fetch(&api, c.vehicles, c.out, c.max_body, log, &st);
+    int status = cli_fetch(&api, &ops, c.vehicles, c.out, c.max_body, log,
+                           &st);
     if (log != stderr)
         fclose(log);
     if (status == CLI_OK && st.rows
@@ -138,5 +213,5 @@ int cmd_fetch(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
-    return status;
+    return cli_report_end(status);
 }

@@ -30,6 +30,8 @@ static const char usage[] =
     "  --histories-out FILE where the pulled bundle goes (default:\n"
     "                       OUT.histories.jsonl, or scores.histories.jsonl)\n"
     CLI_API_HELP
+    "\nnightly runs (README: Running it nightly):\n"
+    CLI_OPS_HELP
     "  --help               this text\n";
 
 enum {
@@ -41,6 +43,7 @@ struct score_ctx {
     const struct model *model;
     FILE *log;
     int csv_guard;
+    size_t total;
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -60,7 +63,30 @@ static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
 static void log_cb(void *ud, const char *line)
 {
     const struct score_ctx *c = ud;
-    fprintf(c->log, "svcscore: %s\n", line);
+    cli_log(c->log, LOGX_INFO, "row", line);
+}
+
+static void fill_progress(const char *command, size_t total,
+                          const struct batch_stats *st,
+                          struct logx_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->command = command;
+    p->total = total;
+    p->done = st->rows;
+    p->ok = st->ok + st->no_history;
+    p->errors = st->errors;
+    p->elapsed = cli_elapsed();
+}
+
+static void progress_cb(void *ud, const struct batch_stats *st,
+                        const char *status)
+{
+    const struct score_ctx *c = ud;
+    cli_metrics_row(status);
+    struct logx_progress p;
+    fill_progress("score", c->total, st, &p);
+    cli_progress(&p, 0);
 }
 
 int cli_load_model(const char *path, struct model **m)
@@ -84,6 +110,7 @@ int cmd_score(int argc, char **argv)
     static const struct option longopts[] = {
         CLI_COMMON_LONGOPTS,
         CLI_API_LONGOPTS,
+        CLI_OPS_LONGOPTS,
         {"histories-out", required_argument, NULL, OPT_HISTORIES_OUT},
         {"model", required_argument, NULL, OPT_MODEL},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
@@ -93,8 +120,10 @@ int cmd_score(int argc, char **argv)
     };
     struct cli_common c;
     struct cli_api api;
+    struct cli_ops ops;
     cli_common_init(&c);
     cli_api_init(&api);
+    cli_ops_init(&ops);
     const char *model_path = NULL, *histories_out = NULL;
     double max_error_rate = 0.05;
     int csv_guard = 1;
@@ -104,6 +133,8 @@ int cmd_score(int argc, char **argv)
         int used = cli_common_opt(&c, opt, optarg);
         if (used == 0)
             used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
+        if (used == 0)
+            used = cli_ops_opt(&ops, opt, optarg);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -148,10 +179,14 @@ int cmd_score(int argc, char **argv)
     } else if (api.used || histories_out) {
         return cli_fail(CLI_USAGE, "API options need --api");
     }
+    if (ops.shard.n > 1 && !c.vehicles)
+        return cli_fail(CLI_USAGE, "--shard needs --vehicles (a shard is a "
+                        "set of vehicle-list rows)");
+    cli_report_begin(&ops, "score");
 
     struct model *model = NULL;
     if (cli_load_model(model_path, &model) != CLI_OK)
-        return CLI_FAIL;
+        return cli_report_end(CLI_FAIL);
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
     FILE *log = NULL;
@@ -163,27 +198,45 @@ int cmd_score(int argc, char **argv)
         goto out;
     if (api.api_mode) {
         struct fetch_stats fs;
-        if (cli_fetch(&api, c.vehicles, c.histories, c.max_body, log, &fs)
-            != CLI_OK)
+        if (cli_fetch(&api, &ops, c.vehicles, c.histories, c.max_body, log,
+                      &fs) != CLI_OK)
             goto out;
     }
 
-    struct score_ctx ctx = {model, log, csv_guard};
+    const struct shard_spec *shard = ops.shard.n > 1 ? &ops.shard : NULL;
+    struct score_ctx ctx = {model, log, csv_guard,
+                            cli_count_rows(c.vehicles, c.histories, shard)};
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
     cfg.header = header_cb;
     cfg.row = row_cb;
     cfg.log = log_cb;
     cfg.ud = &ctx;
+    cfg.shard = shard;
+    cfg.progress = progress_cb;
     struct batch_stats st;
     struct eng_err err = {0};
     if (batch_run(&cfg, &st, &err) < 0) {
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
-    fprintf(stderr, "svcscore: score: %zu rows (%zu ok, %zu no_history, "
-            "%zu errors) with model %s\n", st.rows, st.ok, st.no_history,
-            st.errors, model_id(model));
+    struct logx_progress p;
+    fill_progress("score", ctx.total, &st, &p);
+    cli_progress(&p, 1);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "score: %zu rows (%zu ok, %zu no_history, "
+             "%zu errors) with model %s", st.rows, st.ok, st.no_history,
+             st.errors, model_id(model));
+    struct logx_field f[] = {
+        {"command", LOGX_STR, "score", 0, 0},
+        {"rows", LOGX_INT, NULL, (long long)st.rows, 0},
+        {"ok", LOGX_INT, NULL, (long long)st.ok, 0},
+        {"no_history", LOGX_INT, NULL, (long long)st.no_history, 0},
+        {"errors", LOGX_INT, NULL, (long long)st.errors, 0},
+        {"model", LOGX_STR, model_id(model), 0, 0},
+    };
+    cli_log_fields(stderr, LOGX_INFO, "summary", msg, f,
+                   sizeof(f) / sizeof(f[0]));
     status = CLI_OK;
     if (st.rows && (double)st.errors / (double)st.rows > max_error_rate) {
         cli_warn("%zu of %zu rows are errors, above --max-error-rate %g",
@@ -196,5 +249,5 @@ out:
     task_map_free(tasks);
     task_sched_free(sched);
     model_free(model);
-    return status;
+    return cli_report_end(status);
 }
