@@ -20,9 +20,9 @@
  * Everything here belongs to one struct sc_client and is read and written
  * only by the client's files; tests use sc_policy.h.  A slot owns its easy
  * handle, buffers, header list and request body; a task is owned by its
- * vehicle (SC_K_HISTORY, SC_K_VEHICLE, embedded) or by the client (the others, freed when
- * they finish); a discovery record is owned by the client and hung on its
- * pair's user slot for the length of one sc_run().
+ * vehicle (SC_K_HISTORY, SC_K_VEHICLE, embedded) or by the client (the
+ * others, freed when they finish); a discovery record is owned by the
+ * client and hung on its pair's user slot for the length of one sc_run().
  */
 
 #define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
