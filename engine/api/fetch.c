@@ -14,6 +14,7 @@
 #include "hist.h"
 #include "jscan.h"
 #include "out.h"
+#include "ptrain.h"
 #include "shard.h"
 #include "tok.h"
 #include "veh.h"
@@ -47,6 +48,9 @@ struct run {
     size_t journal_rows;           /* lines an earlier run left */
     struct sc_client *sc;
     double last_tick;
+    int api_ptrain;                /* enum ptrain the API gave the vehicle
+                                      job_done() is journalling, else
+                                      PTRAIN_UNKNOWN */
 };
 
 static double now_s(void)
@@ -132,6 +136,10 @@ static int journal(struct run *r, size_t index, const char *vin,
         rc = buf_adds(b, ",\"request_id\":", err);
     if (rc == ENG_OK)
         rc = json_str(b, request_id ? request_id : "", err);
+    if (rc == ENG_OK && r->api_ptrain != PTRAIN_UNKNOWN)
+        rc = buf_printf(b, err, ",\"powertrain\":\"%s\","
+                        "\"powertrain_source\":\"api\"",
+                        ptrain_name(r->api_ptrain));
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"history\":", err);
     if (rc == ENG_OK && body) {
@@ -284,6 +292,8 @@ static int next_job(void *ud, struct sc_job *job)
         job->vehicle_id = row->vehicle_id;
         job->user_id = NULL;
         job->tokens = pair;
+        /* the list's column wins: ask the API only where it is empty */
+        job->want_powertrain = row->powertrain == PTRAIN_UNKNOWN;
         return 1;
     }
 }
@@ -307,9 +317,12 @@ static int job_done(void *ud, const struct sc_result *res)
                  res->message ? res->message : "");
         r->cfg->log(r->cfg->log_ud, line);
     }
-    return journal(r, res->index, res->vin, res->vehicle_id,
-                   res->unit_system, res->fetched_at, res->status,
-                   res->request_id, body, len, &r->werr);
+    r->api_ptrain = res->powertrain;
+    int rc = journal(r, res->index, res->vin, res->vehicle_id,
+                     res->unit_system, res->fetched_at, res->status,
+                     res->request_id, body, len, &r->werr);
+    r->api_ptrain = PTRAIN_UNKNOWN;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
