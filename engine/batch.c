@@ -13,6 +13,7 @@
 #include "feat.h"
 #include "out.h"
 #include "pipe.h"
+#include "store.h"
 #include "task.h"
 #include "veh.h"
 
@@ -27,7 +28,15 @@ enum tag {
     TAG_LINE = 'L',       /* a bundle line */
     TAG_BODY = 'B',       /* a raw response body (directory mode) */
     TAG_TOOLONG = 'X',    /* the start of a bundle line past the cap */
-    TAG_STATUS = 'S'      /* no history to read: the job carries a status */
+    TAG_STATUS = 'S',     /* no history to read: the job carries a status */
+    TAG_RECS = 'R'        /* stored records: struct recs_head, records, id */
+};
+
+/* What a TAG_RECS item carries before its records and vehicle id. */
+struct recs_head {
+    size_t n;
+    size_t id_len;                   /* with its NUL */
+    char status[VEH_STATUS_LEN];
 };
 
 /* ------------------------------------------------------------------ */
@@ -331,6 +340,8 @@ static struct job *job_new(const struct veh_row *row)
 struct worker_state {
     struct hist_entry entry;
     struct hist hist;
+    struct hist_rec *recs;           /* TAG_RECS records, aligned */
+    size_t recs_cap;
     struct feat_vec feat;
     struct buf log;
 };
@@ -343,6 +354,7 @@ struct run {
     struct veh_row row;
     struct index index;              /* list + bundle */
     int dir_mode;                    /* list + directory */
+    long long store_after;           /* store without a list: cursor */
     struct out_file *out;
     struct worker_state *ws;
 };
@@ -427,6 +439,51 @@ static int read_body(struct run *r, struct job *j, const char *name,
     return rc;
 }
 
+/* Appends the stored history of j's vehicle as a TAG_RECS item. */
+static int add_stored(struct run *r, struct job *j, struct buf *in,
+                      struct eng_err *err)
+{
+    struct store_hist sh;
+    int rc = store_get(r->cfg->store, j->vin, 0, &sh, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        snprintf(j->status, sizeof(j->status), "error:INPUT:NOT_IN_BUNDLE");
+        return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    }
+    struct recs_head head = {sh.n, strlen(sh.vehicle_id) + 1, ""};
+    snprintf(head.status, sizeof(head.status), "%s", sh.status);
+    size_t recs = sh.n * sizeof(struct hist_rec);
+    char *dst = buf_extend(in, 1 + sizeof(head) + recs + head.id_len, err);
+    if (!dst)
+        return err ? err->code : ENG_ENOMEM;
+    dst[0] = TAG_RECS;
+    memcpy(dst + 1, &head, sizeof(head));
+    if (recs)
+        memcpy(dst + 1 + sizeof(head), sh.rec, recs);
+    memcpy(dst + 1 + sizeof(head) + recs, sh.vehicle_id, head.id_len);
+    return 1;
+}
+
+/* Store without a list: every stored vehicle, in the store's order. */
+static int produce_store(void *ud, struct buf *in, void **ctx,
+                         struct eng_err *err)
+{
+    struct run *r = ud;
+    char vin[64];
+    int rc = store_next_vin(r->cfg->store, &r->store_after, vin, err);
+    if (rc <= 0)
+        return rc;
+    char none[1] = "";
+    struct veh_row row = {.vin = vin, .vehicle_id = none, .policy_id = none,
+                          .make = none, .unit_system = none};
+    struct job *j = job_new(&row);
+    if (!j)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    *ctx = j;
+    return add_stored(r, j, in, err);
+}
+
 static int produce_listed(void *ud, struct buf *in, void **ctx,
                           struct eng_err *err)
 {
@@ -440,6 +497,8 @@ static int produce_listed(void *ud, struct buf *in, void **ctx,
     *ctx = j;
     if (j->status[0])
         return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    if (r->cfg->store)
+        return add_stored(r, j, in, err);
     if (r->dir_mode) {
         rc = read_body(r, j, j->vin, in, err);
         if (rc == 0 && j->vehicle_id[0])
@@ -487,6 +546,36 @@ static const char *parse_status(int rc)
     return rc == ENG_ELIMIT ? "error:LIMIT" : "error:PARSE";
 }
 
+/*
+ * The records of a TAG_RECS payload, copied into the worker's aligned
+ * array (pipe items carry bytes at no particular alignment).
+ */
+static int take_recs(struct worker_state *w, const char *payload, size_t len,
+                     struct hist *h, const char **vehicle_id,
+                     struct eng_err *err)
+{
+    struct recs_head head;
+    if (len < sizeof(head))
+        return eng_err_set(err, ENG_EDATA, "short stored history item");
+    memcpy(&head, payload, sizeof(head));
+    size_t recs = head.n * sizeof(struct hist_rec);
+    if (len != sizeof(head) + recs + head.id_len)
+        return eng_err_set(err, ENG_EDATA, "bad stored history item");
+    if (head.n > w->recs_cap) {
+        struct hist_rec *p = realloc(w->recs, recs);
+        if (!p)
+            return eng_err_set(err, ENG_ENOMEM, "out of memory");
+        w->recs = p;
+        w->recs_cap = head.n;
+    }
+    if (recs)
+        memcpy(w->recs, payload + sizeof(head), recs);
+    h->rec = w->recs;
+    h->n = head.n;
+    *vehicle_id = payload + sizeof(head) + recs;
+    return ENG_OK;
+}
+
 static int work_item(void *ud, int worker, const struct pipe_item *it,
                      struct buf *out, struct eng_err *err)
 {
@@ -501,6 +590,15 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     const struct hist *h = &w->hist;
     const char *status = "ok";
     int rc = ENG_OK;
+    struct hist stored = {0};
+    const char *stored_id = NULL;
+    char stored_status[VEH_STATUS_LEN] = "ok";
+    if (it->in[0] == TAG_RECS && len >= sizeof(struct recs_head)) {
+        struct recs_head head;
+        memcpy(&head, payload, sizeof(head));
+        memcpy(stored_status, head.status, sizeof(stored_status));
+        stored_status[sizeof(stored_status) - 1] = '\0';
+    }
 
     buf_reset(&w->log);
     hist_clear(&w->hist);
@@ -526,6 +624,14 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     case TAG_STATUS:
         status = j->status;
         break;
+    case TAG_RECS:
+        rc = take_recs(w, payload, len, &stored, &stored_id, err);
+        if (rc < 0)
+            return rc;
+        h = &stored;
+        if (strcmp(stored_status, "ok") != 0)
+            status = stored_status;
+        break;
     default:
         return eng_err_set(err, ENG_EDATA, "unknown item tag %d", it->in[0]);
     }
@@ -546,6 +652,7 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
         .index = it->index,
         .vin = vin,
         .vehicle_id = j && j->vehicle_id[0] ? j->vehicle_id
+                      : stored_id ? stored_id
                       : e->vehicle_id ? e->vehicle_id : "",
         .policy_id = j ? j->policy_id : "",
         .make = j && j->make[0] ? j->make : NULL,
@@ -590,6 +697,8 @@ static int consume_item(void *ud, const struct pipe_item *it, const char *out,
     struct run *r = ud;
     size_t row_len = strnlen(out, len);
     int rc = out_write(r->out, out, row_len, err);
+    if (rc == ENG_OK && r->cfg->row_out)
+        rc = r->cfg->row_out(r->cfg->ud, it->index, out, row_len, err);
     if (rc < 0)
         return rc;
     struct batch_stats *st = r->stats;
@@ -625,6 +734,7 @@ static void free_workers(struct run *r, int jobs)
     for (int i = 0; i < jobs; i++) {
         hist_entry_release(&r->ws[i].entry);
         hist_release(&r->ws[i].hist);
+        free(r->ws[i].recs);
         buf_release(&r->ws[i].log);
     }
     free(r->ws);
@@ -656,7 +766,14 @@ int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
     };
     size_t max_line = cfg->limits.max_body + 65536;
     int rc;
-    if (!cfg->vehicles_path) {
+    if (cfg->store && !cfg->vehicles_path) {
+        ops.produce = produce_store;
+        rc = ENG_OK;
+    } else if (cfg->store) {
+        ops.produce = produce_listed;
+        r.veh = veh_open(cfg->vehicles_path, err);
+        rc = r.veh ? ENG_OK : err ? err->code : ENG_EIO;
+    } else if (!cfg->vehicles_path) {
         rc = lines_open(&r.lines, cfg->histories_path, max_line, err);
     } else {
         struct stat sb;

@@ -11,6 +11,10 @@
  *   - a JSONL bundle alone: one row per non-blank line, streamed;
  *   - a vehicle list and a JSONL bundle: one row per vehicle-list row; the
  *     bundle is indexed by VIN first (about 80 bytes of memory per line);
+ *   - a history store (cfg->store, see store.h), with or without a vehicle
+ *     list: the stored records of each listed vehicle (all vehicles in the
+ *     store's order without a list); a listed vehicle the store does not
+ *     hold gets error:INPUT:NOT_IN_BUNDLE, as with a bundle;
  *   - a vehicle list and a directory of response bodies: <vin>.json, else
  *     <vehicle_id>.json; a vehicle with neither gets error:INPUT:NO_FILE.
  * A vehicle whose history cannot be used gets a status row, never no row:
@@ -30,6 +34,7 @@
 struct task_map;
 struct task_sched_table;
 struct feat_vec;
+struct store;
 
 /* What a row callback sees of one vehicle; every pointer is borrowed. */
 struct batch_vehicle {
@@ -60,6 +65,11 @@ struct batch_config {
     /* Receives one log line (no newline) in input order; may be NULL. */
     void (*log)(void *ud, const char *line);
     void *ud;
+    /* The history store to read instead of histories_path, or NULL. */
+    struct store *store;
+    /* Sees each output row (no NUL) in input order; may be NULL. */
+    int (*row_out)(void *ud, size_t index, const char *row, size_t len,
+                   struct eng_err *err);
 };
 
 struct batch_stats {

@@ -1,19 +1,24 @@
 /* svcscore score — histories (files or the API) -> scores CSV (SPEC §4.1). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "cli.h"
 #include "api/fetch.h"
 #include "model.h"
 #include "score.h"
+#include "store.h"
 #include "task.h"
 
 static const char usage[] =
     "usage: svcscore score --vehicles FILE --histories PATH [options]\n"
     "       svcscore score --histories BUNDLE.jsonl [options]\n"
     "       svcscore score --vehicles FILE --api [URL] [options]\n"
+    "       svcscore score --store FILE [--vehicles FILE] [options]\n"
     "\n"
     "Scores each vehicle's maintenance quality: one CSV row per input row,\n"
     "in input order, with the score, band, relativity and up to four\n"
@@ -27,15 +32,24 @@ static const char usage[] =
     "  --histories-out FILE where the pulled bundle goes (default:\n"
     "                       OUT.histories.jsonl, or scores.histories.jsonl)\n"
     CLI_API_HELP
+    "\nwith --store (histories read from the history store, no API; the\n"
+    "run and its scores are recorded there, and the summary says what\n"
+    "changed since the store's previous run):\n"
+    "  --store FILE         the store (without --vehicles: all its vehicles)\n"
+    "  --no-record          do not record this run (drift is still shown)\n"
     "  --help               this text\n";
 
 enum {
-    OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT
+    OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
+    OPT_STORE, OPT_NO_RECORD
 };
 
 struct score_ctx {
     const struct model *model;
     FILE *log;
+    struct store *rec;           /* where the run is recorded, or NULL */
+    long long run;
+    size_t in_batch;
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -50,6 +64,141 @@ static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
     (void)worker;
     const struct score_ctx *c = ud;
     return score_row(c->model, v, out, err);
+}
+
+/*
+ * Splits one scores-CSV row (our own writer's quoting: "..." with doubled
+ * quotes) into at most max fields, in place.  Returns the field count.
+ */
+static int split_csv(char *row, char **f, int max)
+{
+    int n = 0;
+    char *p = row;
+    while (n < max) {
+        char *dst = p;
+        f[n++] = p;
+        if (*p == '"') {
+            char *src = p + 1;
+            for (;;) {
+                if (*src == '\0')
+                    break;
+                if (*src == '"' && src[1] == '"') {
+                    *dst++ = '"';
+                    src += 2;
+                } else if (*src == '"') {
+                    src++;
+                    break;
+                } else {
+                    *dst++ = *src++;
+                }
+            }
+            p = src;
+        } else {
+            while (*p && *p != ',')
+                p++;
+            dst = p;
+        }
+        int more = *p == ',';
+        *dst = '\0';
+        if (!more)
+            break;
+        p++;
+    }
+    return n;
+}
+
+/* Records one output row in the store; commits every STORE_BATCH rows. */
+static int record_cb(void *ud, size_t index, const char *row, size_t len,
+                     struct eng_err *err)
+{
+    struct score_ctx *c = ud;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    memcpy(copy, row, len);
+    copy[len] = '\0';
+    while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == '\r'))
+        copy[--len] = '\0';
+    char *f[24];
+    int n = split_csv(copy, f, 24);
+    int rc = ENG_OK;
+    if (n >= 12) {
+        struct store_score sc = {
+            .row = index, .vin = f[0], .policy_id = f[2], .status = f[3],
+            .has_score = f[4][0] != '\0' && f[5][0] != '\0',
+            .score = atoi(f[4]), .band = f[5][0],
+            .relativity = strtod(f[6], NULL),
+            .reasons = {f[7], f[8], f[9], f[10]},
+            .model_id = f[n - 1],
+        };
+        rc = store_run_score(c->rec, c->run, &sc, err);
+    }
+    free(copy);
+    if (rc == ENG_OK && ++c->in_batch == STORE_BATCH) {
+        c->in_batch = 0;
+        rc = store_commit(c->rec, err);
+        if (rc == ENG_OK)
+            rc = store_begin(c->rec, err);
+    }
+    return rc;
+}
+
+static void now_text(char *out, size_t size)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The summary's drift lines: the band migration counts and the rest. */
+static void print_drift(const struct store_drift *d)
+{
+    if (!d->prev) {
+        fprintf(stderr, "svcscore: drift: no earlier run in this store\n");
+        return;
+    }
+    fprintf(stderr, "svcscore: drift since run %lld (%s): %zu scored in "
+            "both, %zu changed band (%zu by 1, %zu by 2, %zu by 3, %zu by "
+            "4), %zu new, %zu gone, mean score change %+.2f\n", d->prev,
+            d->prev_started, d->both, d->moved, d->by[1], d->by[2], d->by[3],
+            d->by[4], d->added, d->gone, d->mean_change);
+    fprintf(stderr, "svcscore: band migration (rows: run %lld, columns: "
+            "this run)\nsvcscore:    ", d->prev);
+    for (int c = 0; c < STORE_BANDS; c++)
+        fprintf(stderr, " %8c", 'A' + c);
+    fprintf(stderr, "\n");
+    for (int p = 0; p < STORE_BANDS; p++) {
+        fprintf(stderr, "svcscore:   %c", 'A' + p);
+        for (int c = 0; c < STORE_BANDS; c++)
+            fprintf(stderr, " %8zu", d->matrix[p][c]);
+        fprintf(stderr, "\n");
+    }
+}
+
+/*
+ * Opens the store twice: a read-only handle the batch reads histories
+ * from (its producer thread), and one the consumer records the run with.
+ * A store that cannot be written (or --no-record) records into temporary
+ * tables only, so the drift is still reported.
+ */
+static int open_store(const char *path, int no_record, struct store **rd,
+                      struct store **rec, int *temp)
+{
+    struct eng_err err = {0};
+    *temp = no_record || access(path, W_OK) != 0;
+    *rec = store_open(path, *temp ? STORE_READONLY : 0, &err);
+    if (!*rec)
+        return cli_fail(CLI_FAIL, "%s", err.msg);
+    if (*temp && !no_record)
+        cli_warn("store '%s' is read-only: this run is not recorded", path);
+    *rd = store_open(path, STORE_READONLY, &err);
+    if (!*rd) {
+        store_close(*rec);
+        *rec = NULL;
+        return cli_fail(CLI_FAIL, "%s", err.msg);
+    }
+    return CLI_OK;
 }
 
 static void log_cb(void *ud, const char *line)
@@ -82,6 +231,8 @@ int cmd_score(int argc, char **argv)
         {"histories-out", required_argument, NULL, OPT_HISTORIES_OUT},
         {"model", required_argument, NULL, OPT_MODEL},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"no-record", no_argument, NULL, OPT_NO_RECORD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -90,6 +241,8 @@ int cmd_score(int argc, char **argv)
     cli_common_init(&c);
     cli_api_init(&api);
     const char *model_path = NULL, *histories_out = NULL;
+    const char *store_path = NULL;
+    int no_record = 0;
     double max_error_rate = 0.05;
     int opt;
     optind = 1;
@@ -101,7 +254,11 @@ int cmd_score(int argc, char **argv)
             return CLI_USAGE;
         if (used)
             continue;
-        if (opt == OPT_HISTORIES_OUT) {
+        if (opt == OPT_STORE) {
+            store_path = optarg;
+        } else if (opt == OPT_NO_RECORD) {
+            no_record = 1;
+        } else if (opt == OPT_HISTORIES_OUT) {
             histories_out = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
@@ -119,7 +276,13 @@ int cmd_score(int argc, char **argv)
     if (optind < argc)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
     char bundle[4096];
-    if (api.api_mode) {
+    if (store_path) {
+        if (api.api_mode || c.histories)
+            return cli_fail(CLI_USAGE, "--store excludes --api and "
+                            "--histories");
+    } else if (no_record) {
+        return cli_fail(CLI_USAGE, "--no-record needs --store");
+    } else if (api.api_mode) {
         if (c.histories)
             return cli_fail(CLI_USAGE, "--api and --histories exclude each "
                             "other");
@@ -143,8 +306,12 @@ int cmd_score(int argc, char **argv)
         return CLI_FAIL;
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
+    struct store *rd = NULL, *rec = NULL;
     FILE *log = NULL;
     int status = CLI_FAIL;
+    int temp = 0;
+    char started[32];
+    now_text(started, sizeof(started));
     if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
         goto out;
     log = cli_open_log(c.log_path);
@@ -157,7 +324,7 @@ int cmd_score(int argc, char **argv)
             goto out;
     }
 
-    struct score_ctx ctx = {model, log};
+    struct score_ctx ctx = {model, log, NULL, 0, 0};
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
     cfg.header = header_cb;
@@ -166,6 +333,26 @@ int cmd_score(int argc, char **argv)
     cfg.ud = &ctx;
     struct batch_stats st;
     struct eng_err err = {0};
+    if (store_path) {
+        if (open_store(store_path, no_record, &rd, &rec, &temp) != CLI_OK)
+            goto out;
+        char as_of[16], command[1024] = "score";
+        eng_format_day(c.as_of, as_of);
+        for (int i = 1; i < argc; i++) {
+            size_t used = strlen(command);
+            snprintf(command + used, sizeof(command) - used, " %s",
+                     argv[i]);
+        }
+        struct store_run run = {started, command, model_id(model), as_of};
+        if (store_run_begin(rec, &run, temp, &ctx.run, &err) < 0 ||
+            store_begin(rec, &err) < 0) {
+            cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+        ctx.rec = rec;
+        cfg.store = rd;
+        cfg.row_out = record_cb;
+    }
     if (batch_run(&cfg, &st, &err) < 0) {
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
@@ -179,7 +366,37 @@ int cmd_score(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
+    if (rec) {
+        struct store_drift d;
+        char ended[32];
+        now_text(ended, sizeof(ended));
+        struct store_run_end end = {ended, status, &d};
+        if (store_commit(rec, &err) < 0 ||
+            store_drift(rec, ctx.run, &d, &err) < 0 ||
+            store_begin(rec, &err) < 0 ||
+            store_run_end(rec, ctx.run, &end, &err) < 0 ||
+            store_commit(rec, &err) < 0) {
+            status = cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+        print_drift(&d);
+        if (!temp)
+            fprintf(stderr, "svcscore: recorded as run %lld in '%s'\n",
+                    ctx.run, store_path);
+    }
 out:
+    if (rec && store_path && status == CLI_FAIL && ctx.run > 0) {
+        /* a failed run stays on record, marked by its exit code */
+        char ended[32];
+        now_text(ended, sizeof(ended));
+        struct store_run_end end = {ended, CLI_FAIL, NULL};
+        store_rollback(rec);
+        if (store_begin(rec, NULL) == ENG_OK &&
+            store_run_end(rec, ctx.run, &end, NULL) == ENG_OK)
+            store_commit(rec, NULL);
+    }
+    store_close(rd);
+    store_close(rec);
     if (log && log != stderr)
         fclose(log);
     task_map_free(tasks);
