@@ -294,7 +294,8 @@ struct store *store_open(const char *path, int flags, struct eng_err *err)
         rc = exec(s, "PRAGMA journal_mode = WAL;"
                      "PRAGMA synchronous = NORMAL;", err);
     if (rc == ENG_OK)
-        rc = exec(s, "PRAGMA foreign_keys = ON;", err);
+        rc = exec(s, "PRAGMA foreign_keys = ON;"
+                     "PRAGMA cache_size = -65536;", err);
     if (rc == ENG_OK)
         rc = migrate(s, path, err);
     if (rc == ENG_OK)
@@ -781,28 +782,33 @@ static int merge_parsed(struct store *s, long long vehicle,
              " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", err);
     if (!q)
         return ENG_EIO;
-    struct buf ident, cats;
+    struct buf ident, cats, all;
     buf_init(&ident, 1 << 16);
     buf_init(&cats, 4096);
+    buf_init(&all, (size_t)1 << 30);
+    size_t *offs = malloc((h->n + 1) * sizeof(*offs));
+    if (!offs)
+        rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
+    /* every identity first (NUL-separated in all), then the occurrences */
+    for (size_t i = 0; rc == ENG_OK && i < h->n; i++) {
+        const struct span *sp = &s->spans[i];
+        offs[i] = all.len;
+        rc = record_ident(&h->rec[i], body + sp->off, sp->len, sp->shape,
+                          &ident, err);
+        if (rc == ENG_OK)
+            rc = buf_add(&all, ident.data, ident.len + 1, err);
+    }
     size_t added = 0;
     for (size_t i = 0; rc == ENG_OK && i < h->n; i++) {
         const struct hist_rec *r = &h->rec[i];
         const struct span *sp = &s->spans[i];
-        rc = record_ident(r, body + sp->off, sp->len, sp->shape, &ident,
-                          err);
+        const char *id_i = all.data + offs[i];
+        buf_reset(&ident);
+        rc = buf_adds(&ident, id_i, err);
         /* the k-th listing of the same record in this body */
         size_t k = 0;
-        for (size_t m = 0; rc == ENG_OK && m < i; m++) {
-            struct buf other;
-            buf_init(&other, 1 << 16);
-            if (record_ident(&h->rec[m], body + s->spans[m].off,
-                             s->spans[m].len, s->spans[m].shape, &other,
-                             err) == ENG_OK &&
-                other.len == ident.len &&
-                memcmp(other.data, ident.data, ident.len) == 0)
-                k++;
-            buf_release(&other);
-        }
+        for (size_t m = 0; rc == ENG_OK && m < i; m++)
+            k += strcmp(all.data + offs[m], id_i) == 0;
         if (rc == ENG_OK && k)
             rc = buf_printf(&ident, err, "#%zu", k + 1);
         if (rc == ENG_OK)
@@ -845,6 +851,8 @@ static int merge_parsed(struct store *s, long long vehicle,
         }
     }
     sqlite3_reset(q);
+    free(offs);
+    buf_release(&all);
     buf_release(&ident);
     buf_release(&cats);
     if (rc < 0)
