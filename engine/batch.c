@@ -29,14 +29,7 @@ enum tag {
     TAG_BODY = 'B',       /* a raw response body (directory mode) */
     TAG_TOOLONG = 'X',    /* the start of a bundle line past the cap */
     TAG_STATUS = 'S',     /* no history to read: the job carries a status */
-    TAG_RECS = 'R'        /* stored records: struct recs_head, records, id */
-};
-
-/* What a TAG_RECS item carries before its records and vehicle id. */
-struct recs_head {
-    size_t n;
-    size_t id_len;                   /* with its NUL */
-    char status[VEH_STATUS_LEN];
+    TAG_STORED = 'V'      /* the job's vehicle is read from the store */
 };
 
 /* ------------------------------------------------------------------ */
@@ -340,8 +333,7 @@ static struct job *job_new(const struct veh_row *row)
 struct worker_state {
     struct hist_entry entry;
     struct hist hist;
-    struct hist_rec *recs;           /* TAG_RECS records, aligned */
-    size_t recs_cap;
+    struct store *store;             /* the worker's own read handle */
     struct feat_vec feat;
     struct buf log;
 };
@@ -354,7 +346,8 @@ struct run {
     struct veh_row row;
     struct index index;              /* list + bundle */
     int dir_mode;                    /* list + directory */
-    long long store_after;           /* store without a list: cursor */
+    struct store *store_iter;        /* store without a list: the VINs */
+    long long store_after;
     struct out_file *out;
     struct worker_state *ws;
 };
@@ -439,39 +432,13 @@ static int read_body(struct run *r, struct job *j, const char *name,
     return rc;
 }
 
-/* Appends the stored history of j's vehicle as a TAG_RECS item. */
-static int add_stored(struct run *r, struct job *j, struct buf *in,
-                      struct eng_err *err)
-{
-    struct store_hist sh;
-    int rc = store_get(r->cfg->store, j->vin, 0, &sh, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0) {
-        snprintf(j->status, sizeof(j->status), "error:INPUT:NOT_IN_BUNDLE");
-        return add_tagged(in, TAG_STATUS, NULL, 0, err);
-    }
-    struct recs_head head = {sh.n, strlen(sh.vehicle_id) + 1, ""};
-    snprintf(head.status, sizeof(head.status), "%s", sh.status);
-    size_t recs = sh.n * sizeof(struct hist_rec);
-    char *dst = buf_extend(in, 1 + sizeof(head) + recs + head.id_len, err);
-    if (!dst)
-        return err ? err->code : ENG_ENOMEM;
-    dst[0] = TAG_RECS;
-    memcpy(dst + 1, &head, sizeof(head));
-    if (recs)
-        memcpy(dst + 1 + sizeof(head), sh.rec, recs);
-    memcpy(dst + 1 + sizeof(head) + recs, sh.vehicle_id, head.id_len);
-    return 1;
-}
-
 /* Store without a list: every stored vehicle, in the store's order. */
 static int produce_store(void *ud, struct buf *in, void **ctx,
                          struct eng_err *err)
 {
     struct run *r = ud;
     char vin[64];
-    int rc = store_next_vin(r->cfg->store, &r->store_after, vin, err);
+    int rc = store_next_vin(r->store_iter, &r->store_after, vin, err);
     if (rc <= 0)
         return rc;
     char none[1] = "";
@@ -481,7 +448,7 @@ static int produce_store(void *ud, struct buf *in, void **ctx,
     if (!j)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     *ctx = j;
-    return add_stored(r, j, in, err);
+    return add_tagged(in, TAG_STORED, NULL, 0, err);
 }
 
 static int produce_listed(void *ud, struct buf *in, void **ctx,
@@ -497,8 +464,8 @@ static int produce_listed(void *ud, struct buf *in, void **ctx,
     *ctx = j;
     if (j->status[0])
         return add_tagged(in, TAG_STATUS, NULL, 0, err);
-    if (r->cfg->store)
-        return add_stored(r, j, in, err);
+    if (r->cfg->store_path)
+        return add_tagged(in, TAG_STORED, NULL, 0, err);
     if (r->dir_mode) {
         rc = read_body(r, j, j->vin, in, err);
         if (rc == 0 && j->vehicle_id[0])
@@ -546,36 +513,6 @@ static const char *parse_status(int rc)
     return rc == ENG_ELIMIT ? "error:LIMIT" : "error:PARSE";
 }
 
-/*
- * The records of a TAG_RECS payload, copied into the worker's aligned
- * array (pipe items carry bytes at no particular alignment).
- */
-static int take_recs(struct worker_state *w, const char *payload, size_t len,
-                     struct hist *h, const char **vehicle_id,
-                     struct eng_err *err)
-{
-    struct recs_head head;
-    if (len < sizeof(head))
-        return eng_err_set(err, ENG_EDATA, "short stored history item");
-    memcpy(&head, payload, sizeof(head));
-    size_t recs = head.n * sizeof(struct hist_rec);
-    if (len != sizeof(head) + recs + head.id_len)
-        return eng_err_set(err, ENG_EDATA, "bad stored history item");
-    if (head.n > w->recs_cap) {
-        struct hist_rec *p = realloc(w->recs, recs);
-        if (!p)
-            return eng_err_set(err, ENG_ENOMEM, "out of memory");
-        w->recs = p;
-        w->recs_cap = head.n;
-    }
-    if (recs)
-        memcpy(w->recs, payload + sizeof(head), recs);
-    h->rec = w->recs;
-    h->n = head.n;
-    *vehicle_id = payload + sizeof(head) + recs;
-    return ENG_OK;
-}
-
 static int work_item(void *ud, int worker, const struct pipe_item *it,
                      struct buf *out, struct eng_err *err)
 {
@@ -592,13 +529,6 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     int rc = ENG_OK;
     struct hist stored = {0};
     const char *stored_id = NULL;
-    char stored_status[VEH_STATUS_LEN] = "ok";
-    if (it->in[0] == TAG_RECS && len >= sizeof(struct recs_head)) {
-        struct recs_head head;
-        memcpy(&head, payload, sizeof(head));
-        memcpy(stored_status, head.status, sizeof(stored_status));
-        stored_status[sizeof(stored_status) - 1] = '\0';
-    }
 
     buf_reset(&w->log);
     hist_clear(&w->hist);
@@ -624,14 +554,26 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     case TAG_STATUS:
         status = j->status;
         break;
-    case TAG_RECS:
-        rc = take_recs(w, payload, len, &stored, &stored_id, err);
+    case TAG_STORED: {
+        /* read here, on the worker's handle, so reads run in parallel */
+        struct store_hist sh;
+        rc = store_get(w->store, j->vin, 0, &sh, err);
         if (rc < 0)
             return rc;
+        if (rc == 0) {
+            status = "error:INPUT:NOT_IN_BUNDLE";
+        } else {
+            /* a view of the handle's records, valid until its next read */
+            stored.rec = (struct hist_rec *)sh.rec;
+            stored.n = sh.n;
+            stored_id = sh.vehicle_id;
+            if (strcmp(sh.status, "ok") != 0)
+                status = sh.status;
+        }
+        rc = ENG_OK;
         h = &stored;
-        if (strcmp(stored_status, "ok") != 0)
-            status = stored_status;
         break;
+    }
     default:
         return eng_err_set(err, ENG_EDATA, "unknown item tag %d", it->in[0]);
     }
@@ -734,11 +676,35 @@ static void free_workers(struct run *r, int jobs)
     for (int i = 0; i < jobs; i++) {
         hist_entry_release(&r->ws[i].entry);
         hist_release(&r->ws[i].hist);
-        free(r->ws[i].recs);
+        store_close(r->ws[i].store);
         buf_release(&r->ws[i].log);
     }
     free(r->ws);
     r->ws = NULL;
+}
+
+/*
+ * One read-only handle per worker, and one for the list of VINs when there
+ * is no vehicle list, each holding a read snapshot for the whole run.
+ */
+static int open_stores(struct run *r, struct eng_err *err)
+{
+    const struct batch_config *cfg = r->cfg;
+    for (int i = 0; i <= cfg->jobs; i++) {
+        if (i == cfg->jobs && cfg->vehicles_path)
+            break;
+        struct store *s = store_open(cfg->store_path, STORE_READONLY, err);
+        if (!s)
+            return err ? err->code : ENG_EIO;
+        if (i < cfg->jobs)
+            r->ws[i].store = s;
+        else
+            r->store_iter = s;
+        int rc = store_read_begin(s, err);
+        if (rc < 0)
+            return rc;
+    }
+    return ENG_OK;
 }
 
 int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
@@ -766,13 +732,15 @@ int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
     };
     size_t max_line = cfg->limits.max_body + 65536;
     int rc;
-    if (cfg->store && !cfg->vehicles_path) {
-        ops.produce = produce_store;
-        rc = ENG_OK;
-    } else if (cfg->store) {
-        ops.produce = produce_listed;
-        r.veh = veh_open(cfg->vehicles_path, err);
-        rc = r.veh ? ENG_OK : err ? err->code : ENG_EIO;
+    if (cfg->store_path) {
+        rc = open_stores(&r, err);
+        if (rc == ENG_OK && !cfg->vehicles_path) {
+            ops.produce = produce_store;
+        } else if (rc == ENG_OK) {
+            ops.produce = produce_listed;
+            r.veh = veh_open(cfg->vehicles_path, err);
+            rc = r.veh ? ENG_OK : err ? err->code : ENG_EIO;
+        }
     } else if (!cfg->vehicles_path) {
         rc = lines_open(&r.lines, cfg->histories_path, max_line, err);
     } else {
@@ -814,6 +782,7 @@ out:
     veh_row_release(&r.row);
     veh_close(r.veh);
     index_free(&r.index);
+    store_close(r.store_iter);
     free_workers(&r, cfg->jobs);
     return rc;
 }

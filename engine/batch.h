@@ -11,7 +11,8 @@
  *   - a JSONL bundle alone: one row per non-blank line, streamed;
  *   - a vehicle list and a JSONL bundle: one row per vehicle-list row; the
  *     bundle is indexed by VIN first (about 80 bytes of memory per line);
- *   - a history store (cfg->store, see store.h), with or without a vehicle
+ *   - a history store (cfg->store_path, see store.h; each worker reads it
+ *     through its own read-only handle and snapshot), with or without a vehicle
  *     list: the stored records of each listed vehicle (all vehicles in the
  *     store's order without a list); a listed vehicle the store does not
  *     hold gets error:INPUT:NOT_IN_BUNDLE, as with a bundle;
@@ -34,7 +35,6 @@
 struct task_map;
 struct task_sched_table;
 struct feat_vec;
-struct store;
 
 /* What a row callback sees of one vehicle; every pointer is borrowed. */
 struct batch_vehicle {
@@ -66,7 +66,7 @@ struct batch_config {
     void (*log)(void *ud, const char *line);
     void *ud;
     /* The history store to read instead of histories_path, or NULL. */
-    struct store *store;
+    const char *store_path;
     /* Sees each output row (no NUL) in input order; may be NULL. */
     int (*row_out)(void *ud, size_t index, const char *row, size_t len,
                    struct eng_err *err);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,24 +109,32 @@ static const char *const migrations[] = {
     " reason_4 TEXT,"
     " model_id TEXT,"
     " PRIMARY KEY (run, row)) WITHOUT ROWID;"
-    "CREATE INDEX score_vin ON score(run, vin);",
+    "CREATE INDEX score_vin ON score(run, vin, band, score);",
     /* 1 -> 2: powertrain (bundle lines may carry it), the run's drift */
     "ALTER TABLE vehicle ADD COLUMN powertrain TEXT;"
     "ALTER TABLE vehicle ADD COLUMN powertrain_source TEXT;"
-    "ALTER TABLE run ADD COLUMN drift TEXT;",
+    "ALTER TABLE run ADD COLUMN drift TEXT;"
+    /* what scoring reads, in order, from the index alone */
+    "CREATE INDEX record_read ON record(vehicle, seq, day, odometer_km,"
+    " cost, currency, cat_mask, n_tasks, source, service_id);",
 };
 
-/* The run and score tables of runs not recorded (store_run_begin temp). */
+/*
+ * The run and score tables of runs not recorded (store_run_begin temp):
+ * only what drift compares (kept in SQLite's temporary file, with no
+ * journal: nothing there needs a rollback).
+ */
 static const char temp_tables[] =
+    "PRAGMA temp.cache_size = -32768;"
+    "PRAGMA temp.journal_mode = OFF;"
     "CREATE TEMP TABLE IF NOT EXISTS trun (id INTEGER PRIMARY KEY,"
     " uid TEXT, started_at TEXT, ended_at TEXT, command TEXT, model_id TEXT,"
     " as_of TEXT, rows INTEGER, ok INTEGER, no_history INTEGER,"
     " errors INTEGER, exit_code INTEGER, drift TEXT);"
     "CREATE TEMP TABLE IF NOT EXISTS tscore (run INTEGER, row INTEGER,"
-    " vin TEXT, policy_id TEXT, status TEXT, score INTEGER, band TEXT,"
-    " relativity REAL, reason_1 TEXT, reason_2 TEXT, reason_3 TEXT,"
-    " reason_4 TEXT, model_id TEXT, PRIMARY KEY (run, row));"
-    "CREATE INDEX IF NOT EXISTS temp.tscore_vin ON tscore(run, vin);";
+    " vin TEXT, status TEXT, score INTEGER, band TEXT);"
+    "CREATE INDEX IF NOT EXISTS temp.tscore_vin ON tscore(run, vin, band,"
+    " score, row);";
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
                STORE_SCHEMA_VERSION, "one migration per schema version");
@@ -269,8 +278,33 @@ static int migrate(struct store *s, const char *path, struct eng_err *err)
     return ENG_OK;
 }
 
+/*
+ * SQLite counts every allocation under one global mutex unless told not
+ * to, which serialises the workers' reads; this must run before SQLite is
+ * first used, so it runs once, from the first open.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/* Copies a column's text into a fixed field, truncated; cannot fail. */
+static void copy_col(sqlite3_stmt *q, int i, char *dst, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(q, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
 struct store *store_open(const char *path, int flags, struct eng_err *err)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     struct store *s = calloc(1, sizeof(*s));
     if (!s) {
         eng_err_set(err, ENG_ENOMEM, "out of memory");
@@ -293,9 +327,12 @@ struct store *store_open(const char *path, int flags, struct eng_err *err)
     if (!s->readonly)
         rc = exec(s, "PRAGMA journal_mode = WAL;"
                      "PRAGMA synchronous = NORMAL;", err);
+    /* a writer's indexes want a large cache; a reader's pages pass once */
     if (rc == ENG_OK)
-        rc = exec(s, "PRAGMA foreign_keys = ON;"
-                     "PRAGMA cache_size = -65536;", err);
+        rc = exec(s, s->readonly ? "PRAGMA foreign_keys = ON;"
+                                   "PRAGMA cache_size = -16384;"
+                                 : "PRAGMA foreign_keys = ON;"
+                                   "PRAGMA cache_size = -65536;", err);
     if (rc == ENG_OK)
         rc = migrate(s, path, err);
     if (rc == ENG_OK)
@@ -362,6 +399,21 @@ int store_commit(struct store *s, struct eng_err *err)
     if (rc == ENG_OK)
         s->in_tx = 0;
     return rc;
+}
+
+int store_read_begin(struct store *s, struct eng_err *err)
+{
+    /* a deferred transaction takes its snapshot at the first read */
+    int rc = exec(s, "BEGIN; SELECT count(*) FROM sqlite_schema;", err);
+    if (rc == ENG_OK)
+        s->in_tx = 1;
+    return rc;
+}
+
+void store_read_end(struct store *s)
+{
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    s->in_tx = 0;
 }
 
 void store_rollback(struct store *s)
@@ -991,15 +1043,14 @@ int store_get(struct store *s, const char *vin, int want_raw,
                 ? NAN : sqlite3_column_double(q, 1);
         r->cost = sqlite3_column_type(q, 2) == SQLITE_NULL
                   ? NAN : sqlite3_column_double(q, 2);
-        snprintf(r->currency, sizeof(r->currency), "%s", col_text(q, 3));
+        copy_col(q, 3, r->currency, sizeof(r->currency));
         r->cats = (unsigned)sqlite3_column_int64(q, 4);
         r->n_tasks = (unsigned)sqlite3_column_int(q, 5);
         const char *src = col_text(q, 6);
         r->source = strcmp(src, "dealer") == 0 ? HIST_SRC_DEALER
                     : strcmp(src, "owner") == 0 ? HIST_SRC_OWNER
                     : HIST_SRC_UNKNOWN;
-        snprintf(r->service_id, sizeof(r->service_id), "%s",
-                 col_text(q, 7));
+        copy_col(q, 7, r->service_id, sizeof(r->service_id));
         if (want_raw) {
             s->raw[n] = strdup(col_text(q, 8));
             if (!s->raw[n]) {
@@ -1587,14 +1638,14 @@ int store_run_begin(struct store *s, const struct store_run *r, int temp,
 int store_run_score(struct store *s, long long id,
                     const struct store_score *sc, struct eng_err *err)
 {
-    static const char cols[] = " (run, row, vin, policy_id, status, score,"
-        " band, relativity, reason_1, reason_2, reason_3, reason_4,"
-        " model_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-        " ?12, ?13)";
-    char sql[512];
-    snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s%s",
-             score_table(id), cols);
-    sqlite3_stmt *q = prep(s, id < 0 ? ST_TSCORE : ST_SCORE, sql, err);
+    sqlite3_stmt *q = id < 0
+        /* binding the parameters it does not use is a harmless no-op */
+        ? prep(s, ST_TSCORE, "INSERT INTO temp.tscore (run, row, vin,"
+               " status, score, band) VALUES (?1, ?2, ?3, ?5, ?6, ?7)", err)
+        : prep(s, ST_SCORE, "INSERT OR REPLACE INTO main.score (run, row,"
+               " vin, policy_id, status, score, band, relativity, reason_1,"
+               " reason_2, reason_3, reason_4, model_id) VALUES (?1, ?2, ?3,"
+               " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", err);
     if (!q)
         return ENG_EIO;
     sqlite3_bind_int64(q, 1, id);
@@ -1680,23 +1731,37 @@ int store_drift(struct store *s, long long id, struct store_drift *d,
     if (rc < 0 || d->prev == 0)
         return rc;
     args[1] = d->prev;
-    char cur[160], sql[1024];
-    snprintf(cur, sizeof(cur), "(SELECT vin, band, score FROM %s WHERE"
-             " run = ?1 AND band IS NOT NULL GROUP BY vin)", score_table(id));
-    static const char prev[] = "(SELECT vin, band, score FROM main.score"
-        " WHERE run = ?2 AND band IS NOT NULL GROUP BY vin)";
+    /*
+     * One row per VIN and run (its first, should a list name it twice),
+     * banded; every lookup is on the (run, vin, band, score) index.
+     */
+    const char *ct = score_table(id);
+    const char *cx = id < 0 ? "tscore_vin" : "score_vin";
+    char sql[1024];
+    /* INDEXED BY: the planner would scan a run's rows in order for min() */
     snprintf(sql, sizeof(sql), "SELECT p.band, c.band, count(*),"
-             " total(c.score - p.score) FROM %s c JOIN %s p ON p.vin = c.vin"
-             " GROUP BY 1, 2", cur, prev);
+             " total(c.score - p.score) FROM %s c JOIN main.score p"
+             " INDEXED BY score_vin ON p.run = ?2 AND p.vin = c.vin"
+             " WHERE c.run = ?1 AND c.band IS NOT NULL AND p.band IS NOT NULL"
+             " AND c.row = (SELECT min(row) FROM %s x INDEXED BY %s"
+             "  WHERE x.run = ?1 AND x.vin = c.vin AND x.band IS NOT NULL)"
+             " AND p.row = (SELECT min(row) FROM main.score y INDEXED BY"
+             "  score_vin WHERE y.run = ?2 AND y.vin = c.vin AND"
+             "  y.band IS NOT NULL)"
+             " GROUP BY 1, 2", ct, ct, cx);
     rc = query(s, sql, args, 2, matrix_row, d, err);
     if (rc == ENG_OK) {
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s c WHERE c.vin"
-                 " NOT IN (SELECT vin FROM %s)", cur, prev);
+        snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM %s c"
+                 " WHERE c.run = ?1 AND c.band IS NOT NULL AND NOT EXISTS"
+                 " (SELECT 1 FROM main.score p WHERE p.run = ?2 AND"
+                 " p.vin = c.vin AND p.band IS NOT NULL)", ct);
         rc = query(s, sql, args, 2, count_row, &d->added, err);
     }
     if (rc == ENG_OK) {
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s p WHERE p.vin"
-                 " NOT IN (SELECT vin FROM %s)", prev, cur);
+        snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM"
+                 " main.score p WHERE p.run = ?2 AND p.band IS NOT NULL AND"
+                 " NOT EXISTS (SELECT 1 FROM %s c WHERE c.run = ?1 AND"
+                 " c.vin = p.vin AND c.band IS NOT NULL)", ct);
         rc = query(s, sql, args, 2, count_row, &d->gone, err);
     }
     d->mean_change = d->both ? d->mean_change / (double)d->both : 0;

@@ -65,6 +65,15 @@ int store_version(const struct store *s);
 /* True when the handle was opened read-only; cannot fail. */
 int store_readonly(const struct store *s);
 
+/*
+ * A read snapshot for many reads (store_get() per vehicle of a run): one
+ * read transaction instead of one per statement, and one consistent view
+ * of the store while writers go on.  ENG_OK or ENG_EIO; the end cannot
+ * fail.
+ */
+int store_read_begin(struct store *s, struct eng_err *err);
+void store_read_end(struct store *s);
+
 /* Transactions: ENG_OK or ENG_EIO.  Rollback cannot fail. */
 int store_begin(struct store *s, struct eng_err *err);
 int store_commit(struct store *s, struct eng_err *err);

@@ -177,13 +177,13 @@ static void print_drift(const struct store_drift *d)
 }
 
 /*
- * Opens the store twice: a read-only handle the batch reads histories
- * from (its producer thread), and one the consumer records the run with.
- * A store that cannot be written (or --no-record) records into temporary
- * tables only, so the drift is still reported.
+ * Opens the handle the run is recorded with (the batch's workers open
+ * read-only handles of their own).  A store that cannot be written (or
+ * --no-record) records into temporary tables only, so the drift is still
+ * reported.  Opening it first migrates an older file.
  */
-static int open_store(const char *path, int no_record, struct store **rd,
-                      struct store **rec, int *temp)
+static int open_store(const char *path, int no_record, struct store **rec,
+                      int *temp)
 {
     struct eng_err err = {0};
     *temp = no_record || access(path, W_OK) != 0;
@@ -192,12 +192,6 @@ static int open_store(const char *path, int no_record, struct store **rd,
         return cli_fail(CLI_FAIL, "%s", err.msg);
     if (*temp && !no_record)
         cli_warn("store '%s' is read-only: this run is not recorded", path);
-    *rd = store_open(path, STORE_READONLY, &err);
-    if (!*rd) {
-        store_close(*rec);
-        *rec = NULL;
-        return cli_fail(CLI_FAIL, "%s", err.msg);
-    }
     return CLI_OK;
 }
 
@@ -306,7 +300,7 @@ int cmd_score(int argc, char **argv)
         return CLI_FAIL;
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
-    struct store *rd = NULL, *rec = NULL;
+    struct store *rec = NULL;
     FILE *log = NULL;
     int status = CLI_FAIL;
     int temp = 0;
@@ -334,7 +328,7 @@ int cmd_score(int argc, char **argv)
     struct batch_stats st;
     struct eng_err err = {0};
     if (store_path) {
-        if (open_store(store_path, no_record, &rd, &rec, &temp) != CLI_OK)
+        if (open_store(store_path, no_record, &rec, &temp) != CLI_OK)
             goto out;
         char as_of[16], command[1024] = "score";
         eng_format_day(c.as_of, as_of);
@@ -350,7 +344,7 @@ int cmd_score(int argc, char **argv)
             goto out;
         }
         ctx.rec = rec;
-        cfg.store = rd;
+        cfg.store_path = store_path;
         cfg.row_out = record_cb;
     }
     if (batch_run(&cfg, &st, &err) < 0) {
@@ -395,7 +389,6 @@ out:
             store_run_end(rec, ctx.run, &end, NULL) == ENG_OK)
             store_commit(rec, NULL);
     }
-    store_close(rd);
     store_close(rec);
     if (log && log != stderr)
         fclose(log);
