@@ -1731,24 +1731,20 @@ int store_drift(struct store *s, long long id, struct store_drift *d,
     if (rc < 0 || d->prev == 0)
         return rc;
     args[1] = d->prev;
-    /*
-     * One row per VIN and run (its first, should a list name it twice),
-     * banded; every lookup is on the (run, vin, band, score) index.
-     */
     const char *ct = score_table(id);
     const char *cx = id < 0 ? "tscore_vin" : "score_vin";
     char sql[1024];
-    /* INDEXED BY: the planner would scan a run's rows in order for min() */
-    snprintf(sql, sizeof(sql), "SELECT p.band, c.band, count(*),"
-             " total(c.score - p.score) FROM %s c JOIN main.score p"
-             " INDEXED BY score_vin ON p.run = ?2 AND p.vin = c.vin"
-             " WHERE c.run = ?1 AND c.band IS NOT NULL AND p.band IS NOT NULL"
-             " AND c.row = (SELECT min(row) FROM %s x INDEXED BY %s"
-             "  WHERE x.run = ?1 AND x.vin = c.vin AND x.band IS NOT NULL)"
-             " AND p.row = (SELECT min(row) FROM main.score y INDEXED BY"
-             "  score_vin WHERE y.run = ?2 AND y.vin = c.vin AND"
-             "  y.band IS NOT NULL)"
-             " GROUP BY 1, 2", ct, ct, cx);
+    /*
+     * Grouped by VIN (a VIN listed twice has one score), walking the
+     * (run, vin, band, score) index of both runs.
+     */
+    snprintf(sql, sizeof(sql), "SELECT pb, cb, count(*), total(d) FROM"
+             " (SELECT c.vin, c.band AS cb, p.band AS pb,"
+             " c.score - p.score AS d FROM %s c INDEXED BY %s"
+             " JOIN main.score p INDEXED BY score_vin ON p.run = ?2 AND"
+             " p.vin = c.vin AND p.band IS NOT NULL"
+             " WHERE c.run = ?1 AND c.band IS NOT NULL GROUP BY c.vin)"
+             " GROUP BY 1, 2", ct, cx);
     rc = query(s, sql, args, 2, matrix_row, d, err);
     if (rc == ENG_OK) {
         snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM %s c"

@@ -1,5 +1,6 @@
 /* svcscore score — histories (files or the API) -> scores CSV (SPEC §4.1). */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +45,29 @@ enum {
     OPT_STORE, OPT_NO_RECORD
 };
 
+/*
+ * The recorder: rows are gathered in `fill` (the batch's consumer, the main
+ * thread) and stored by a thread of their own, STORE_BATCH rows to a
+ * transaction, so that SQLite's inserts overlap the run instead of
+ * stalling its ordered output.  Each handed-over entry is the row's index
+ * (size_t), its length (size_t) and its text.
+ */
+struct recorder {
+    struct store *s;
+    long long run;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct buf fill, work;
+    size_t fill_rows;
+    int have_work, done, failed, started;
+    struct eng_err err;
+};
+
 struct score_ctx {
     const struct model *model;
     FILE *log;
-    struct store *rec;           /* where the run is recorded, or NULL */
-    long long run;
-    size_t in_batch;
+    struct recorder *rec;        /* where the run is recorded, or NULL */
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -107,39 +125,147 @@ static int split_csv(char *row, char **f, int max)
     return n;
 }
 
-/* Records one output row in the store; commits every STORE_BATCH rows. */
+/* Stores one scores-CSV row (row has len + 1 bytes, writable). */
+static int store_row(struct recorder *r, size_t index, char *row, size_t len,
+                     struct eng_err *err)
+{
+    row[len] = '\0';
+    while (len > 0 && (row[len - 1] == '\n' || row[len - 1] == '\r'))
+        row[--len] = '\0';
+    char *f[24];
+    int n = split_csv(row, f, 24);
+    if (n < 12)
+        return ENG_OK;
+    struct store_score sc = {
+        .row = index, .vin = f[0], .policy_id = f[2], .status = f[3],
+        .has_score = f[4][0] != '\0' && f[5][0] != '\0',
+        .score = atoi(f[4]), .band = f[5][0],
+        .relativity = strtod(f[6], NULL),
+        .reasons = {f[7], f[8], f[9], f[10]},
+        .model_id = f[n - 1],
+    };
+    return store_run_score(r->s, r->run, &sc, err);
+}
+
+/* Stores the handed-over rows in one transaction. */
+static int store_work(struct recorder *r, struct eng_err *err)
+{
+    int rc = store_begin(r->s, err);
+    size_t off = 0;
+    while (rc == ENG_OK && off < r->work.len) {
+        size_t index, len;
+        memcpy(&index, r->work.data + off, sizeof(index));
+        memcpy(&len, r->work.data + off + sizeof(index), sizeof(len));
+        off += 2 * sizeof(size_t);
+        rc = store_row(r, index, r->work.data + off, len, err);
+        off += len + 1;
+    }
+    if (rc == ENG_OK)
+        rc = store_commit(r->s, err);
+    else
+        store_rollback(r->s);
+    return rc;
+}
+
+static void *recorder_main(void *arg)
+{
+    struct recorder *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->have_work && !r->done)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (!r->have_work)
+            break;
+        pthread_mutex_unlock(&r->mu);
+        struct eng_err err = {0};
+        int rc = r->failed ? ENG_OK : store_work(r, &err);
+        pthread_mutex_lock(&r->mu);
+        if (rc < 0 && !r->failed) {
+            r->failed = 1;
+            r->err = err;
+        }
+        buf_reset(&r->work);
+        r->have_work = 0;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Hands the gathered rows to the recorder thread (waits for it first). */
+static int hand_over(struct recorder *r, struct eng_err *err)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->have_work)
+        pthread_cond_wait(&r->cv, &r->mu);
+    struct buf t = r->work;
+    r->work = r->fill;
+    r->fill = t;
+    r->fill_rows = 0;
+    r->have_work = r->work.len > 0;
+    int failed = r->failed;
+    if (failed && err)
+        *err = r->err;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return failed ? r->err.code ? r->err.code : ENG_EIO : ENG_OK;
+}
+
+static int recorder_start(struct recorder *r, struct store *s, long long run,
+                          struct eng_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->s = s;
+    r->run = run;
+    buf_init(&r->fill, (size_t)1 << 32);
+    buf_init(&r->work, (size_t)1 << 32);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (pthread_create(&r->thread, NULL, recorder_main, r) != 0)
+        return eng_err_set(err, ENG_ENOMEM, "cannot start the recorder");
+    r->started = 1;
+    return ENG_OK;
+}
+
+/* Stores what is left, stops the thread; the first failure, if any. */
+static int recorder_finish(struct recorder *r, struct eng_err *err)
+{
+    int rc = ENG_OK;
+    if (r->started) {
+        rc = hand_over(r, err);
+        pthread_mutex_lock(&r->mu);
+        r->done = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        r->started = 0;
+        if (rc == ENG_OK && r->failed) {
+            rc = r->err.code ? r->err.code : ENG_EIO;
+            if (err)
+                *err = r->err;
+        }
+    }
+    buf_release(&r->fill);
+    buf_release(&r->work);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    return rc;
+}
+
+/* The batch's row_out: gathers one output row for the recorder. */
 static int record_cb(void *ud, size_t index, const char *row, size_t len,
                      struct eng_err *err)
 {
-    struct score_ctx *c = ud;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return eng_err_set(err, ENG_ENOMEM, "out of memory");
-    memcpy(copy, row, len);
-    copy[len] = '\0';
-    while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == '\r'))
-        copy[--len] = '\0';
-    char *f[24];
-    int n = split_csv(copy, f, 24);
-    int rc = ENG_OK;
-    if (n >= 12) {
-        struct store_score sc = {
-            .row = index, .vin = f[0], .policy_id = f[2], .status = f[3],
-            .has_score = f[4][0] != '\0' && f[5][0] != '\0',
-            .score = atoi(f[4]), .band = f[5][0],
-            .relativity = strtod(f[6], NULL),
-            .reasons = {f[7], f[8], f[9], f[10]},
-            .model_id = f[n - 1],
-        };
-        rc = store_run_score(c->rec, c->run, &sc, err);
-    }
-    free(copy);
-    if (rc == ENG_OK && ++c->in_batch == STORE_BATCH) {
-        c->in_batch = 0;
-        rc = store_commit(c->rec, err);
-        if (rc == ENG_OK)
-            rc = store_begin(c->rec, err);
-    }
+    struct recorder *r = ((struct score_ctx *)ud)->rec;
+    int rc = buf_add(&r->fill, &index, sizeof(index), err);
+    if (rc == ENG_OK)
+        rc = buf_add(&r->fill, &len, sizeof(len), err);
+    if (rc == ENG_OK)
+        rc = buf_add(&r->fill, row, len, err);
+    if (rc == ENG_OK)
+        rc = buf_add(&r->fill, "", 1, err);
+    if (rc == ENG_OK && ++r->fill_rows == STORE_BATCH)
+        rc = hand_over(r, err);
     return rc;
 }
 
@@ -318,7 +444,9 @@ int cmd_score(int argc, char **argv)
             goto out;
     }
 
-    struct score_ctx ctx = {model, log, NULL, 0, 0};
+    struct score_ctx ctx = {model, log, NULL};
+    struct recorder recorder;
+    long long run_id = 0;
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
     cfg.header = header_cb;
@@ -338,16 +466,26 @@ int cmd_score(int argc, char **argv)
                      argv[i]);
         }
         struct store_run run = {started, command, model_id(model), as_of};
-        if (store_run_begin(rec, &run, temp, &ctx.run, &err) < 0 ||
-            store_begin(rec, &err) < 0) {
+        if (store_run_begin(rec, &run, temp, &run_id, &err) < 0 ||
+            recorder_start(&recorder, rec, run_id, &err) < 0) {
             cli_fail(CLI_FAIL, "%s", err.msg);
             goto out;
         }
-        ctx.rec = rec;
+        ctx.rec = &recorder;
         cfg.store_path = store_path;
         cfg.row_out = record_cb;
     }
-    if (batch_run(&cfg, &st, &err) < 0) {
+    int brc = batch_run(&cfg, &st, &err);
+    if (ctx.rec) {
+        struct eng_err rerr = {0};
+        int rrc = recorder_finish(ctx.rec, &rerr);
+        ctx.rec = NULL;
+        if (brc == ENG_OK && rrc < 0) {
+            brc = rrc;
+            err = rerr;
+        }
+    }
+    if (brc < 0) {
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
@@ -365,10 +503,9 @@ int cmd_score(int argc, char **argv)
         char ended[32];
         now_text(ended, sizeof(ended));
         struct store_run_end end = {ended, status, &d};
-        if (store_commit(rec, &err) < 0 ||
-            store_drift(rec, ctx.run, &d, &err) < 0 ||
+        if (store_drift(rec, run_id, &d, &err) < 0 ||
             store_begin(rec, &err) < 0 ||
-            store_run_end(rec, ctx.run, &end, &err) < 0 ||
+            store_run_end(rec, run_id, &end, &err) < 0 ||
             store_commit(rec, &err) < 0) {
             status = cli_fail(CLI_FAIL, "%s", err.msg);
             goto out;
@@ -376,17 +513,19 @@ int cmd_score(int argc, char **argv)
         print_drift(&d);
         if (!temp)
             fprintf(stderr, "svcscore: recorded as run %lld in '%s'\n",
-                    ctx.run, store_path);
+                    run_id, store_path);
     }
 out:
-    if (rec && store_path && status == CLI_FAIL && ctx.run > 0) {
+    if (ctx.rec)
+        recorder_finish(ctx.rec, NULL);
+    if (rec && status == CLI_FAIL && run_id > 0) {
         /* a failed run stays on record, marked by its exit code */
         char ended[32];
         now_text(ended, sizeof(ended));
         struct store_run_end end = {ended, CLI_FAIL, NULL};
         store_rollback(rec);
         if (store_begin(rec, NULL) == ENG_OK &&
-            store_run_end(rec, ctx.run, &end, NULL) == ENG_OK)
+            store_run_end(rec, run_id, &end, NULL) == ENG_OK)
             store_commit(rec, NULL);
     }
     store_close(rec);
