@@ -43,6 +43,9 @@ score --histories $S/histories.jsonl --out "$T/b-only.csv" 2>/dev/null
 score --store "$T/s.db" --out "$T/s-only.csv" --no-record 2>/dev/null
 check "without a list: every stored vehicle, as the bundle alone" \
     cmp -s "$T/b-only.csv" "$T/s-only.csv"
+score --store "$T/nosuch.db" --out "$T/none.csv" 2>"$T/err"; rc=$?
+check "score --store never creates a store" \
+    bash -c "[ $rc = 1 ] && [ ! -e '$T/nosuch.db' ] && grep -q \"cannot open store\" '$T/err'"
 n_rec=$(q "$T/s.db" "SELECT count(*) FROM record")
 $BIN store import --store "$T/s.db" --histories $S/histories.jsonl 2>"$T/err"
 check "a second import adds nothing" \

@@ -1,4 +1,5 @@
 /* svcscore score — histories (files or the API) -> scores CSV (SPEC §4.1). */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -312,6 +313,10 @@ static int open_store(const char *path, int no_record, struct store **rec,
                       int *temp)
 {
     struct eng_err err = {0};
+    /* scoring never creates a store: a mistyped path would score nothing */
+    if (access(path, F_OK) != 0)
+        return cli_fail(CLI_FAIL, "cannot open store '%s': %s", path,
+                        strerror(errno));
     *temp = no_record || access(path, W_OK) != 0;
     *rec = store_open(path, *temp ? STORE_READONLY : 0, &err);
     if (!*rec)
