@@ -21,7 +21,7 @@ CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Iengine
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS     = libcurl libcjson gsl
+PKGS     = libcurl libcjson gsl sqlite3
 DEPS_OK := $(shell pkg-config --exists $(PKGS) cunit libmicrohttpd \
              && test -f /usr/include/csv.h && echo yes)
 
@@ -79,7 +79,7 @@ deps:
 
 check-deps:
 ifneq ($(DEPS_OK),yes)
-	$(error missing libraries (libcurl, libcjson, gsl, libcsv, cunit, libmicrohttpd): run scripts/install-deps.sh or 'make deps')
+	$(error missing libraries (libcurl, libcjson, gsl, sqlite3, libcsv, cunit, libmicrohttpd): run scripts/install-deps.sh or 'make deps')
 endif
 
 build/libsvcscore.a: $(LIB_OBJS)

@@ -17,6 +17,7 @@
 #include "pipe.h"
 #include "ptrain.h"
 #include "shard.h"
+#include "store.h"
 #include "task.h"
 #include "veh.h"
 #include "vinmap.h"
@@ -32,7 +33,8 @@ enum tag {
     TAG_LINE = 'L',       /* a bundle line */
     TAG_BODY = 'B',       /* a raw response body (directory mode) */
     TAG_TOOLONG = 'X',    /* the start of a bundle line past the cap */
-    TAG_STATUS = 'S'      /* no history to read: the job carries a status */
+    TAG_STATUS = 'S',     /* no history to read: the job carries a status */
+    TAG_STORED = 'V'      /* the job's vehicle is read from the store */
 };
 
 /* ------------------------------------------------------------------ */
@@ -426,6 +428,7 @@ static struct job *job_new(const struct veh_row *row)
 struct worker_state {
     struct hist_entry entry;
     struct hist hist;
+    struct store *store;             /* the worker's own read handle */
     struct feat_vec feat;
     struct buf log;
 };
@@ -438,6 +441,8 @@ struct run {
     struct veh_row row;
     struct index index;              /* list + bundle */
     int dir_mode;                    /* list + directory */
+    struct store *store_iter;        /* store without a list: the VINs */
+    long long store_after;
     struct out_file *out;
     struct worker_state *ws;
 };
@@ -522,6 +527,25 @@ static int read_body(struct run *r, struct job *j, const char *name,
     return rc;
 }
 
+/* Store without a list: every stored vehicle, in the store's order. */
+static int produce_store(void *ud, struct buf *in, void **ctx,
+                         struct eng_err *err)
+{
+    struct run *r = ud;
+    char vin[64];
+    int rc = store_next_vin(r->store_iter, &r->store_after, vin, err);
+    if (rc <= 0)
+        return rc;
+    char none[1] = "";
+    struct veh_row row = {.vin = vin, .vehicle_id = none, .policy_id = none,
+                          .make = none, .unit_system = none};
+    struct job *j = job_new(&row);
+    if (!j)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    *ctx = j;
+    return add_tagged(in, TAG_STORED, NULL, 0, err);
+}
+
 static int produce_listed(void *ud, struct buf *in, void **ctx,
                           struct eng_err *err)
 {
@@ -538,6 +562,8 @@ static int produce_listed(void *ud, struct buf *in, void **ctx,
     *ctx = j;
     if (j->status[0])
         return add_tagged(in, TAG_STATUS, NULL, 0, err);
+    if (r->cfg->store_path)
+        return add_tagged(in, TAG_STORED, NULL, 0, err);
     if (r->dir_mode) {
         rc = read_body(r, j, j->vin, in, err);
         if (rc == 0 && j->vehicle_id[0])
@@ -625,6 +651,8 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     const struct hist *h = &w->hist;
     const char *status = "ok";
     int rc = ENG_OK;
+    struct hist stored = {0};
+    const char *stored_id = NULL;
 
     buf_reset(&w->log);
     hist_clear(&w->hist);
@@ -650,6 +678,26 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     case TAG_STATUS:
         status = j->status;
         break;
+    case TAG_STORED: {
+        /* read here, on the worker's handle, so reads run in parallel */
+        struct store_hist sh;
+        rc = store_get(w->store, j->vin, 0, &sh, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            status = "error:INPUT:NOT_IN_BUNDLE";
+        } else {
+            /* a view of the handle's records, valid until its next read */
+            stored.rec = (struct hist_rec *)sh.rec;
+            stored.n = sh.n;
+            stored_id = sh.vehicle_id;
+            if (strcmp(sh.status, "ok") != 0)
+                status = sh.status;
+        }
+        rc = ENG_OK;
+        h = &stored;
+        break;
+    }
     default:
         return eng_err_set(err, ENG_EDATA, "unknown item tag %d", it->in[0]);
     }
@@ -676,6 +724,7 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
         .index = it->index,
         .vin = vin,
         .vehicle_id = j && j->vehicle_id[0] ? j->vehicle_id
+                      : stored_id ? stored_id
                       : e->vehicle_id ? e->vehicle_id : "",
         .policy_id = j ? j->policy_id : "",
         .make = j && j->make[0] ? j->make : NULL,
@@ -725,6 +774,8 @@ static int consume_item(void *ud, const struct pipe_item *it,
     (void)it;
     struct run *r = ud;
     int rc = out_write(r->out, d->data, d->len, err);
+    if (rc == ENG_OK && r->cfg->row_out)
+        rc = r->cfg->row_out(r->cfg->ud, it->index, d->data, d->len, err);
     if (rc < 0)
         return rc;
     struct batch_stats *st = r->stats;
@@ -758,10 +809,35 @@ static void free_workers(struct run *r, int jobs)
     for (int i = 0; i < jobs; i++) {
         hist_entry_release(&r->ws[i].entry);
         hist_release(&r->ws[i].hist);
+        store_close(r->ws[i].store);
         buf_release(&r->ws[i].log);
     }
     free(r->ws);
     r->ws = NULL;
+}
+
+/*
+ * One read-only handle per worker, and one for the list of VINs when there
+ * is no vehicle list, each holding a read snapshot for the whole run.
+ */
+static int open_stores(struct run *r, struct eng_err *err)
+{
+    const struct batch_config *cfg = r->cfg;
+    for (int i = 0; i <= cfg->jobs; i++) {
+        if (i == cfg->jobs && cfg->vehicles_path)
+            break;
+        struct store *s = store_open(cfg->store_path, STORE_READONLY, err);
+        if (!s)
+            return err ? err->code : ENG_EIO;
+        if (i < cfg->jobs)
+            r->ws[i].store = s;
+        else
+            r->store_iter = s;
+        int rc = store_read_begin(s, err);
+        if (rc < 0)
+            return rc;
+    }
+    return ENG_OK;
 }
 
 int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
@@ -789,7 +865,16 @@ int batch_run(const struct batch_config *cfg, struct batch_stats *stats,
     };
     size_t max_line = cfg->limits.max_body + 65536;
     int rc;
-    if (!cfg->vehicles_path) {
+    if (cfg->store_path) {
+        rc = open_stores(&r, err);
+        if (rc == ENG_OK && !cfg->vehicles_path) {
+            ops.produce = produce_store;
+        } else if (rc == ENG_OK) {
+            ops.produce = produce_listed;
+            r.veh = veh_open(cfg->vehicles_path, err);
+            rc = r.veh ? ENG_OK : err ? err->code : ENG_EIO;
+        }
+    } else if (!cfg->vehicles_path) {
         rc = lines_open(&r.lines, cfg->histories_path, max_line, err);
     } else {
         struct stat sb;
@@ -830,6 +915,7 @@ out:
     veh_row_release(&r.row);
     veh_close(r.veh);
     index_free(&r.index);
+    store_close(r.store_iter);
     free_workers(&r, cfg->jobs);
     return rc;
 }

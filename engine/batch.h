@@ -11,6 +11,11 @@
  *   - a JSONL bundle alone: one row per non-blank line, streamed;
  *   - a vehicle list and a JSONL bundle: one row per vehicle-list row; the
  *     bundle is indexed by VIN first (about 80 bytes of memory per line);
+ *   - a history store (cfg->store_path, see store.h; each worker reads it
+ *     through its own read-only handle and snapshot), with or without a vehicle
+ *     list: the stored records of each listed vehicle (all vehicles in the
+ *     store's order without a list); a listed vehicle the store does not
+ *     hold gets error:INPUT:NOT_IN_BUNDLE, as with a bundle;
  *   - a vehicle list and a directory of response bodies: <vin>.json, else
  *     <vehicle_id>.json; a vehicle with neither gets
  *     error:INPUT:NO_HISTORY_FILE.
@@ -74,6 +79,11 @@ struct batch_config {
      */
     void (*progress)(void *ud, const struct batch_stats *st,
                      const char *status);
+    /* The history store to read instead of histories_path, or NULL. */
+    const char *store_path;
+    /* Sees each output row (no NUL) in input order; may be NULL. */
+    int (*row_out)(void *ud, size_t index, const char *row, size_t len,
+                   struct eng_err *err);
 };
 
 struct batch_stats {

@@ -7,7 +7,8 @@
 set -eu
 
 PKGS="gcc make pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev
-libcsv-dev libcunit1-dev libmicrohttpd-dev zlib1g-dev curl time bc"
+libcsv-dev libcunit1-dev libmicrohttpd-dev zlib1g-dev libsqlite3-dev sqlite3
+curl time bc"
 
 # 'make bench' also wants R, for its glm() baseline
 for arg in "$@"; do

@@ -52,6 +52,7 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 
 

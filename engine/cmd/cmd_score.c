@@ -1,20 +1,27 @@
 /* svcscore score — histories (files or the API) -> scores CSV (README.md,
  * Outputs). */
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "cli.h"
 #include "api/fetch.h"
 #include "model.h"
 #include "score.h"
+#include "store.h"
 #include "task.h"
 
 static const char usage[] =
     "usage: svcscore score --vehicles FILE --histories PATH [options]\n"
     "       svcscore score --histories BUNDLE.jsonl [options]\n"
     "       svcscore score --vehicles FILE --api [URL] [options]\n"
+    "       svcscore score --store FILE [--vehicles FILE] [options]\n"
     "\n"
     "Scores each vehicle's maintenance quality: one CSV row per input row,\n"
     "in input order, with the score, band, relativity and up to four\n"
@@ -32,11 +39,35 @@ static const char usage[] =
     CLI_API_HELP
     "\nnightly runs (README: Running it nightly):\n"
     CLI_OPS_HELP
+    "\nwith --store (histories read from the history store, no API; the\n"
+    "run and its scores are recorded there, and the summary says what\n"
+    "changed since the store's previous run):\n"
+    "  --store FILE         the store (without --vehicles: all its vehicles)\n"
+    "  --no-record          do not record this run (drift is still shown)\n"
     "  --help               this text\n";
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
-    OPT_CSV_GUARD
+    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD
+};
+
+/*
+ * The recorder: rows are gathered in `fill` (the batch's consumer, the main
+ * thread) and stored by a thread of their own, STORE_BATCH rows to a
+ * transaction, so that SQLite's inserts overlap the run instead of
+ * stalling its ordered output.  Each handed-over entry is the row's index
+ * (size_t), its length (size_t) and its text.
+ */
+struct recorder {
+    struct store *s;
+    long long run;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct buf fill, work;
+    size_t fill_rows;
+    int have_work, done, failed, started;
+    struct eng_err err;
 };
 
 struct score_ctx {
@@ -44,6 +75,7 @@ struct score_ctx {
     FILE *log;
     int csv_guard;
     size_t total;
+    struct recorder *rec;        /* where the run is recorded, or NULL */
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -58,6 +90,247 @@ static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
     (void)worker;
     const struct score_ctx *c = ud;
     return score_row(c->model, v, c->csv_guard, out, err);
+}
+
+/*
+ * Splits one scores-CSV row (our own writer's quoting: "..." with doubled
+ * quotes) into at most max fields, in place.  Returns the field count.
+ */
+static int split_csv(char *row, char **f, int max)
+{
+    int n = 0;
+    char *p = row;
+    while (n < max) {
+        char *dst = p;
+        f[n++] = p;
+        if (*p == '"') {
+            char *src = p + 1;
+            for (;;) {
+                if (*src == '\0')
+                    break;
+                if (*src == '"' && src[1] == '"') {
+                    *dst++ = '"';
+                    src += 2;
+                } else if (*src == '"') {
+                    src++;
+                    break;
+                } else {
+                    *dst++ = *src++;
+                }
+            }
+            p = src;
+        } else {
+            while (*p && *p != ',')
+                p++;
+            dst = p;
+        }
+        int more = *p == ',';
+        *dst = '\0';
+        if (!more)
+            break;
+        p++;
+    }
+    return n;
+}
+
+/* Stores one scores-CSV row (row has len + 1 bytes, writable). */
+static int store_row(struct recorder *r, size_t index, char *row, size_t len,
+                     struct eng_err *err)
+{
+    row[len] = '\0';
+    while (len > 0 && (row[len - 1] == '\n' || row[len - 1] == '\r'))
+        row[--len] = '\0';
+    char *f[24];
+    int n = split_csv(row, f, 24);
+    if (n < 12)
+        return ENG_OK;
+    struct store_score sc = {
+        .row = index, .vin = f[0], .policy_id = f[2], .status = f[3],
+        .has_score = f[4][0] != '\0' && f[5][0] != '\0',
+        .score = atoi(f[4]), .band = f[5][0],
+        .relativity = strtod(f[6], NULL),
+        .reasons = {f[7], f[8], f[9], f[10]},
+        .model_id = f[n - 1],
+    };
+    return store_run_score(r->s, r->run, &sc, err);
+}
+
+/* Stores the handed-over rows in one transaction. */
+static int store_work(struct recorder *r, struct eng_err *err)
+{
+    int rc = store_begin(r->s, err);
+    size_t off = 0;
+    while (rc == ENG_OK && off < r->work.len) {
+        size_t index, len;
+        memcpy(&index, r->work.data + off, sizeof(index));
+        memcpy(&len, r->work.data + off + sizeof(index), sizeof(len));
+        off += 2 * sizeof(size_t);
+        rc = store_row(r, index, r->work.data + off, len, err);
+        off += len + 1;
+    }
+    if (rc == ENG_OK)
+        rc = store_commit(r->s, err);
+    else
+        store_rollback(r->s);
+    return rc;
+}
+
+static void *recorder_main(void *arg)
+{
+    struct recorder *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->have_work && !r->done)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (!r->have_work)
+            break;
+        pthread_mutex_unlock(&r->mu);
+        struct eng_err err = {0};
+        int rc = r->failed ? ENG_OK : store_work(r, &err);
+        pthread_mutex_lock(&r->mu);
+        if (rc < 0 && !r->failed) {
+            r->failed = 1;
+            r->err = err;
+        }
+        buf_reset(&r->work);
+        r->have_work = 0;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Hands the gathered rows to the recorder thread (waits for it first). */
+static int hand_over(struct recorder *r, struct eng_err *err)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->have_work)
+        pthread_cond_wait(&r->cv, &r->mu);
+    struct buf t = r->work;
+    r->work = r->fill;
+    r->fill = t;
+    r->fill_rows = 0;
+    r->have_work = r->work.len > 0;
+    int failed = r->failed;
+    if (failed && err)
+        *err = r->err;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return failed ? r->err.code ? r->err.code : ENG_EIO : ENG_OK;
+}
+
+static int recorder_start(struct recorder *r, struct store *s, long long run,
+                          struct eng_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->s = s;
+    r->run = run;
+    buf_init(&r->fill, (size_t)1 << 32);
+    buf_init(&r->work, (size_t)1 << 32);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (pthread_create(&r->thread, NULL, recorder_main, r) != 0)
+        return eng_err_set(err, ENG_ENOMEM, "cannot start the recorder");
+    r->started = 1;
+    return ENG_OK;
+}
+
+/* Stores what is left, stops the thread; the first failure, if any. */
+static int recorder_finish(struct recorder *r, struct eng_err *err)
+{
+    int rc = ENG_OK;
+    if (r->started) {
+        rc = hand_over(r, err);
+        pthread_mutex_lock(&r->mu);
+        r->done = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        r->started = 0;
+        if (rc == ENG_OK && r->failed) {
+            rc = r->err.code ? r->err.code : ENG_EIO;
+            if (err)
+                *err = r->err;
+        }
+    }
+    buf_release(&r->fill);
+    buf_release(&r->work);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    return rc;
+}
+
+/* The batch's row_out: gathers one output row for the recorder. */
+static int record_cb(void *ud, size_t index, const char *row, size_t len,
+                     struct eng_err *err)
+{
+    struct recorder *r = ((struct score_ctx *)ud)->rec;
+    int rc = buf_add(&r->fill, &index, sizeof(index), err);
+    if (rc == ENG_OK)
+        rc = buf_add(&r->fill, &len, sizeof(len), err);
+    if (rc == ENG_OK)
+        rc = buf_add(&r->fill, row, len, err);
+    if (rc == ENG_OK)
+        rc = buf_add(&r->fill, "", 1, err);
+    if (rc == ENG_OK && ++r->fill_rows == STORE_BATCH)
+        rc = hand_over(r, err);
+    return rc;
+}
+
+static void now_text(char *out, size_t size)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The summary's drift lines: the band migration counts and the rest. */
+static void print_drift(const struct store_drift *d)
+{
+    if (!d->prev) {
+        fprintf(stderr, "svcscore: drift: no earlier run in this store\n");
+        return;
+    }
+    fprintf(stderr, "svcscore: drift since run %lld (%s): %zu scored in "
+            "both, %zu changed band (%zu by 1, %zu by 2, %zu by 3, %zu by "
+            "4), %zu new, %zu gone, mean score change %+.2f\n", d->prev,
+            d->prev_started, d->both, d->moved, d->by[1], d->by[2], d->by[3],
+            d->by[4], d->added, d->gone, d->mean_change);
+    fprintf(stderr, "svcscore: band migration (rows: run %lld, columns: "
+            "this run)\nsvcscore:    ", d->prev);
+    for (int c = 0; c < STORE_BANDS; c++)
+        fprintf(stderr, " %8c", 'A' + c);
+    fprintf(stderr, "\n");
+    for (int p = 0; p < STORE_BANDS; p++) {
+        fprintf(stderr, "svcscore:   %c", 'A' + p);
+        for (int c = 0; c < STORE_BANDS; c++)
+            fprintf(stderr, " %8zu", d->matrix[p][c]);
+        fprintf(stderr, "\n");
+    }
+}
+
+/*
+ * Opens the handle the run is recorded with (the batch's workers open
+ * read-only handles of their own).  A store that cannot be written (or
+ * --no-record) records into temporary tables only, so the drift is still
+ * reported.  Opening it first migrates an older file.
+ */
+static int open_store(const char *path, int no_record, struct store **rec,
+                      int *temp)
+{
+    struct eng_err err = {0};
+    /* scoring never creates a store: a mistyped path would score nothing */
+    if (access(path, F_OK) != 0)
+        return cli_fail(CLI_FAIL, "cannot open store '%s': %s", path,
+                        strerror(errno));
+    *temp = no_record || access(path, W_OK) != 0;
+    *rec = store_open(path, *temp ? STORE_READONLY : 0, &err);
+    if (!*rec)
+        return cli_fail(CLI_FAIL, "%s", err.msg);
+    if (*temp && !no_record)
+        cli_warn("store '%s' is read-only: this run is not recorded", path);
+    return CLI_OK;
 }
 
 static void log_cb(void *ud, const char *line)
@@ -115,6 +388,8 @@ int cmd_score(int argc, char **argv)
         {"model", required_argument, NULL, OPT_MODEL},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
         {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"no-record", no_argument, NULL, OPT_NO_RECORD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -125,6 +400,8 @@ int cmd_score(int argc, char **argv)
     cli_api_init(&api);
     cli_ops_init(&ops);
     const char *model_path = NULL, *histories_out = NULL;
+    const char *store_path = NULL;
+    int no_record = 0;
     double max_error_rate = 0.05;
     int csv_guard = 1;
     int opt;
@@ -139,7 +416,11 @@ int cmd_score(int argc, char **argv)
             return CLI_USAGE;
         if (used)
             continue;
-        if (opt == OPT_HISTORIES_OUT) {
+        if (opt == OPT_STORE) {
+            store_path = optarg;
+        } else if (opt == OPT_NO_RECORD) {
+            no_record = 1;
+        } else if (opt == OPT_HISTORIES_OUT) {
             histories_out = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
@@ -161,7 +442,13 @@ int cmd_score(int argc, char **argv)
     if (optind < argc)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
     char bundle[4096];
-    if (api.api_mode) {
+    if (store_path) {
+        if (api.api_mode || c.histories)
+            return cli_fail(CLI_USAGE, "--store excludes --api and "
+                            "--histories");
+    } else if (no_record) {
+        return cli_fail(CLI_USAGE, "--no-record needs --store");
+    } else if (api.api_mode) {
         if (c.histories)
             return cli_fail(CLI_USAGE, "--api and --histories exclude each "
                             "other");
@@ -189,8 +476,12 @@ int cmd_score(int argc, char **argv)
         return cli_report_end(CLI_FAIL);
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
+    struct store *rec = NULL;
     FILE *log = NULL;
     int status = CLI_FAIL;
+    int temp = 0;
+    char started[32];
+    now_text(started, sizeof(started));
     if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
         goto out;
     log = cli_open_log(c.log_path);
@@ -205,7 +496,10 @@ int cmd_score(int argc, char **argv)
 
     const struct shard_spec *shard = ops.shard.n > 1 ? &ops.shard : NULL;
     struct score_ctx ctx = {model, log, csv_guard,
-                            cli_count_rows(c.vehicles, c.histories, shard)};
+                            cli_count_rows(c.vehicles, c.histories, shard),
+                            NULL};
+    struct recorder recorder;
+    long long run_id = 0;
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
     cfg.header = header_cb;
@@ -216,7 +510,37 @@ int cmd_score(int argc, char **argv)
     cfg.progress = progress_cb;
     struct batch_stats st;
     struct eng_err err = {0};
-    if (batch_run(&cfg, &st, &err) < 0) {
+    if (store_path) {
+        if (open_store(store_path, no_record, &rec, &temp) != CLI_OK)
+            goto out;
+        char as_of[16], command[1024] = "score";
+        eng_format_day(c.as_of, as_of);
+        for (int i = 1; i < argc; i++) {
+            size_t used = strlen(command);
+            snprintf(command + used, sizeof(command) - used, " %s",
+                     argv[i]);
+        }
+        struct store_run run = {started, command, model_id(model), as_of};
+        if (store_run_begin(rec, &run, temp, &run_id, &err) < 0 ||
+            recorder_start(&recorder, rec, run_id, &err) < 0) {
+            cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+        ctx.rec = &recorder;
+        cfg.store_path = store_path;
+        cfg.row_out = record_cb;
+    }
+    int brc = batch_run(&cfg, &st, &err);
+    if (ctx.rec) {
+        struct eng_err rerr = {0};
+        int rrc = recorder_finish(ctx.rec, &rerr);
+        ctx.rec = NULL;
+        if (brc == ENG_OK && rrc < 0) {
+            brc = rrc;
+            err = rerr;
+        }
+    }
+    if (brc < 0) {
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
@@ -243,7 +567,37 @@ int cmd_score(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
+    if (rec) {
+        struct store_drift d;
+        char ended[32];
+        now_text(ended, sizeof(ended));
+        struct store_run_end end = {ended, status, &d};
+        if (store_drift(rec, run_id, &d, &err) < 0 ||
+            store_begin(rec, &err) < 0 ||
+            store_run_end(rec, run_id, &end, &err) < 0 ||
+            store_commit(rec, &err) < 0) {
+            status = cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+        print_drift(&d);
+        if (!temp)
+            fprintf(stderr, "svcscore: recorded as run %lld in '%s'\n",
+                    run_id, store_path);
+    }
 out:
+    if (ctx.rec)
+        recorder_finish(ctx.rec, NULL);
+    if (rec && status == CLI_FAIL && run_id > 0) {
+        /* a failed run stays on record, marked by its exit code */
+        char ended[32];
+        now_text(ended, sizeof(ended));
+        struct store_run_end end = {ended, CLI_FAIL, NULL};
+        store_rollback(rec);
+        if (store_begin(rec, NULL) == ENG_OK &&
+            store_run_end(rec, run_id, &end, NULL) == ENG_OK)
+            store_commit(rec, NULL);
+    }
+    store_close(rec);
     if (log && log != stderr)
         fclose(log);
     task_map_free(tasks);

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"evaluate", cmd_evaluate, "model + labelled data -> Gini, lift, deviance"},
     {"explain", cmd_explain, "one vehicle -> a readable maintenance report"},
     {"synth", cmd_synth, "a synthetic fleet with known ground truth"},
+    {"store", cmd_store, "the history store: import, export, merge, runs"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
