@@ -145,7 +145,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 enum stmt_id {
     ST_VEH_GET, ST_VEH_INSERT, ST_VEH_UPDATE, ST_FETCH_FIND, ST_FETCH_INSERT,
     ST_VEH_FETCHED, ST_FETCH_COUNTS, ST_REC_SEQ, ST_REC_INSERT,
-    ST_HIST_VEH, ST_HIST_RECS, ST_NEXT_VIN, ST_STATE, ST_SCORE, ST_TSCORE,
+    ST_HIST_VEH, ST_HIST_RECS, ST_HIST_RAW, ST_FETCH_AT, ST_NEXT_VIN, ST_STATE, ST_SCORE, ST_TSCORE,
     ST_NEXT_RUN, ST_COUNT
 };
 
@@ -819,15 +819,14 @@ static int merge_parsed(struct store *s, long long vehicle,
 
     char fetched_at[40] = "";
     if (fetch_id) {
-        sqlite3_stmt *f;
-        if (sqlite3_prepare_v2(s->db, "SELECT fetched_at FROM fetch WHERE "
-                               "id = ?1", -1, &f, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(f, 1, fetch_id);
-            if (sqlite3_step(f) == SQLITE_ROW)
-                snprintf(fetched_at, sizeof(fetched_at), "%s",
-                         col_text(f, 0));
-            sqlite3_finalize(f);
-        }
+        sqlite3_stmt *f = prep(s, ST_FETCH_AT, "SELECT fetched_at FROM fetch"
+                               " WHERE id = ?1", err);
+        if (!f)
+            return ENG_EIO;
+        sqlite3_bind_int64(f, 1, fetch_id);
+        if (sqlite3_step(f) == SQLITE_ROW)
+            copy_col(f, 0, fetched_at, sizeof(fetched_at));
+        sqlite3_reset(f);
     }
     q = prep(s, ST_REC_INSERT, "INSERT OR IGNORE INTO record (vehicle, seq,"
              " ident, service_id, service_date, day, odometer_km, cost,"
@@ -1016,21 +1015,15 @@ int store_get(struct store *s, const char *vin, int want_raw,
     if (e < 0)
         return e;
     free_raw(s);
-    q = prep(s, ST_HIST_RECS, want_raw
-             ? "SELECT day, odometer_km, cost, currency, cat_mask, n_tasks,"
-               " source, service_id, raw, shape, imperial FROM record"
-               " WHERE vehicle = ?1 ORDER BY seq"
-             : "SELECT day, odometer_km, cost, currency, cat_mask, n_tasks,"
-               " source, service_id FROM record WHERE vehicle = ?1"
-               " ORDER BY seq", err);
+    q = want_raw
+        ? prep(s, ST_HIST_RAW, "SELECT day, odometer_km, cost, currency,"
+               " cat_mask, n_tasks, source, service_id, raw, shape, imperial"
+               " FROM record WHERE vehicle = ?1 ORDER BY seq", err)
+        : prep(s, ST_HIST_RECS, "SELECT day, odometer_km, cost, currency,"
+               " cat_mask, n_tasks, source, service_id FROM record"
+               " WHERE vehicle = ?1 ORDER BY seq", err);
     if (!q)
         return ENG_EIO;
-    /* the statement is cached for one of the two texts: re-prepare on change */
-    if ((sqlite3_column_count(q) == 11) != (want_raw != 0)) {
-        sqlite3_finalize(s->st[ST_HIST_RECS]);
-        s->st[ST_HIST_RECS] = NULL;
-        return store_get(s, vin, want_raw, h, err);
-    }
     sqlite3_bind_int64(q, 1, out.id);
     size_t n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
