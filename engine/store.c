@@ -108,8 +108,7 @@ static const char *const migrations[] = {
     " reason_3 TEXT,"
     " reason_4 TEXT,"
     " model_id TEXT,"
-    " PRIMARY KEY (run, row)) WITHOUT ROWID;"
-    "CREATE INDEX score_vin ON score(run, vin, band, score);",
+    " PRIMARY KEY (run, row)) WITHOUT ROWID;",
     /* 1 -> 2: powertrain (bundle lines may carry it), the run's drift */
     "ALTER TABLE vehicle ADD COLUMN powertrain TEXT;"
     "ALTER TABLE vehicle ADD COLUMN powertrain_source TEXT;"
@@ -132,9 +131,7 @@ static const char temp_tables[] =
     " as_of TEXT, rows INTEGER, ok INTEGER, no_history INTEGER,"
     " errors INTEGER, exit_code INTEGER, drift TEXT);"
     "CREATE TEMP TABLE IF NOT EXISTS tscore (run INTEGER, row INTEGER,"
-    " vin TEXT, status TEXT, score INTEGER, band TEXT);"
-    "CREATE INDEX IF NOT EXISTS temp.tscore_vin ON tscore(run, vin, band,"
-    " score, row);";
+    " vin TEXT, status TEXT, score INTEGER, band TEXT);";
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
                STORE_SCHEMA_VERSION, "one migration per schema version");
@@ -1726,35 +1723,40 @@ int store_drift(struct store *s, long long id, struct store_drift *d,
     if (rc < 0 || d->prev == 0)
         return rc;
     args[1] = d->prev;
-    const char *ct = score_table(id);
-    const char *cx = id < 0 ? "tscore_vin" : "score_vin";
-    char sql[1024];
     /*
-     * Grouped by VIN (a VIN listed twice has one score), walking the
-     * (run, vin, band, score) index of both runs.
+     * The banded rows of both runs, copied and indexed by VIN in bulk: an
+     * index by VIN kept while scores arrive in list order would rewrite
+     * random pages at every commit, costing more than the run itself.
      */
-    snprintf(sql, sizeof(sql), "SELECT pb, cb, count(*), total(d) FROM"
-             " (SELECT c.vin, c.band AS cb, p.band AS pb,"
-             " c.score - p.score AS d FROM %s c INDEXED BY %s"
-             " JOIN main.score p INDEXED BY score_vin ON p.run = ?2 AND"
-             " p.vin = c.vin AND p.band IS NOT NULL"
-             " WHERE c.run = ?1 AND c.band IS NOT NULL GROUP BY c.vin)"
-             " GROUP BY 1, 2", ct, cx);
-    rc = query(s, sql, args, 2, matrix_row, d, err);
-    if (rc == ENG_OK) {
-        snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM %s c"
-                 " WHERE c.run = ?1 AND c.band IS NOT NULL AND NOT EXISTS"
-                 " (SELECT 1 FROM main.score p WHERE p.run = ?2 AND"
-                 " p.vin = c.vin AND p.band IS NOT NULL)", ct);
-        rc = query(s, sql, args, 2, count_row, &d->added, err);
-    }
-    if (rc == ENG_OK) {
-        snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM"
-                 " main.score p WHERE p.run = ?2 AND p.band IS NOT NULL AND"
-                 " NOT EXISTS (SELECT 1 FROM %s c WHERE c.run = ?1 AND"
-                 " c.vin = p.vin AND c.band IS NOT NULL)", ct);
-        rc = query(s, sql, args, 2, count_row, &d->gone, err);
-    }
+    char sql[512];
+    snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS temp.dcur;"
+             "DROP TABLE IF EXISTS temp.dprev;"
+             "CREATE TEMP TABLE dcur AS SELECT vin, band, score FROM %s"
+             " WHERE run = %lld AND band IS NOT NULL;"
+             "CREATE TEMP TABLE dprev AS SELECT vin, band, score FROM"
+             " main.score WHERE run = %lld AND band IS NOT NULL;"
+             "CREATE INDEX temp.dcur_vin ON dcur(vin, band, score);"
+             "CREATE INDEX temp.dprev_vin ON dprev(vin, band, score);",
+             score_table(id), id, d->prev);
+    rc = exec(s, sql, err);
+    /* grouped by VIN: a VIN listed twice has one score */
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT pb, cb, count(*), total(d) FROM"
+                   " (SELECT c.vin, c.band AS cb, p.band AS pb,"
+                   " c.score - p.score AS d FROM temp.dcur c INDEXED BY"
+                   " dcur_vin JOIN temp.dprev p INDEXED BY dprev_vin"
+                   " ON p.vin = c.vin GROUP BY c.vin) GROUP BY 1, 2",
+                   args, 0, matrix_row, d, err);
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT count(DISTINCT vin) FROM temp.dcur WHERE vin"
+                   " NOT IN (SELECT vin FROM temp.dprev)", args, 0,
+                   count_row, &d->added, err);
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT count(DISTINCT vin) FROM temp.dprev WHERE vin"
+                   " NOT IN (SELECT vin FROM temp.dcur)", args, 0,
+                   count_row, &d->gone, err);
+    sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.dcur;"
+                 "DROP TABLE IF EXISTS temp.dprev;", NULL, NULL, NULL);
     d->mean_change = d->both ? d->mean_change / (double)d->both : 0;
     return rc;
 }
