@@ -40,6 +40,7 @@ struct glm_result;
 #define TRAIN_SKEW_LOG 1.0
 #define TRAIN_MIN_MISSING 50
 #define TRAIN_MAX_COLUMNS 64
+#define TRAIN_MAX_CATEGORICAL 8
 
 struct train_config {
     const char *features_path;
@@ -53,6 +54,13 @@ struct train_config {
     unsigned long seed;
     double lambda;                 /* L2 penalty, 0 = none */
     int jobs;
+    const char *factors_path;      /* own factors by vin or policy_id,
+                                      or NULL */
+    const char *const *bases;      /* "col=level": base levels */
+    size_t n_bases;
+    const char *const *signs;      /* "col=+" or "col=-": sign kept */
+    size_t n_signs;
+    const char *design_out;        /* design matrix CSV, or NULL */
     const char *command;           /* recorded in the model's provenance */
     const char *trained_at;        /* likewise, ISO-8601 */
 };
@@ -71,6 +79,12 @@ struct train_output {
     size_t skipped_label;          /* feature rows without a label */
     size_t skipped_missing;        /* transform none: rows with a NaN */
     size_t skipped_family;         /* gamma: rows without claims */
+    size_t unseen_test;            /* held-out rows with a level never
+                                      seen in training (scored at base) */
+    double resid_q[5];             /* deviance residuals: min, 1Q, median,
+                                      3Q, max (as summary.glm) */
+    char sign_dropped[512];        /* inputs refitted away by --sign:
+                                      "name (estimate -0.12, wanted +)" */
     struct train_row *test;        /* n_test held-out rows */
     char *test_vins;               /* n_test VINs, 18 bytes each */
 };
