@@ -1,6 +1,7 @@
 /* train — features + labels -> fitted model. */
 #include "train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,7 @@ struct catdict {
     size_t n;
     char names[MODEL_MAX_LEVELS + 1][MODEL_LEVEL_LEN];
     int map[MODEL_MAX_LEVELS + 1];  /* -> model level index, -1 = base */
+    int base;                       /* the base level's index */
 };
 
 /* What one --columns entry is, and where its values come from. */
@@ -567,6 +569,7 @@ static int learn_levels(struct data *d, size_t c, const char *base_want,
                            "has that level", in->name, base_want);
     snprintf(in->base_level, sizeof(in->base_level), "%s", cd->names[base]);
     in->base_exposure = expo[base];
+    cd->base = (int)base;
     in->n_levels = 0;
     for (size_t k = 0; k < cd->n; k++) {
         if (k != base && count[k])
@@ -744,6 +747,44 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* The linear predictor of a design row (aliased columns count 0). */
+static double eta_raw(const struct glm_result *g, const double *row,
+                      size_t p)
+{
+    double e = 0;
+    for (size_t c = 0; c < p; c++)
+        e += (g->aliased[c] ? 0 : g->coef[c]) * row[c];
+    return e;
+}
+
+/*
+ * The design matrix as CSV: R's column names, then the response, the
+ * prior weight and the offset (0 when the family has none), one row per
+ * training row, numbers that read back exactly.
+ */
+static int write_design(const char *path, char *const *names,
+                        const double *x, const double *y, const double *w,
+                        const double *off, size_t n, size_t p,
+                        struct eng_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return eng_err_set(err, ENG_EIO, "cannot write '%s': %s", path,
+                           strerror(errno));
+    for (size_t c = 0; c < p; c++)
+        fprintf(f, "\"%s\",", names[c]);
+    fprintf(f, "y,weight,offset\n");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < p; c++)
+            fprintf(f, "%.17g,", x[i * p + c]);
+        fprintf(f, "%.17g,%.17g,%.17g\n", y[i], w[i], off ? off[i] : 0.0);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return eng_err_set(err, ENG_EIO, "cannot write '%s'", path);
+    return ENG_OK;
 }
 
 void train_output_release(struct train_output *out)
@@ -1265,6 +1306,24 @@ static int train_once(const struct train_config *cfg,
         m->band_cuts[b] = band_cut(eta, n, 0.8 - 0.2 * b);
     separate_cuts(m);
 
+    /* deviance residuals, as summary.glm prints their quantiles */
+    for (size_t i = 0; i < n; i++) {
+        double mu = glm_linkinv((enum glm_link)cfg->link,
+                                eta_raw(g, &x[i * p], p) +
+                                (gd.offset ? off[i] : 0));
+        double dv = glm_deviance((enum glm_family)cfg->family, &y[i], &mu,
+                                 &w[i], 1);
+        eta[i] = (y[i] > mu ? 1 : -1) * sqrt(fmax(dv, 0));
+    }
+    qsort(eta, n, sizeof(double), cmp_double);
+    for (int q = 0; q < 5; q++)
+        out->resid_q[q] = gsl_stats_quantile_from_sorted_data(eta, 1, n,
+                                                              q / 4.0);
+    if (cfg->design_out &&
+        (rc = write_design(cfg->design_out, out->col_names, x, y, w,
+                           gd.offset ? off : NULL, n, p, err)) < 0)
+        goto out;
+
     m->fit.n = n;
     m->fit.deviance = g->deviance;
     m->fit.null_deviance = g->null_deviance;
@@ -1308,6 +1367,13 @@ static int train_once(const struct train_config *cfg,
     for (size_t i = 0; i < d.n; i++) {
         if (!d.test[i])
             continue;
+        int unseen = 0;
+        for (size_t s = 0; s < d.nc; s++) {
+            int code = d.lev[i * d.nc + s];
+            unseen |= code >= 0 && d.cat[s].map[code] < 0 &&
+                      code != d.cat[s].base;
+        }
+        out->unseen_test += (size_t)unseen;
         design_row(m, dc, p, &d, i, slot, row);
         double e = m->intercept;
         for (c = 1; c < p; c++)
