@@ -75,7 +75,7 @@ static int sig_needed(double v)
 static void r_pvalues(const double *pv, const unsigned char *skip, size_t n,
                       char (*out)[16])
 {
-    int fix_dec = 0, sci_dig = 0;
+    int fix_dec = 0, sci_dig = 0, small_dec = 0;
     for (size_t i = 0; i < n; i++) {
         double v = pv[i];
         if (skip[i] || isnan(v) || v < 2.220446049250313e-16)
@@ -89,10 +89,13 @@ static void r_pvalues(const double *pv, const unsigned char *skip, size_t n,
         if (e >= -3 || v == 0) {
             int dec = sig - 1 - e;
             fix_dec = dec > fix_dec ? dec : fix_dec;
-        } else if (sig - 1 > sci_dig) {
-            sci_dig = sig - 1;
+        } else {
+            sci_dig = sig - 1 > sci_dig ? sig - 1 : sci_dig;
+            small_dec = sig - 1 - e > small_dec ? sig - 1 - e : small_dec;
         }
     }
+    /* R's format(): fixed when no wider than scientific */
+    int small_fixed = 2 + small_dec <= (sci_dig ? 2 + sci_dig : 1) + 4;
     for (size_t i = 0; i < n; i++) {
         double v = pv[i];
         if (skip[i] || isnan(v)) {
@@ -104,6 +107,8 @@ static void r_pvalues(const double *pv, const unsigned char *skip, size_t n,
             snprintf(t, sizeof(t), "%.2e", v);
             if (floor(log10(strtod(t, NULL))) >= -3)
                 snprintf(out[i], 16, "%.*f", fix_dec, v);
+            else if (small_fixed)
+                snprintf(out[i], 16, "%.*f", small_dec, v);
             else
                 snprintf(out[i], 16, "%.*e", sci_dig, v);
         }
@@ -121,10 +126,12 @@ static void print_summary(const struct train_output *o,
                           const struct train_config *cfg)
 {
     const struct glm_result *g = o->fit;
-    printf("Call: glm(claims ~ ., family = %s(link = \"%s\")%s)\n\n",
-           glm_family_name(g->family), glm_link_name(g->link),
+    printf("Call: glm(%s ~ ., family = %s(link = \"%s\")%s)\n\n",
+           cfg->family == GLM_GAMMA ? "claim_amount / claim_count"
+           : "claims", glm_family_name(g->family), glm_link_name(g->link),
            cfg->family == GLM_POISSON || cfg->family == GLM_BINOMIAL
-           ? ", offset = log(exposure_years)" : "");
+           ? ", offset = log(exposure_years)"
+           : cfg->family == GLM_GAMMA ? ", weights = claim_count" : "");
     printf("Deviance Residuals:\n    Min       1Q   Median       3Q      "
            "Max\n%8.4f %8.4f %8.4f %8.4f %8.4f\n\n", o->resid_q[0],
            o->resid_q[1], o->resid_q[2], o->resid_q[3], o->resid_q[4]);
