@@ -15,6 +15,7 @@
 #include "glm.h"
 #include "model.h"
 #include "model_internal.h"
+#include "rating.h"
 #include "train.h"
 #include "test_util.h"
 
@@ -358,6 +359,147 @@ static void test_factors_table_joins_and_types(void)
                                   "line 2"));
 }
 
+
+/* The row of input i with level (and level2), or NULL. */
+static const struct rating_row *find_row(const struct rating_row *r,
+                                         size_t n, size_t i, int level,
+                                         int level2)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (r[k].kind > RATING_BASE && r[k].input == i &&
+            r[k].level == level && r[k].level2 == level2 &&
+            (r[k].kind == RATING_LEVEL || r[k].kind == RATING_BIN ||
+             r[k].kind == RATING_CELL))
+            return &r[k];
+    }
+    return NULL;
+}
+
+/* The bin of x: the row whose (lower, upper] holds it. */
+static const struct rating_row *find_bin(const struct rating_row *r,
+                                         size_t n, size_t i, double x)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (r[k].kind == RATING_BIN && r[k].input == i &&
+            x > r[k].lower && x <= r[k].upper)
+            return &r[k];
+    }
+    return NULL;
+}
+
+/*
+ * The product rule: base risk times the vehicle's row of every input is
+ * its model relativity, exactly for levels and at the bin's value for
+ * numeric inputs; the vehicle's real value differs from it by no more
+ * than its bin's spread.
+ */
+static void test_rating_table_product_rule(void)
+{
+    struct eng_err err = {0};
+    struct factors *ff = factors_load(DIR "features.csv", NULL, 0, &err);
+    struct factors *fo = factors_load(DIR "factors.csv", NULL, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ff);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fo);
+    for (int transform = 0; transform < 2; transform++) {
+        struct train_config cfg;
+        freq_config(&cfg);
+        cfg.transform = transform;
+        struct train_output o;
+        CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &o, &err), ENG_OK);
+        const struct model *m = o.model;
+        struct rating_row *rows;
+        size_t n;
+        CU_ASSERT_EQUAL_FATAL(rating_build(m, &rows, &n, &err), ENG_OK);
+        CU_ASSERT_EQUAL(rows[0].kind, RATING_INTERCEPT);
+        CU_ASSERT_EQUAL(rows[1].kind, RATING_BASE);
+        CU_ASSERT_DOUBLE_EQUAL(rows[0].relativity, exp(m->intercept), 1e-12);
+        double expo = 0;
+        size_t checked = 0, inner = 0, within = 0;
+        for (long v = 0; v < 400; v++) {
+            char age[32], dens[32];
+            double xa = factors_num(factors_cell(ff, v,
+                                                 factors_col(ff, "driver_age")));
+            double xd = factors_num(factors_cell(fo, v,
+                                                 factors_col(fo, "density")));
+            const struct rating_row *ba = find_bin(rows, n, 0, xa);
+            const struct rating_row *bd = find_bin(rows, n, 3, xd);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(ba);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(bd);
+            snprintf(age, sizeof(age), "%.17g", ba->value);
+            snprintf(dens, sizeof(dens), "%.17g", bd->value);
+            struct own w = {age, factors_cell(ff, v, factors_col(ff,
+                                                                 "territory")),
+                            factors_cell(fo, v, factors_col(fo, "vgroup")),
+                            dens};
+            struct model_factors fx = {own_value, &w};
+            struct feat_vec f;
+            feat_vec_init(&f);
+            struct model_result res;
+            model_score_with(m, &f, NULL, &fx, &res, NULL);
+            int kt = model_level(&m->inputs[1], NULL, &fx, NULL);
+            int kg = model_level(&m->inputs[2], NULL, &fx, NULL);
+            const struct rating_row *parts[] = {
+                ba, find_row(rows, n, 1, kt, -1), find_row(rows, n, 2, kg, -1),
+                bd, find_row(rows, n, 4, ba->level, bd->level),
+                find_row(rows, n, 5, ba->level, kt),
+                find_row(rows, n, 6, kt, kg)
+            };
+            double prod = rows[1].relativity;
+            for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+                CU_ASSERT_PTR_NOT_NULL_FATAL(parts[k]);
+                prod *= parts[k]->relativity;
+            }
+            CU_ASSERT(rel(prod, res.relativity) < 1e-10);
+            checked++;
+            /* the real values: within the bins' spread of the table */
+            char ra[32], rd[32];
+            snprintf(ra, sizeof(ra), "%.17g", xa);
+            snprintf(rd, sizeof(rd), "%.17g", xd);
+            w.age = ra;
+            w.density = rd;
+            struct model_result real;
+            model_score_with(m, &f, NULL, &fx, &real, NULL);
+            /* the model is bilinear in the two numeric inputs' values
+             * (through their monotone transforms): the real relativity
+             * lies between those at the corners of the two bins */
+            if (!isfinite(ba->lower) || !isfinite(ba->upper) ||
+                !isfinite(bd->lower) || !isfinite(bd->upper))
+                continue;
+            double lo = INFINITY, hi = -INFINITY;
+            for (int c = 0; c < 4; c++) {
+                snprintf(ra, sizeof(ra), "%.17g", c & 1 ? ba->upper
+                                                        : ba->lower);
+                snprintf(rd, sizeof(rd), "%.17g", c & 2 ? bd->upper
+                                                        : bd->lower);
+                struct model_result corner;
+                model_score_with(m, &f, NULL, &fx, &corner, NULL);
+                lo = fmin(lo, corner.relativity);
+                hi = fmax(hi, corner.relativity);
+            }
+            inner++;
+            within += real.relativity >= lo * (1 - 1e-12) &&
+                      real.relativity <= hi * (1 + 1e-12) &&
+                      res.relativity >= lo * (1 - 1e-12) &&
+                      res.relativity <= hi * (1 + 1e-12);
+        }
+        CU_ASSERT_EQUAL(checked, 400);
+        CU_ASSERT(inner > 200);
+        CU_ASSERT_EQUAL(within, inner);
+        for (size_t k = 0; k < n; k++) {
+            if (rows[k].kind == RATING_LEVEL && rows[k].input == 1)
+                expo += rows[k].exposure;
+        }
+        CU_ASSERT(rel(expo, m->inputs[1].base_exposure +
+                      m->inputs[1].level_exposure[0] +
+                      m->inputs[1].level_exposure[1] +
+                      m->inputs[1].level_exposure[2]) < 1e-12);
+        free(rows);
+        train_output_release(&o);
+    }
+    factors_free(ff);
+    factors_free(fo);
+}
+
 static CU_TestInfo actuary_tests[] = {
     {"own factors and every interaction equal R's glm()",
      test_own_factors_and_interactions_equal_r},
@@ -371,6 +513,8 @@ static CU_TestInfo actuary_tests[] = {
      test_sign_refits_without_the_input},
     {"bad columns, interactions and bases are usage errors",
      test_bad_columns_are_usage_errors},
+    {"rating table: base risk times the rows is the relativity",
+     test_rating_table_product_rule},
     {"factors table: key, join, types, repeated key",
      test_factors_table_joins_and_types},
     CU_TEST_INFO_NULL
