@@ -378,7 +378,8 @@ int cmd_train(int argc, char **argv)
 
     struct train_output o;
     if (train_run(&cfg, &o, &err) < 0)
-        return cli_fail(CLI_FAIL, "%s", err.msg);
+        return cli_fail(err.code == ENG_EUSAGE ? CLI_USAGE : CLI_FAIL, "%s",
+                        err.msg);
     print_summary(&o, &cfg);
     int status = CLI_OK;
     if (model_save(o.model, c.out, &err) < 0)
