@@ -8,7 +8,8 @@
  * categorical input).  A numeric input's value x goes through, in order:
  *   missing -> impute (and the missing indicator is 1, when the input has
  *   one); clamp to [cap_lo, cap_hi]; ln or ln(1 + x) as use_log says;
- *   (x - center) / scale.  Its contribution to eta is beta * z + beta_missing * indicator.
+ *   (x - center) / scale.  Its contribution to eta is beta * z +
+ *   beta_missing * indicator.
  * A categorical input contributes beta_level[k] for its level k, 0 for the
  * base level and for levels not seen in training.  An aliased coefficient
  * is stored as NaN and contributes 0.

@@ -16,9 +16,18 @@
  * caps at the 1st and 99th percentiles (columns with more than two distinct
  * values); when the capped values are non-negative and their skewness is
  * above TRAIN_SKEW_LOG, ln (all positive) or ln(1 + x); centring on the
- * mean and scaling by the standard deviation.  "none": the columns enter as they are, rows with a missing
- * value are left out (counted), as R's na.omit would, so results compare one
- * to one with other GLM tools.
+ * mean and scaling by the standard deviation.  "none": the columns enter
+ * as they are, rows with a missing value are left out (counted), as R's
+ * na.omit would, so results compare one to one with other GLM tools.
+ *
+ * Columns: catalogue features, "make", own rating factors (any other
+ * column of the features CSV, else of cfg->factors_path joined by vin or
+ * policy_id: numeric when every value is a number, else categorical with
+ * the base from cfg->bases or the most frequent training level), and
+ * "a:b" interactions of two of them, after the main effects, as R's model
+ * matrix builds them.  cfg->signs: a fit whose estimate of a named input
+ * breaks its sign is refitted without it (out->sign_dropped says so).
+ * cfg->design_out: the design matrix, response, weight and offset as CSV.
  *
  * Families: poisson (claim_count with offset ln(exposure_years)), gamma
  * (claim_amount / claim_count, weighted by claim_count, rows with claims

@@ -417,10 +417,10 @@ static void test_rating_table_product_rule(void)
         size_t checked = 0, inner = 0, within = 0;
         for (long v = 0; v < 400; v++) {
             char age[32], dens[32];
-            double xa = factors_num(factors_cell(ff, v,
-                                                 factors_col(ff, "driver_age")));
-            double xd = factors_num(factors_cell(fo, v,
-                                                 factors_col(fo, "density")));
+            int ca = factors_col(ff, "driver_age");
+            int cd = factors_col(fo, "density");
+            double xa = factors_num(factors_cell(ff, v, ca));
+            double xd = factors_num(factors_cell(fo, v, cd));
             const struct rating_row *ba = find_bin(rows, n, 0, xa);
             const struct rating_row *bd = find_bin(rows, n, 3, xd);
             CU_ASSERT_PTR_NOT_NULL_FATAL(ba);
