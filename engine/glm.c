@@ -722,8 +722,9 @@ static int irls_alloc(struct irls *ir, struct eng_err *err)
 
 /*
  * Finds the sparse columns (one pass over x) and orders the columns dense
- * first.  Leaves perm NULL (and so the dense path) when there are none,
- * when the model is not centred, or for the null model.
+ * first.  Leaves perm NULL (and so the dense path) when fewer than a
+ * quarter of the columns are sparse, when the model is not centred, or
+ * for the null model.
  */
 static int plan_sparse(struct irls *ir, struct eng_err *err)
 {
@@ -741,7 +742,8 @@ static int plan_sparse(struct irls *ir, struct eng_err *err)
     size_t ns = 0;
     for (size_t j = 1; j < p; j++)
         ns += (double)nz[j] <= SPARSE_SHARE * (double)n;
-    if (ns == 0) {
+    /* a few sparse columns save less than the gather costs */
+    if (ns == 0 || 4 * ns < p) {
         free(nz);
         return ENG_OK;
     }
