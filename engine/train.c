@@ -316,6 +316,11 @@ static int load_data(const struct train_config *cfg, const struct spec *sp,
                          "and status", cfg->features_path);
     for (size_t j = 0; rc == ENG_OK && j < ns; j++) {
         col[j] = -1;
+        if ((sp[j].kind == SPEC_OWN_NUM || sp[j].kind == SPEC_OWN_CAT) &&
+            strcmp(factors_key(sp[j].fx), "policy_id") == 0 && cpol < 0)
+            rc = eng_err_set(err, ENG_EDATA, "features '%s' have no "
+                             "policy_id column to join '%s' by policy_id",
+                             cfg->features_path, sp[j].name);
         if (sp[j].kind == SPEC_MAKE && cm < 0)
             rc = eng_err_set(err, ENG_EDATA, "features '%s' have no 'make' "
                              "column", cfg->features_path);

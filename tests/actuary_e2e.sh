@@ -41,6 +41,20 @@ SOURCE_DATE_EPOCH=1800000000 $BIN train --features $A/features.csv \
     --columns $COLS --base territory=West --out "$T/full2.json" >/dev/null 2>&1
 check "the same fit on another day has the same model id" \
     bash -c "[ \"\$(grep model_id '$T/full.json')\" = \"\$(grep model_id '$T/full2.json')\" ]"
+# the same factors keyed by policy_id give the same fit
+awk -F, -v OFS=, 'NR == 1 {print $0, "policy_id"; next} {print $0, "P" NR}' \
+    $A/features.csv > "$T/fp.csv"
+awk -F, -v OFS=, 'NR == 1 {$1 = "policy_id"; print; next} {$1 = "P" NR; print}' \
+    $A/factors.csv > "$T/pf.csv"
+$BIN train --features "$T/fp.csv" --factors "$T/pf.csv" --labels $A/claims.csv \
+    --transform none --columns $COLS --base territory=West \
+    --out "$T/pol.json" >/dev/null 2>&1
+check "--factors keyed by policy_id joins as by vin (same model id)" \
+    bash -c "[ \"\$(grep model_id '$T/full.json')\" = \"\$(grep model_id '$T/pol.json')\" ]"
+$BIN train --features $A/features.csv --labels $A/claims.csv --factors "$T/pf.csv" \
+    --columns driver_age,vgroup --out "$T/x.json" >/dev/null 2>"$T/err"; rc=$?
+check "a policy_id join needs a policy_id column in the features" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'no policy_id column' '$T/err'"
 $BIN train --features $A/features.csv --labels $A/claims.csv --columns driver_age,shoe_size \
     --out "$T/x.json" >/dev/null 2>"$T/err"; rc=$?
 check "an unknown column is a usage error naming it" \
