@@ -263,26 +263,33 @@ static int data_grow(struct data *d, struct eng_err *err)
     return ENG_OK;
 }
 
-/* The dictionary index of level s in column c (added when new). */
+/*
+ * The dictionary index of level s in column c, added when new, into *code
+ * (-1 for an empty cell).  ENG_EDATA when the column has too many levels
+ * or the level is too long.
+ */
 static int dict_code(struct data *d, size_t c, const char *name,
-                     const char *s, struct eng_err *err)
+                     const char *s, int *code, struct eng_err *err)
 {
     struct catdict *cd = &d->cat[c];
+    *code = -1;
     if (!*s)
-        return -1;
+        return ENG_OK;
     for (size_t k = 0; k < cd->n; k++) {
-        if (strcmp(cd->names[k], s) == 0)
-            return (int)k;
+        if (strcmp(cd->names[k], s) == 0) {
+            *code = (int)k;
+            return ENG_OK;
+        }
     }
     if (cd->n == MODEL_MAX_LEVELS + 1)
         return eng_err_set(err, ENG_EDATA, "'%s' has more than %d levels",
-                           name, MODEL_MAX_LEVELS + 1) - 1000;
+                           name, MODEL_MAX_LEVELS + 1);
     if (strlen(s) >= MODEL_LEVEL_LEN)
         return eng_err_set(err, ENG_EDATA, "'%s': level '%.40s' is longer "
-                           "than %d bytes", name, s, MODEL_LEVEL_LEN - 1)
-               - 1000;
+                           "than %d bytes", name, s, MODEL_LEVEL_LEN - 1);
     snprintf(cd->names[cd->n], MODEL_LEVEL_LEN, "%s", s);
-    return (int)cd->n++;
+    *code = (int)cd->n++;
+    return ENG_OK;
 }
 
 /* The text of own column sp for the features row (vin, policy). */
@@ -378,11 +385,9 @@ static int load_data(const struct train_config *cfg, const struct spec *sp,
             case SPEC_OWN_CAT:
                 txt = sp[j].kind == SPEC_MAKE ? f[cm]
                                               : own_cell(&sp[j], f[cv], pol);
-                code = dict_code(d, sp[j].slot, sp[j].name, txt, err);
-                if (code < -1) {
-                    rc = code + 1000;
+                rc = dict_code(d, sp[j].slot, sp[j].name, txt, &code, err);
+                if (rc < 0)
                     break;
-                }
                 d->lev[i * d->nc + sp[j].slot] = code;
                 /* the make may be unknown; an own factor must be given */
                 missing |= code < 0 && sp[j].kind == SPEC_OWN_CAT;

@@ -230,6 +230,35 @@ static void test_saved_model_scores_as_the_design(void)
     train_output_release(&o);
 }
 
+/* A file whose interaction does not fit its operands is refused. */
+static void test_interaction_file_checked(void)
+{
+    struct train_config cfg;
+    freq_config(&cfg);
+    struct train_output o;
+    struct eng_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &o, &err), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(model_save(o.model, "tmp/actuary_ix.json", &err),
+                          ENG_OK);
+    train_output_release(&o);
+    char *text = tu_slurp("tmp/actuary_ix.json", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    char *of = strstr(text, "\"of\":\t[1, 2]");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(of);
+    memcpy(of, "\"of\":\t[0, 2]", 12);
+    CU_ASSERT_EQUAL(tu_write_text("tmp/actuary_ix_bad.json", text), 0);
+    CU_ASSERT_PTR_NULL(model_load("tmp/actuary_ix_bad.json", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "inputs[6]: the interaction's "
+                                  "terms do not match its operands"));
+    of = strstr(text, "\"of\":\t[0, 2]");
+    memcpy(of, "\"of\":\t[2, 1]", 12);
+    CU_ASSERT_EQUAL(tu_write_text("tmp/actuary_ix_bad.json", text), 0);
+    CU_ASSERT_PTR_NULL(model_load("tmp/actuary_ix_bad.json", &err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'inputs[6].of' must name two "
+                                  "earlier inputs"));
+    free(text);
+}
+
 static void test_id_is_deterministic(void)
 {
     struct train_config cfg;
@@ -508,6 +537,8 @@ static CU_TestInfo actuary_tests[] = {
     {"a saved model scores as its design; unseen level at base",
      test_saved_model_scores_as_the_design},
     {"the id is the same for the same fit", test_id_is_deterministic},
+    {"an interaction that does not fit its operands is refused",
+     test_interaction_file_checked},
     {"held-out VINs are the hash split", test_holdout_vins_are_the_split},
     {"--sign refits without a wrong-signed input",
      test_sign_refits_without_the_input},
