@@ -5,6 +5,9 @@
  * run the tests).
  */
 #include <CUnit/CUnit.h>
+#include <gsl/gsl_multifit.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,6 +532,64 @@ static void test_rating_table_product_rule(void)
     factors_free(fo);
 }
 
+/*
+ * The sparse path of glm_fit (mostly-zero columns by their nonzero
+ * entries, rows with more than 64 of them paired by scanning) against
+ * GSL's least squares: a gaussian fit is one least-squares solve.
+ */
+static void test_sparse_design_equals_least_squares(void)
+{
+    enum { N = 600, P = 81 };
+    double *x = calloc(N * P, sizeof(double));
+    double *y = calloc(N, sizeof(double));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    gsl_matrix *X = gsl_matrix_alloc(N, P);
+    gsl_vector *Y = gsl_vector_alloc(N), *b = gsl_vector_alloc(P);
+    gsl_matrix *cov = gsl_matrix_alloc(P, P);
+    for (size_t i = 0; i < N; i++) {
+        double eta = 1;
+        x[i * P] = 1;
+        for (size_t j = 1; j < P; j++) {
+            /* the first 10 rows are nonzero everywhere: over 64 */
+            int on = i < 10 || gsl_rng_uniform(r) < 0.12;
+            x[i * P + j] = on ? (j % 3 ? 1.0 : gsl_ran_gaussian(r, 1)) : 0;
+            eta += 0.01 * (double)(j % 7) * x[i * P + j];
+        }
+        y[i] = eta + gsl_ran_gaussian(r, 0.5);
+        for (size_t j = 0; j < P; j++)
+            gsl_matrix_set(X, i, j, x[i * P + j]);
+        gsl_vector_set(Y, i, y[i]);
+    }
+    double chisq;
+    gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(N, P);
+    CU_ASSERT_EQUAL(gsl_multifit_linear(X, Y, b, cov, &chisq, ws), 0);
+    struct glm_options o;
+    glm_options_init(&o, GLM_GAUSSIAN);
+    o.threads = 2;
+    struct glm_data d = {x, y, NULL, NULL, N, P};
+    struct eng_err err = {0};
+    struct glm_result *g = glm_fit(&d, &o, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    double worst = 0;
+    for (size_t j = 0; j < P; j++)
+        worst = fmax(worst, fabs(g->coef[j] - gsl_vector_get(b, j)) /
+                                fmax(fabs(gsl_vector_get(b, j)), 1e-3));
+    CU_ASSERT(worst < 1e-8);
+    CU_ASSERT(rel(g->deviance, chisq) < 1e-10);
+    glm_result_free(g);
+    gsl_multifit_linear_free(ws);
+    gsl_matrix_free(cov);
+    gsl_vector_free(b);
+    gsl_vector_free(Y);
+    gsl_matrix_free(X);
+    gsl_rng_free(r);
+    free(x);
+    free(y);
+}
+
 static CU_TestInfo actuary_tests[] = {
     {"own factors and every interaction equal R's glm()",
      test_own_factors_and_interactions_equal_r},
@@ -546,6 +607,8 @@ static CU_TestInfo actuary_tests[] = {
      test_bad_columns_are_usage_errors},
     {"rating table: base risk times the rows is the relativity",
      test_rating_table_product_rule},
+    {"sparse design columns: glm equals least squares",
+     test_sparse_design_equals_least_squares},
     {"factors table: key, join, types, repeated key",
      test_factors_table_joins_and_types},
     CU_TEST_INFO_NULL
