@@ -61,8 +61,9 @@ struct model_factors {
 
 /*
  * As model_score() with own factors (fx may be NULL).  *unseen (may be
- * NULL) counts the categorical inputs whose level the training never saw:
- * they are scored at their base level.
+ * NULL) is increased by the number of categorical inputs whose level the
+ * training never saw: they are scored at their base level.  Own factors
+ * and interactions give no reasons.
  */
 void model_score_with(const struct model *m, const struct feat_vec *f,
                       const char *make, const struct model_factors *fx,
