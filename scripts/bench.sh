@@ -4,7 +4,7 @@
 #   BENCH_DIR   where fleets are generated (default: bench-data/, ignored by git)
 #   BENCH_RUNS  runs per measurement; the median is reported (default 3)
 #   BENCH_BIG   1 = also the 1,000,000-vehicle memory check (default 1)
-#   BENCH_ONLY  run one section: features, glm, score, api, store
+#   BENCH_ONLY  run one section: features, glm, glm-factors, score, api, store
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=bin/svcscore
@@ -103,6 +103,32 @@ if want glm; then
                   s = r[i] < 0 ? -r[i] : r[i]; if (s < 1e-12) s = 1; if (d / s > mx) mx = d / s}
                   printf "  coefficients: %d of %d compared, max relative difference %.2e\n", m < n ? m : n, n, mx}' \
             "$DIR/glm-r.txt" "$DIR/glm-ours.txt"
+    else
+        echo "  R not installed (apt-get install r-base-core): no baseline in this run"
+    fi
+fi
+
+if want glm-factors; then
+    echo "== glm-factors: 1,000,000 rows x 20 columns, two factors of 20 levels and n1:f1 (76 design columns; issue 11 target)"
+    make --no-print-directory bin/bench-glm >/dev/null
+    bin/bench-glm --rows 1000000 --threads 2 --factors --csv "$DIR/glmf.csv" > "$DIR/glmf-ours.txt"
+    ours=$(awk '$1 == "seconds" {print $2}' "$DIR/glmf-ours.txt")
+    printf '  svcscore glm_fit (2 threads): %.3f s, %s iterations (median of 3)\n' "$ours" \
+        "$(awk '$1 == "iterations" {print $2}' "$DIR/glmf-ours.txt")"
+    if command -v Rscript >/dev/null; then
+        Rscript scripts/bench-glm.R "$DIR/glmf.csv" factors > "$DIR/glmf-r.txt"
+        r=$(awk '$1 == "seconds" {print $2}' "$DIR/glmf-r.txt")
+        printf '  R %s glm(): %.3f s, %s iterations (one fit, same data)\n' \
+            "$(Rscript -e 'cat(R.version$major, R.version$minor, sep=".")')" \
+            "$r" "$(awk '$1 == "iterations" {print $2}' "$DIR/glmf-r.txt")"
+        printf '  speed-up: %.1fx (target >= 10x)\n' "$(calc "$r / $ours")"
+        # coefficients by name: R's and ours print "coef NAME VALUE"
+        awk '$1 == "coef" && NR == FNR {r[$2] = $3; next}
+             $1 == "coef" {n++; if (!($2 in r)) {miss++; next}
+                  d = $3 - r[$2]; if (d < 0) d = -d; s = r[$2] < 0 ? -r[$2] : r[$2];
+                  if (s < 1e-12) s = 1; if (d / s > mx) mx = d / s}
+             END {printf "  coefficients: %d compared by name (%d missing in R), max relative difference %.2e\n", n, miss, mx}' \
+            "$DIR/glmf-r.txt" "$DIR/glmf-ours.txt"
     else
         echo "  R not installed (apt-get install r-base-core): no baseline in this run"
     fi

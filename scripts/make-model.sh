@@ -3,8 +3,12 @@
 #   1. a 100,000-vehicle synthetic fleet (seed 2026) -> features -> train;
 #   2. validation on a second fleet of another seed (2027): Gini beside the
 #      oracle Gini, lift table, actual/expected by band.
-# Writes models/default.json, models/default-fit.txt (the fit summary) and
-# models/default-validation.txt.  The data is synthetic: see models/README.md.
+#   3. the severity model beside it: the average claim amount (gamma, log
+#      link, claim_count as prior weight, rows with claims) on the same
+#      fleet, the maintenance inputs whose sign holds (--sign).
+# Writes models/default.json, models/default-fit.txt (the fit summary),
+# models/default-validation.txt, models/severity.json and
+# models/severity-fit.txt.  The data is synthetic: see models/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=bin/svcscore
@@ -32,3 +36,9 @@ $BIN train --features "$W/train/features.csv" \
 $BIN evaluate --model models/default.json \
     --features "$W/valid/features.csv" --labels "$W/valid/claims.csv" \
     --truth "$W/valid/truth.csv" | tee models/default-validation.txt
+$BIN train --features "$W/train/features.csv" \
+    --labels "$W/train/claims.csv" --family gamma \
+    --columns days_since_last_service,services_per_year,dealer_logit,oil_in_schedule_share,data_completeness,interval_schedule_ratio,overdue_oil_change \
+    --sign services_per_year=- --sign oil_in_schedule_share=- \
+    --sign data_completeness=- --sign days_since_last_service=+ \
+    --out models/severity.json | tee models/severity-fit.txt

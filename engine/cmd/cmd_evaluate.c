@@ -13,6 +13,7 @@
 #include "model.h"
 #include "ptrain.h"
 #include "tab.h"
+#include "factors.h"
 
 static const char usage[] =
     "usage: svcscore evaluate --model M --features F --labels L "
@@ -26,14 +27,34 @@ static const char usage[] =
     "  --features FILE   features CSV ('svcscore features')\n"
     "  --labels FILE     claims: vin, claim_count, exposure_years\n"
     "  --truth FILE      synthetic truth: vin, true_frequency\n"
+    "  --factors FILE    own rating factors by vin or policy_id (else the\n"
+    "                    features CSV's own columns are used)\n"
     "  --buckets N       lift buckets (default 10)\n"
     "  --json            machine-readable output\n"
     "  --help            this text\n";
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_FEATURES, OPT_LABELS, OPT_TRUTH,
-    OPT_JSON, OPT_BUCKETS
+    OPT_JSON, OPT_BUCKETS, OPT_FACTORS
 };
+
+/* A features row's own factors: its own columns, else --factors. */
+struct eval_own {
+    const struct tab *t;
+    const char *const *f;
+    const struct factors *fx;
+    long row;
+};
+
+static const char *eval_own_value(const void *ud, const char *name)
+{
+    const struct eval_own *o = ud;
+    int c = tab_col(o->t, name);
+    if (c >= 0)
+        return o->f[c];
+    int k = o->fx && o->row >= 0 ? factors_col(o->fx, name) : -1;
+    return k < 0 ? NULL : factors_cell(o->fx, o->row, k);
+}
 
 int cmd_evaluate(int argc, char **argv)
 {
@@ -44,11 +65,12 @@ int cmd_evaluate(int argc, char **argv)
         {"truth", required_argument, NULL, OPT_TRUTH},
         {"buckets", required_argument, NULL, OPT_BUCKETS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"factors", required_argument, NULL, OPT_FACTORS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     const char *model_path = NULL, *features = NULL, *labels = NULL;
-    const char *truth = NULL;
+    const char *truth = NULL, *factors_path = NULL;
     int json = 0;
     long buckets = EVAL_DEFAULT_BUCKETS;
     int opt;
@@ -60,6 +82,7 @@ int cmd_evaluate(int argc, char **argv)
         case OPT_LABELS: labels = optarg; break;
         case OPT_TRUTH: truth = optarg; break;
         case OPT_JSON: json = 1; break;
+        case OPT_FACTORS: factors_path = optarg; break;
         case OPT_BUCKETS:
             if (cli_parse_long(optarg, 1, EVAL_MAX_BUCKETS, &buckets) < 0)
                 return cli_fail(CLI_USAGE, "--buckets takes 1 to %d",
@@ -84,8 +107,14 @@ int cmd_evaluate(int argc, char **argv)
     struct label_set *lab = NULL, *tru = NULL;
     struct eval_row *rows = NULL;
     struct tab *t = NULL;
+    struct factors *fx = NULL;
+    size_t unseen = 0;
     int status = CLI_FAIL;
     struct eng_err err = {0};
+    if (factors_path && !(fx = factors_load(factors_path, NULL, 0, &err))) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
     lab = label_load(labels, LABEL_CLAIMS, &err);
     if (lab && truth)
         tru = label_load(truth, LABEL_TRUTH, &err);
@@ -100,7 +129,7 @@ int cmd_evaluate(int argc, char **argv)
         goto out;
     }
     int iv = tab_col(t, "vin"), is = tab_col(t, "status");
-    int im = tab_col(t, "make");
+    int im = tab_col(t, "make"), ipol = tab_col(t, "policy_id");
     int ipt = tab_col(t, "powertrain");
     int col[FEAT_COUNT];
     for (int i = 0; i < FEAT_COUNT; i++)
@@ -146,7 +175,17 @@ int cmd_evaluate(int argc, char **argv)
             rows = r;
         }
         struct model_result res;
-        model_score(m, &v, im >= 0 && f[im][0] ? f[im] : NULL, &res);
+        struct eval_own own = {t, f, fx, -1};
+        if (fx) {
+            int by_vin = strcmp(factors_key(fx), "vin") == 0;
+            own.row = by_vin ? factors_find(fx, f[iv])
+                      : ipol >= 0 ? factors_find(fx, f[ipol]) : -1;
+        }
+        struct model_factors mf = {eval_own_value, &own};
+        int u = 0;
+        model_score_with(m, &v, im >= 0 && f[im][0] ? f[im] : NULL, &mf,
+                         &res, &u);
+        unseen += u > 0;
         double rate = res.relativity * model_mean_frequency(m);
         rows[n].y = l->claims;
         rows[n].exposure = l->exposure;
@@ -181,8 +220,12 @@ int cmd_evaluate(int argc, char **argv)
             goto out;
         }
     }
+    if (unseen)
+        cli_warn("%zu vehicles have a level of an own factor not seen in "
+                 "training: scored at its base level", unseen);
     status = CLI_OK;
 out:
+    factors_free(fx);
     tab_close(t);
     free(rows);
     label_free(lab);

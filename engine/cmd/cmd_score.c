@@ -12,10 +12,14 @@
 #include "batch.h"
 #include "cli.h"
 #include "api/fetch.h"
+#include "factors.h"
 #include "model.h"
 #include "score.h"
 #include "store.h"
 #include "task.h"
+
+/* batch workers are at most this many (cli clamps --jobs) */
+#define CLI_MAX_JOBS_UNSEEN 256
 
 static const char usage[] =
     "usage: svcscore score --vehicles FILE --histories PATH [options]\n"
@@ -28,6 +32,11 @@ static const char usage[] =
     "reasons.\n\noptions:\n"
     CLI_COMMON_HELP
     "  --model FILE         model file (default: models/default.json)\n"
+    "  --severity-model FILE  a severity model (train --family gamma):\n"
+    "                       adds expected_severity and\n"
+    "                       pure_premium_relativity at the end of each row\n"
+    "  --factors FILE       own rating factors by vin or policy_id, for\n"
+    "                       models trained on them\n"
     "  --max-error-rate X   exit 3 when the share of error rows is above X\n"
     "                       (default 0.05)\n"
     "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
@@ -48,7 +57,7 @@ static const char usage[] =
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
-    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD
+    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD, OPT_SEVERITY_MODEL, OPT_FACTORS
 };
 
 /*
@@ -76,20 +85,21 @@ struct score_ctx {
     int csv_guard;
     size_t total;
     struct recorder *rec;        /* where the run is recorded, or NULL */
+    struct score_opts opts;
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
 {
-    (void)ud;
-    return score_header(out, err);
+    const struct score_ctx *c = ud;
+    return score_header_with(&c->opts, out, err);
 }
 
 static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
                   struct buf *out, struct eng_err *err)
 {
-    (void)worker;
     const struct score_ctx *c = ud;
-    return score_row(c->model, v, c->csv_guard, out, err);
+    return score_row_with(c->model, &c->opts, worker, v, c->csv_guard, out,
+                          err);
 }
 
 /*
@@ -390,6 +400,8 @@ int cmd_score(int argc, char **argv)
         {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
         {"store", required_argument, NULL, OPT_STORE},
         {"no-record", no_argument, NULL, OPT_NO_RECORD},
+        {"severity-model", required_argument, NULL, OPT_SEVERITY_MODEL},
+        {"factors", required_argument, NULL, OPT_FACTORS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -402,6 +414,7 @@ int cmd_score(int argc, char **argv)
     const char *model_path = NULL, *histories_out = NULL;
     const char *store_path = NULL;
     int no_record = 0;
+    const char *severity_path = NULL, *factors_path = NULL;
     double max_error_rate = 0.05;
     int csv_guard = 1;
     int opt;
@@ -424,6 +437,10 @@ int cmd_score(int argc, char **argv)
             histories_out = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
+        } else if (opt == OPT_SEVERITY_MODEL) {
+            severity_path = optarg;
+        } else if (opt == OPT_FACTORS) {
+            factors_path = optarg;
         } else if (opt == OPT_MAX_ERROR_RATE) {
             if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
                 return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
@@ -471,14 +488,39 @@ int cmd_score(int argc, char **argv)
                         "set of vehicle-list rows)");
     cli_report_begin(&ops, "score");
 
-    struct model *model = NULL;
+    struct model *model = NULL, *severity = NULL;
+    struct factors *factors = NULL;
+    size_t unseen[CLI_MAX_JOBS_UNSEEN] = {0};
     if (cli_load_model(model_path, &model) != CLI_OK)
         return cli_report_end(CLI_FAIL);
+    if (severity_path && cli_load_model(severity_path, &severity) != CLI_OK) {
+        model_free(model);
+        return cli_report_end(CLI_FAIL);
+    }
+    if (factors_path) {
+        struct eng_err ferr = {0};
+        factors = factors_load(factors_path, NULL, 0, &ferr);
+        if (!factors) {
+            model_free(model);
+            model_free(severity);
+            return cli_report_end(cli_fail(CLI_FAIL, "%s", ferr.msg));
+        }
+    } else if (model_has_own(model) ||
+               (severity && model_has_own(severity))) {
+        model_free(model);
+        model_free(severity);
+        return cli_report_end(cli_fail(CLI_USAGE, "the model uses own "
+                                       "rating factors: give them with "
+                                       "--factors"));
+    }
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
     struct store *rec = NULL;
     FILE *log = NULL;
     int status = CLI_FAIL;
+    /* set before the first goto: the clean-up reads ctx.rec */
+    struct score_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
     int temp = 0;
     char started[32];
     now_text(started, sizeof(started));
@@ -495,9 +537,13 @@ int cmd_score(int argc, char **argv)
     }
 
     const struct shard_spec *shard = ops.shard.n > 1 ? &ops.shard : NULL;
-    struct score_ctx ctx = {model, log, csv_guard,
-                            cli_count_rows(c.vehicles, c.histories, shard),
-                            NULL};
+    ctx.model = model;
+    ctx.log = log;
+    ctx.csv_guard = csv_guard;
+    ctx.total = cli_count_rows(c.vehicles, c.histories, shard);
+    ctx.opts.factors = factors;
+    ctx.opts.severity = severity;
+    ctx.opts.unseen = unseen;
     struct recorder recorder;
     long long run_id = 0;
     struct batch_config cfg;
@@ -562,6 +608,12 @@ int cmd_score(int argc, char **argv)
     cli_log_fields(stderr, LOGX_INFO, "summary", msg, f,
                    sizeof(f) / sizeof(f[0]));
     status = CLI_OK;
+    size_t n_unseen = 0;
+    for (int i = 0; i < CLI_MAX_JOBS_UNSEEN; i++)
+        n_unseen += unseen[i];
+    if (n_unseen)
+        cli_warn("%zu vehicles have a level of an own factor not seen in "
+                 "training: scored at its base level", n_unseen);
     if (st.rows && (double)st.errors / (double)st.rows > max_error_rate) {
         cli_warn("%zu of %zu rows are errors, above --max-error-rate %g",
                  st.errors, st.rows, max_error_rate);
@@ -603,5 +655,7 @@ out:
     task_map_free(tasks);
     task_sched_free(sched);
     model_free(model);
+    model_free(severity);
+    factors_free(factors);
     return cli_report_end(status);
 }
