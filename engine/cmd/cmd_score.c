@@ -2,12 +2,15 @@
  * Outputs). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "batch.h"
 #include "cli.h"
 #include "api/fetch.h"
 #include "model.h"
+#include "runsum.h"
 #include "score.h"
 #include "task.h"
 
@@ -25,6 +28,9 @@ static const char usage[] =
     "                       (default 0.05)\n"
     "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
     "                       with a leading ' (default on; off for programs)\n"
+    "  --report FILE.html   also write the run report, one page that opens\n"
+    "                       offline (README.md, Reports); a file output also\n"
+    "                       gets OUT.manifest.json\n"
     "\nwith --api (histories pulled from the API first, then scored the same\n"
     "way; the pulled bundle is kept, and a stopped run resumes):\n"
     "  --histories-out FILE where the pulled bundle goes (default:\n"
@@ -34,13 +40,14 @@ static const char usage[] =
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
-    OPT_CSV_GUARD
+    OPT_CSV_GUARD, OPT_REPORT
 };
 
 struct score_ctx {
     const struct model *model;
     FILE *log;
     int csv_guard;
+    struct runsum_acc *acc;    /* one per worker: the run's counts */
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -52,8 +59,18 @@ static int header_cb(void *ud, struct buf *out, struct eng_err *err)
 static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
                   struct buf *out, struct eng_err *err)
 {
-    (void)worker;
     const struct score_ctx *c = ud;
+    struct runsum_acc *a = &c->acc[worker];
+    if (v->feat && strcmp(v->status, "ok") == 0) {
+        struct model_result res;
+        const char *why[MODEL_MAX_REASONS];
+        model_score(c->model, v->feat, v->make, &res);
+        for (int i = 0; i < res.n_reasons; i++)
+            why[i] = res.reasons[i].text;
+        runsum_acc_row(a, "ok", res.score, res.band, why, res.n_reasons);
+    } else {
+        runsum_acc_row(a, v->status, -1, 0, NULL, 0);
+    }
     return score_row(c->model, v, c->csv_guard, out, err);
 }
 
@@ -88,6 +105,7 @@ int cmd_score(int argc, char **argv)
         {"model", required_argument, NULL, OPT_MODEL},
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
         {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -95,7 +113,9 @@ int cmd_score(int argc, char **argv)
     struct cli_api api;
     cli_common_init(&c);
     cli_api_init(&api);
-    const char *model_path = NULL, *histories_out = NULL;
+    const char *model_path = NULL, *histories_out = NULL, *report = NULL;
+    struct runsum sum;
+    cli_run_begin(&sum, "score");
     double max_error_rate = 0.05;
     int csv_guard = 1;
     int opt;
@@ -110,6 +130,8 @@ int cmd_score(int argc, char **argv)
             continue;
         if (opt == OPT_HISTORIES_OUT) {
             histories_out = optarg;
+        } else if (opt == OPT_REPORT) {
+            report = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
         } else if (opt == OPT_MAX_ERROR_RATE) {
@@ -155,6 +177,7 @@ int cmd_score(int argc, char **argv)
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
     FILE *log = NULL;
+    struct runsum_acc *acc = NULL;
     int status = CLI_FAIL;
     if (cli_load_taxonomy(c.data_dir, &tasks, &sched) < 0)
         goto out;
@@ -163,14 +186,28 @@ int cmd_score(int argc, char **argv)
         goto out;
     if (api.api_mode) {
         struct fetch_stats fs;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (cli_fetch(&api, c.vehicles, c.histories, c.max_body, log, &fs)
             != CLI_OK)
             goto out;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        sum.has_api = 1;
+        sum.api = fs.sc;
+        sum.resumed = fs.resumed;
+        sum.fetched = fs.fetched;
+        sum.fetch_s = (double)(t1.tv_sec - t0.tv_sec)
+                      + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     }
 
-    struct score_ctx ctx = {model, log, csv_guard};
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
+    acc = calloc((size_t)cfg.jobs, sizeof(*acc));
+    if (!acc) {
+        cli_fail(CLI_FAIL, "out of memory");
+        goto out;
+    }
+    struct score_ctx ctx = {model, log, csv_guard, acc};
     cfg.header = header_cb;
     cfg.row = row_cb;
     cfg.log = log_cb;
@@ -190,7 +227,22 @@ int cmd_score(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
+    for (int i = 0; i < cfg.jobs; i++)
+        runsum_merge(&sum.rows, &acc[i]);
+    sum.has_scores = 1;
+    sum.model_id = model_id(model);
+    eng_format_day(c.as_of, sum.as_of);
+    if (c.vehicles)
+        runsum_input(&sum.inputs[sum.n_inputs++], "vehicles", c.vehicles);
+    runsum_input(&sum.inputs[sum.n_inputs++], "histories", c.histories);
+    char found[4096];
+    if (!model_path && cli_find_file("models/default.json", found,
+                                     sizeof(found)) == 0)
+        model_path = found;
+    runsum_input(&sum.inputs[sum.n_inputs++], "model", model_path);
+    status = cli_run_finish(&sum, c.out, report, status);
 out:
+    free(acc);
     if (log && log != stderr)
         fclose(log);
     task_map_free(tasks);
