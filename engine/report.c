@@ -147,9 +147,10 @@ static int cell(struct buf *o, const char *tag, int numeric, const char *s,
  * A table: caption, header cells (a leading '#' marks a numeric column)
  * and rows of cells, ncol per row, all escaped.
  */
-static int table(struct buf *o, const char *caption, const char *const *head,
-                 size_t ncol, const char *const *cells, size_t nrow,
-                 const char *cls, struct eng_err *err)
+int report_table(struct buf *o, const char *caption,
+                 const char *const *head, size_t ncol,
+                 const char *const *cells, size_t nrow, const char *cls,
+                 struct eng_err *err)
 {
     int rc = buf_printf(o, err, "<div class=\"tw\"><table class=\"%s\">"
                         "<caption>", cls);
@@ -174,30 +175,21 @@ static int table(struct buf *o, const char *caption, const char *const *head,
     return rc;
 }
 
-/* Text cells live in a scratch arena for the table being built. */
-#define ARENA_CELLS 512
-#define CELL_LEN 160
-struct arena {
-    char text[ARENA_CELLS][CELL_LEN];
-    const char *cells[ARENA_CELLS];
-    size_t n;
-};
-
-static void put(struct arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void put(struct arena *a, const char *fmt, ...)
+void report_put(struct report_cells *a, const char *fmt, ...)
 {
-    if (a->n == ARENA_CELLS)
+    if (a->n == REPORT_CELLS)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(a->text[a->n], CELL_LEN, fmt, ap);
+    vsnprintf(a->text[a->n], REPORT_CELL_LEN, fmt, ap);
     va_end(ap);
     a->cells[a->n] = a->text[a->n];
     a->n++;
 }
 
-static void pct(struct arena *a, size_t n, size_t of)
+#define put report_put
+
+static void pct(struct report_cells *a, size_t n, size_t of)
 {
     if (of)
         put(a, "%.1f%%", 100.0 * (double)n / (double)of);
@@ -300,7 +292,7 @@ static int identity(struct buf *o, const struct runsum *s,
         rc = dl_item(o, "Output", s->out_path, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</dl>\n", err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return rc == ENG_OK ? eng_err_set(err, ENG_ENOMEM, "out of memory")
                             : rc;
@@ -320,7 +312,7 @@ static int identity(struct buf *o, const struct runsum *s,
     static const char *const head[] = {"Input", "File", "#Bytes",
                                        "Fingerprint", "Fingerprint of"};
     if (rc == ENG_OK)
-        rc = table(o, "Inputs: the same fingerprint means the same file",
+        rc = report_table(o, "Inputs: the same fingerprint means the same file",
                    head, 5, a->cells, s->n_inputs, "inputs", err);
     free(a);
     if (rc == ENG_OK)
@@ -365,7 +357,7 @@ static int statuses(struct buf *o, const struct runsum *s,
     struct svg_series se = {"rows", NULL, y, n, SVG_BARS};
     if (rc == ENG_OK)
         rc = svg_chart(o, &c, &se, 1, err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -375,7 +367,7 @@ static int statuses(struct buf *o, const struct runsum *s,
     }
     static const char *const head[] = {"Status", "#Rows", "#Share"};
     if (rc == ENG_OK)
-        rc = table(o, "Rows by status", head, 3, a->cells, n, "status", err);
+        rc = report_table(o, "Rows by status", head, 3, a->cells, n, "status", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);
@@ -441,7 +433,7 @@ static int histogram(struct buf *o, const struct runsum *s,
     c.n_categories = (size_t)nb;
     struct svg_series se = {"vehicles", NULL, y, (size_t)nb, SVG_BARS};
     rc = svg_chart(o, &c, &se, 1, err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (int b = 0; b < nb; b++) {
@@ -451,7 +443,7 @@ static int histogram(struct buf *o, const struct runsum *s,
     }
     static const char *const head[] = {"Score", "#Vehicles", "#Share"};
     if (rc == ENG_OK)
-        rc = table(o, "Scored vehicles by score range", head, 3, a->cells,
+        rc = report_table(o, "Scored vehicles by score range", head, 3, a->cells,
                    (size_t)nb, "scores", err);
     free(a);
     if (rc == ENG_OK)
@@ -505,7 +497,7 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
     };
     if (rc == ENG_OK)
         rc = svg_chart(o, &c, se, has_expected ? 2 : 1, err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (int i = 0; i < 5; i++) {
@@ -520,7 +512,7 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
     static const char *const head[] = {"Band", "#Vehicles", "#Share",
                                        "#Expected share"};
     if (rc == ENG_OK)
-        rc = table(o, "Scored vehicles by band", head, 4, a->cells, 5,
+        rc = report_table(o, "Scored vehicles by band", head, 4, a->cells, 5,
                    "bands", err);
     free(a);
     if (rc == ENG_OK)
@@ -557,7 +549,7 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
     c.n_categories = n;
     struct svg_series se = {"vehicles", NULL, y, n, SVG_BARS};
     rc = svg_chart(o, &c, &se, 1, err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -569,7 +561,7 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
     static const char *const head[] = {"Code", "#Vehicles",
                                        "#Share of scored", "Example"};
     if (rc == ENG_OK)
-        rc = table(o, "Most frequent reasons", head, 4, a->cells, n,
+        rc = report_table(o, "Most frequent reasons", head, 4, a->cells, n,
                    "reasons", err);
     free(a);
     if (rc == ENG_OK)
@@ -622,7 +614,7 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
         rc = svg_chart(o, &c, &sr, 1, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>", err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     put(a, "requests sent");
@@ -656,7 +648,7 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
     put(a, "%zu", s->resumed);
     static const char *const head[] = {"API", "#Count"};
     if (rc == ENG_OK)
-        rc = table(o, "API traffic", head, 2, a->cells, a->n / 2, "api", err);
+        rc = report_table(o, "API traffic", head, 2, a->cells, a->n / 2, "api", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "<p class=\"note\">The request rate over time is not "
@@ -737,7 +729,7 @@ static int drift(struct buf *o, const struct runsum_drift *d,
     }
     if (rc == ENG_OK)
         rc = buf_adds(o, "</tbody></table></div>\n", err);
-    struct arena *a = calloc(1, sizeof(*a));
+    struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (size_t i = 0; i < d->n_moves && i < RUNSUM_MAX_MOVES; i++) {
@@ -752,7 +744,7 @@ static int drift(struct buf *o, const struct runsum_drift *d,
     static const char *const head[] = {"VIN", "#Previous score", "#Score",
                                        "#Change", "Previous band", "Band"};
     if (rc == ENG_OK)
-        rc = table(o, "The largest score moves", head, 6, a->cells,
+        rc = report_table(o, "The largest score moves", head, 6, a->cells,
                    a->n / 6, "moves", err);
     free(a);
     if (rc == ENG_OK)

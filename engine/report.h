@@ -44,6 +44,28 @@ int report_end(struct buf *out, struct eng_err *err);
 int report_section(struct buf *out, const char *id, const char *title,
                    const char *lead, struct eng_err *err);
 
+/*
+ * A table: caption, header cells (a leading '#' marks a numeric column,
+ * right-aligned) and nrow rows of ncol cells; all text escaped.
+ */
+int report_table(struct buf *out, const char *caption,
+                 const char *const *head, size_t ncol,
+                 const char *const *cells, size_t nrow, const char *cls,
+                 struct eng_err *err);
+
+/* Cells of a table being built (heap-allocate it: about 80 KiB). */
+#define REPORT_CELLS 512
+#define REPORT_CELL_LEN 160
+struct report_cells {
+    char text[REPORT_CELLS][REPORT_CELL_LEN];
+    const char *cells[REPORT_CELLS];
+    size_t n;
+};
+
+/* Appends one formatted cell; cells past REPORT_CELLS are dropped. */
+void report_put(struct report_cells *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Writes the bytes of out to path atomically; as report_write(). */
 int report_save(const char *path, const struct buf *out,
                 struct eng_err *err);
