@@ -62,7 +62,7 @@ char *manifest_json(const struct runsum *s, struct eng_err *err)
     str(o, "command", s->command);
     str(o, "svcscore_version", s->version);
     str(o, "model_id", s->model_id);
-    str(o, "as_of", s->as_of);
+    str(o, "as_of", s->as_of[0] ? s->as_of : NULL);
     str(o, "started", s->started);
     num(o, "duration_seconds", s->duration_s);
     num(o, "exit_code", s->exit_code);

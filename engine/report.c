@@ -58,7 +58,8 @@ static const char css[] =
     "footer{color:var(--mute);font-size:.88em;border-top:1px solid "
     "var(--line);margin-top:2em;padding-top:.6em}"
     "@media (max-width:600px){body{font-size:14px}main{padding:10px}"
-    "th,td{padding:2px 5px}svg text{font-size:15px}svg .tick{font-size:14px}"
+    "th,td{padding:2px 5px}svg text{font-size:19px}svg .tick{font-size:17px}"
+    "svg .ctitle{font-size:19px}"
     "}"
     "@media print{body{background:#fff;font-size:11pt}main{max-width:none;"
     "padding:0}section{break-inside:avoid}.grid2{display:block}"
@@ -278,7 +279,7 @@ static int identity(struct buf *o, const struct runsum *s,
                      err);
     if (rc == ENG_OK && s->model_id)
         rc = dl_item(o, "Model", s->model_id, err);
-    if (rc == ENG_OK)
+    if (rc == ENG_OK && s->as_of[0])
         rc = dl_item(o, "As of (scoring date)", s->as_of, err);
     if (rc == ENG_OK)
         rc = dl_item(o, "Started (UTC)", s->started, err);

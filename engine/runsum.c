@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <zlib.h>
+
 void runsum_acc_init(struct runsum_acc *a)
 {
     memset(a, 0, sizeof(*a));
@@ -183,4 +185,41 @@ void runsum_time(long long t, char *out)
              (int)(s % 60));
     memcpy(out, t2, 20);
     out[20] = '\0';
+}
+
+/*
+ * A bundle line starts {"index":N,"vin":"..","vehicle_id":"..",
+ * "unit_system":"..","fetched_at":"..","status":"..": the values before
+ * it are escaped JSON strings, so the first ,"status":" is the line's own.
+ */
+int runsum_scan_bundle(struct runsum_acc *a, const char *path,
+                       struct eng_err *err)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return eng_err_set(err, ENG_EIO, "cannot read '%s'", path);
+    static const char key[] = ",\"status\":\"";
+    char line[8192];
+    int fresh = 1;   /* line[] starts a bundle line */
+    while (gzgets(f, line, sizeof(line))) {
+        size_t len = strlen(line);
+        int ends = len && line[len - 1] == '\n';
+        if (fresh && line[0] == '{') {
+            char *p = strstr(line, key);
+            if (p) {
+                p += sizeof(key) - 1;
+                char *q = strchr(p, '"');
+                if (q) {
+                    *q = '\0';
+                    runsum_acc_row(a, p, -1, 0, NULL, 0);
+                }
+            }
+        }
+        fresh = ends;
+    }
+    int bad = !gzeof(f);
+    gzclose(f);
+    if (bad)
+        return eng_err_set(err, ENG_EIO, "cannot read '%s'", path);
+    return ENG_OK;
 }

@@ -128,6 +128,14 @@ void runsum_sort(struct runsum_acc *a);
 void runsum_input(struct runsum_input *in, const char *role,
                   const char *path);
 
+/*
+ * Counts the rows of a fetch bundle (JSONL, gzip or not) by the "status"
+ * of each line into a (runsum_acc_row() with no score).  Returns ENG_OK,
+ * or ENG_EIO when path cannot be read (a is then partly filled).
+ */
+int runsum_scan_bundle(struct runsum_acc *a, const char *path,
+                       struct eng_err *err);
+
 /* Formats the epoch seconds t as YYYY-MM-DDThh:mm:ssZ into out[21]. */
 void runsum_time(long long t, char *out);
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 /* The drawing's own units; the browser scales the viewBox to the page. */
-#define W 640.0
-#define H 360.0
+#define W 600.0
+#define H 340.0
 #define LEFT 64.0
 #define RIGHT 16.0
 #define TOP 40.0
@@ -191,8 +191,16 @@ static int axes(struct buf *o, const struct svg_chart *c,
                         "x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                         LEFT, H - BOTTOM, W - RIGHT, H - BOTTOM);
     if (c->categories) {
-        /* at most about 12 labels, so they do not overlap */
-        size_t every = c->n_categories / 12 + 1;
+        /* every k-th label, k such that the longest ones do not touch
+           (about 9.5 units a character at the phone size) */
+        size_t longest = 1;
+        for (size_t i = 0; i < c->n_categories; i++)
+            if (strlen(c->categories[i]) > longest)
+                longest = strlen(c->categories[i]);
+        double slot = px(f, 1) - px(f, 0);
+        size_t every = (size_t)ceil(((double)longest * 9.5 + 6) / slot);
+        if (every < 1)
+            every = 1;
         for (size_t i = 0; rc == ENG_OK && i < c->n_categories; i++) {
             if (i % every)
                 continue;
@@ -338,7 +346,7 @@ static int legend(struct buf *o, const struct svg_series *s, size_t ns,
             rc = svg_esc(o, s[k].name, err);
         if (rc == ENG_OK)
             rc = buf_adds(o, "</text></g>", err);
-        x += 28 + 7.0 * (double)strlen(s[k].name);
+        x += 30 + 10.0 * (double)strlen(s[k].name);
     }
     return rc;
 }

@@ -28,6 +28,8 @@ int cli_run_finish(struct runsum *s, const char *out, const char *report,
     s->duration_s = (double)(now.tv_sec - started.tv_sec)
                     + (double)(now.tv_nsec - started.tv_nsec) / 1e9;
     s->exit_code = status;
+    if (s->has_api && s->fetch_s == 0)
+        s->fetch_s = s->duration_s;    /* fetch: the whole run */
     s->out_path = out;
     runsum_sort(&s->rows);
     struct eng_err err = {0};
