@@ -4,7 +4,7 @@
 #   BENCH_DIR   where fleets are generated (default: bench-data/, ignored by git)
 #   BENCH_RUNS  runs per measurement; the median is reported (default 3)
 #   BENCH_BIG   1 = also the 1,000,000-vehicle memory check (default 1)
-#   BENCH_ONLY  run one section: features, glm, score, api
+#   BENCH_ONLY  run one section: features, glm, score, api, report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=bin/svcscore
@@ -208,3 +208,4 @@ if want api; then
     printf '    whole command incl. start-up and writing the bundle: %.2f s = %.1f/s\n' \
         "$s" "$(calc "$reqs / $s")"
 fi
+if want report; then scripts/bench-report.sh; fi

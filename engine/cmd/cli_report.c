@@ -1,6 +1,7 @@
 /* The run's report and manifest, for 'score' and 'fetch' (cli.h). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -33,7 +34,10 @@ int cli_run_finish(struct runsum *s, const char *out, const char *report,
     s->out_path = out;
     runsum_sort(&s->rows);
     struct eng_err err = {0};
-    if (out && strcmp(out, "-") != 0) {
+    /* a manifest beside a file, not beside stdout or a device */
+    struct stat st;
+    if (out && strcmp(out, "-") != 0 && stat(out, &st) == 0
+        && S_ISREG(st.st_mode)) {
         char path[4096];
         if (snprintf(path, sizeof(path), "%s.manifest.json", out)
             >= (int)sizeof(path))
@@ -42,10 +46,17 @@ int cli_run_finish(struct runsum *s, const char *out, const char *report,
         if (manifest_write(path, s, &err) < 0)
             return cli_fail(CLI_FAIL, "%s", err.msg);
     }
-    if (report && report_write(report, s, &err) < 0)
+    if (!report)
+        return status;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (report_write(report, s, &err) < 0)
         return cli_fail(CLI_FAIL, "%s", err.msg);
-    if (report)
-        fprintf(stderr, "svcscore: %s: report written to %s\n", s->command,
-                report);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long size = stat(report, &st) == 0 ? (long long)st.st_size : -1;
+    fprintf(stderr, "svcscore: %s: report written to %s (%lld bytes in "
+            "%.3f s)\n", s->command, report, size,
+            (double)(t1.tv_sec - t0.tv_sec)
+            + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return status;
 }
