@@ -31,10 +31,14 @@ static const char css[] =
     ".kpi.warn{border-color:#c4463a;background:#fdf1f0}"
     ".grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,"
     "1fr));gap:16px}"
-    "figure.chart{margin:0 0 .5em}figure.chart svg{width:100%;height:auto;"
-    "display:block;max-height:420px}"
-    "svg text{font-size:13px;fill:var(--ink)}svg .ctitle{font-size:15px;"
-    "font-weight:600}svg .tick{fill:var(--mute);font-size:12px}"
+    ".pair>.tw table{width:100%}"
+    "@media (min-width:1000px){.pair{display:grid;grid-template-columns:"
+    "minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}}"
+    "figure.chart{margin:0 0 .5em;max-width:780px}figcaption.ctitle{"
+    "font-weight:600;margin:.2em 0}figure.chart svg{width:100%;"
+    "height:auto;display:block}"
+    "svg text{font-size:13px;fill:var(--ink)}"
+    "svg .tick{fill:var(--mute);font-size:12px}"
     "svg .label{fill:var(--mute)}svg .axis-x line,svg .axis-y line{"
     "stroke:var(--ink);stroke-width:1}svg line.grid{stroke:#eaeef2}"
     "svg line.tickmark{stroke:var(--ink)}svg line.ref{stroke:#888;"
@@ -59,11 +63,10 @@ static const char css[] =
     "var(--line);margin-top:2em;padding-top:.6em}"
     "@media (max-width:600px){body{font-size:14px}main{padding:10px}"
     "th,td{padding:2px 5px}svg text{font-size:19px}svg .tick{font-size:17px}"
-    "svg .ctitle{font-size:19px}"
     "}"
     "@media print{body{background:#fff;font-size:11pt}main{max-width:none;"
     "padding:0}section{break-inside:avoid}.grid2{display:block}"
-    "figure.chart svg{max-height:300px}a{color:inherit}}";
+    "figure.chart{max-width:560px}a{color:inherit}}";
 
 int report_begin(struct buf *out, const char *title, struct eng_err *err)
 {
@@ -357,6 +360,8 @@ static int statuses(struct buf *o, const struct runsum *s,
     c.n_categories = n;
     struct svg_series se = {"rows", NULL, y, n, SVG_BARS};
     if (rc == ENG_OK)
+        rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
         rc = svg_chart(o, &c, &se, 1, err);
     struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
@@ -368,8 +373,11 @@ static int statuses(struct buf *o, const struct runsum *s,
     }
     static const char *const head[] = {"Status", "#Rows", "#Share"};
     if (rc == ENG_OK)
-        rc = report_table(o, "Rows by status", head, 3, a->cells, n, "status", err);
+        rc = report_table(o, "Rows by status", head, 3, a->cells, n,
+                          "status", err);
     free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);
     return rc;
@@ -433,7 +441,9 @@ static int histogram(struct buf *o, const struct runsum *s,
     c.categories = names;
     c.n_categories = (size_t)nb;
     struct svg_series se = {"vehicles", NULL, y, (size_t)nb, SVG_BARS};
-    rc = svg_chart(o, &c, &se, 1, err);
+    rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &se, 1, err);
     struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
@@ -447,6 +457,8 @@ static int histogram(struct buf *o, const struct runsum *s,
         rc = report_table(o, "Scored vehicles by score range", head, 3, a->cells,
                    (size_t)nb, "scores", err);
     free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);
     return rc;
@@ -497,6 +509,8 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
         {"model's expected share", NULL, want, 5, SVG_BARS}
     };
     if (rc == ENG_OK)
+        rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
         rc = svg_chart(o, &c, se, has_expected ? 2 : 1, err);
     struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
@@ -516,6 +530,8 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
         rc = report_table(o, "Scored vehicles by band", head, 4, a->cells, 5,
                    "bands", err);
     free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);
     return rc;
@@ -549,7 +565,9 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
     c.categories = names;
     c.n_categories = n;
     struct svg_series se = {"vehicles", NULL, y, n, SVG_BARS};
-    rc = svg_chart(o, &c, &se, 1, err);
+    rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &se, 1, err);
     struct report_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
@@ -565,6 +583,8 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
         rc = report_table(o, "Most frequent reasons", head, 4, a->cells, n,
                    "reasons", err);
     free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);
     return rc;

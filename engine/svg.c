@@ -10,7 +10,7 @@
 #define H 340.0
 #define LEFT 64.0
 #define RIGHT 16.0
-#define TOP 40.0
+#define TOP 14.0
 #define BOTTOM 62.0
 
 void svg_chart_init(struct svg_chart *c)
@@ -372,9 +372,14 @@ int svg_chart(struct buf *out, const struct svg_chart *c,
         if (rc == ENG_OK)
             rc = buf_adds(out, "\"", err);
     }
+    /* the title above the drawing is HTML, so it wraps on a phone */
     if (rc == ENG_OK)
-        rc = buf_printf(out, err, "><svg viewBox=\"0 0 %.0f %.0f\" "
-                        "role=\"img\" aria-label=\"", W, H);
+        rc = buf_adds(out, "><figcaption class=\"ctitle\">", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(out, c->title, err);
+    if (rc == ENG_OK)
+        rc = buf_printf(out, err, "</figcaption><svg viewBox=\"0 0 %.0f "
+                        "%.0f\" role=\"img\" aria-label=\"", W, H);
     if (rc == ENG_OK)
         rc = svg_esc(out, c->title, err);
     if (rc == ENG_OK)
@@ -386,12 +391,7 @@ int svg_chart(struct buf *out, const struct svg_chart *c,
     if (rc == ENG_OK)
         rc = svg_esc(out, c->desc, err);
     if (rc == ENG_OK)
-        rc = buf_printf(out, err, "</desc><text class=\"ctitle\" x=\"%.1f\" "
-                        "y=\"22\">", LEFT);
-    if (rc == ENG_OK)
-        rc = svg_esc(out, c->title, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(out, "</text>", err);
+        rc = buf_adds(out, "</desc>", err);
     if (rc == ENG_OK)
         rc = axes(out, c, &f, err);
     if (rc == ENG_OK && c->diagonal) {

@@ -253,7 +253,7 @@ static int lift(struct buf *o, const struct vreport *v, struct eng_err *err)
 {
     const struct eval_report *r = v->main;
     size_t k = r->n_buckets;
-    char lab[EVAL_MAX_BUCKETS][8];
+    char lab[EVAL_MAX_BUCKETS][24];
     const char *names[EVAL_MAX_BUCKETS];
     double act[EVAL_MAX_BUCKETS], pre[EVAL_MAX_BUCKETS];
     for (size_t i = 0; i < k; i++) {
@@ -326,7 +326,7 @@ static int calibration(struct buf *o, const struct vreport *v,
     const struct eval_report *r = v->calib;
     size_t k = r->n_buckets;
     double x[EVAL_MAX_BUCKETS], y[EVAL_MAX_BUCKETS];
-    char lab[EVAL_MAX_BUCKETS][8];
+    char lab[EVAL_MAX_BUCKETS][24];
     const char *names[EVAL_MAX_BUCKETS];
     for (size_t i = 0; i < k; i++) {
         x[i] = r->lift[i].predicted_freq;
@@ -436,7 +436,7 @@ static int double_lift(struct buf *o, const struct vreport *v,
                        struct eng_err *err)
 {
     size_t k = v->n_dl;
-    char lab[EVAL_MAX_BUCKETS][8];
+    char lab[EVAL_MAX_BUCKETS][24];
     const char *names[EVAL_MAX_BUCKETS];
     double act[EVAL_MAX_BUCKETS], pa[EVAL_MAX_BUCKETS], pb[EVAL_MAX_BUCKETS];
     for (size_t i = 0; i < k; i++) {
