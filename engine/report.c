@@ -62,7 +62,7 @@ static const char css[] =
     "footer{color:var(--mute);font-size:.88em;border-top:1px solid "
     "var(--line);margin-top:2em;padding-top:.6em}"
     "@media (max-width:600px){body{font-size:14px}main{padding:10px}"
-    "th,td{padding:2px 5px}svg text{font-size:19px}svg .tick{font-size:17px}"
+    "th,td{padding:2px 5px}svg text{font-size:18px}svg .tick{font-size:15px}"
     "}"
     "@media print{body{background:#fff;font-size:11pt}main{max-width:none;"
     "padding:0}section{break-inside:avoid}.grid2{display:block}"
@@ -602,8 +602,14 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
     double ky[3] = {(double)p->history_requests, (double)p->list_requests,
                     (double)p->vin_requests};
     static const char *const causes[] = {
-        "rate limit (vehicle)", "rate limit (app)", "server", "vehicle state",
+        "rate (vehicle)", "rate (app)", "server", "vehicle state",
         "retry later", "network", "timeout", "bad body"
+    };
+    static const char *const causes_long[] = {
+        "rate limit of the vehicle (429)", "rate limit of the application "
+        "(429)", "server error (5xx)", "vehicle asleep or busy (409)",
+        "told to retry later", "network error", "timeout",
+        "answer not JSON"
     };
     double cy[8] = {(double)p->retry_rate_vehicle, (double)p->retry_rate_app,
                     (double)p->retry_server, (double)p->retry_vehicle_state,
@@ -647,7 +653,7 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
     put(a, "retries");
     put(a, "%lu", p->retries);
     for (int i = 0; i < 8; i++) {
-        put(a, "  %s", causes[i]);
+        put(a, "  %s", causes_long[i]);
         put(a, "%.0f", cy[i]);
     }
     put(a, "token refreshes");

@@ -75,7 +75,9 @@ void runsum_acc_row(struct runsum_acc *a, const char *status, int score,
                                       strcspn(t, " "));
         if (!c)
             continue;
-        if (!c->example[0])
+        /* the smallest text as the example: the same whatever the order
+           rows were counted in */
+        if (!c->example[0] || strcmp(t, c->example) < 0)
             snprintf(c->example, sizeof(c->example), "%s", t);
         c->n++;
     }
@@ -93,7 +95,7 @@ static void merge_list(struct runsum_count *a, size_t *na,
                 *lost += b[i].n;
             continue;
         }
-        if (!c->example[0])
+        if (!c->example[0] || strcmp(b[i].example, c->example) < 0)
             memcpy(c->example, b[i].example, sizeof(c->example));
         c->n += b[i].n;
     }

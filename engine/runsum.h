@@ -36,7 +36,8 @@
 
 struct runsum_count {
     char name[RUNSUM_NAME_LEN];   /* "error:PARSE", "R03" */
-    char example[128];            /* a reason's full text; "" for statuses */
+    char example[128];            /* a reason's full text (the smallest);
+                                     "" for statuses */
     size_t n;
 };
 

@@ -11,7 +11,7 @@
 #define LEFT 64.0
 #define RIGHT 16.0
 #define TOP 14.0
-#define BOTTOM 62.0
+#define BOTTOM 74.0
 
 void svg_chart_init(struct svg_chart *c)
 {
@@ -191,22 +191,25 @@ static int axes(struct buf *o, const struct svg_chart *c,
                         "x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                         LEFT, H - BOTTOM, W - RIGHT, H - BOTTOM);
     if (c->categories) {
-        /* every k-th label, k such that the longest ones do not touch
-           (about 9.5 units a character at the phone size) */
+        /* labels on two staggered rows when one row is too narrow, and
+           every k-th label when two are (about 8 units a character) */
         size_t longest = 1;
         for (size_t i = 0; i < c->n_categories; i++)
             if (strlen(c->categories[i]) > longest)
                 longest = strlen(c->categories[i]);
         double slot = px(f, 1) - px(f, 0);
-        size_t every = (size_t)ceil(((double)longest * 9.5 + 6) / slot);
+        double need = (double)longest * 8 + 6;
+        int stagger = need > slot && c->n_categories > 1;
+        size_t every = (size_t)ceil(need / (stagger ? 2 * slot : slot));
         if (every < 1)
             every = 1;
         for (size_t i = 0; rc == ENG_OK && i < c->n_categories; i++) {
             if (i % every)
                 continue;
+            double dy = stagger && (i / every) % 2 ? 30 : 16;
             rc = buf_printf(o, err, "<text class=\"tick\" x=\"%.1f\" "
                             "y=\"%.1f\" text-anchor=\"middle\">",
-                            px(f, (double)i + 0.5), H - BOTTOM + 16);
+                            px(f, (double)i + 0.5), H - BOTTOM + dy);
             if (rc == ENG_OK)
                 rc = svg_esc(o, c->categories[i], err);
             if (rc == ENG_OK)
@@ -228,7 +231,7 @@ static int axes(struct buf *o, const struct svg_chart *c,
     if (rc == ENG_OK)
         rc = buf_printf(o, err, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" "
                         "text-anchor=\"middle\">", (LEFT + W - RIGHT) / 2,
-                        H - BOTTOM + 38);
+                        H - BOTTOM + 50);
     if (rc == ENG_OK)
         rc = svg_esc(o, c->x_label, err);
     if (rc == ENG_OK)

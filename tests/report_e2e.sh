@@ -84,6 +84,15 @@ check "the hostile file name and VIN are escaped, never markup" bash -c "
     ! grep -q '<script' '$T/run.html' && grep -q 'fleet&lt;script&gt;alert(1)' '$T/run.html'"
 check "the page holds no http(s) address, src, href or import" offline "$T/run.html"
 
+strip_times() { sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z//g; s#<dd>[0-9.]+ s</dd>##' "$1"; }
+for j in 1 3; do
+    $BIN score --vehicles "$H.csv" --histories "$T/fleet/histories.jsonl" \
+        --as-of 2026-06-30 --jobs $j --out "$T/sj.csv" --report "$T/j$j.html" \
+        --max-error-rate 1 2>/dev/null
+done
+check "the page is the same for --jobs 1 and --jobs 3 (but its times)" \
+    cmp -s <(strip_times "$T/j1.html") <(strip_times "$T/j3.html")
+
 echo "report: the manifest is only for file outputs"
 $BIN score --histories "$T/fleet/histories.jsonl" --as-of 2026-06-30 \
     --out - --report "$T/stdout.html" >"$T/stdout.csv" 2>/dev/null; rc=$?
