@@ -131,10 +131,11 @@ static int by_double(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
-/* A value for a bin label: whole numbers plainly, else 3 digits. */
+/* A value for a bin label: whole numbers and values from 100 on as whole
+   numbers, else 3 significant digits. */
 static void value_text(double v, char *s, size_t n)
 {
-    if (v == floor(v) && fabs(v) < 1e9)
+    if ((v == floor(v) || fabs(v) >= 100) && fabs(v) < 1e15)
         snprintf(s, n, "%.0f", v);
     else
         snprintf(s, n, "%.3g", v);
@@ -178,9 +179,9 @@ int evalc_oneway(const double *x, const struct eval_row *rows, size_t n,
         if (b[j].lo == b[j].hi)
             snprintf(b[j].label, sizeof(b[j].label), "%s", hi);
         else if (j == 0)
-            snprintf(b[j].label, sizeof(b[j].label), "%s-%s", lo, hi);
+            snprintf(b[j].label, sizeof(b[j].label), "%s to %s", lo, hi);
         else
-            snprintf(b[j].label, sizeof(b[j].label), ">%s-%s", lo, hi);
+            snprintf(b[j].label, sizeof(b[j].label), ">%s to %s", lo, hi);
     }
     size_t miss = nbins;
     snprintf(b[miss].label, sizeof(b[miss].label), "missing");

@@ -71,7 +71,7 @@ int evalc_double_lift(const struct eval_row *rows, const double *pred_b,
                       struct eng_err *err);
 
 struct evalc_bin {
-    char label[48];              /* "12 - 30", "missing" */
+    char label[48];              /* "0 to 30", ">30 to 90", "missing" */
     double lo, hi;               /* value range; NAN for missing */
     size_t n;
     double exposure, actual, predicted, ae;

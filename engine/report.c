@@ -30,7 +30,9 @@ static const char css[] =
     ".kpi span{color:var(--mute);font-size:.9em}"
     ".kpi.warn{border-color:#c4463a;background:#fdf1f0}"
     ".grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,"
-    "1fr));gap:16px}"
+    "1fr));gap:16px}.grid2.wide{grid-template-columns:repeat(auto-fit,"
+    "minmax(440px,1fr))}@media (max-width:600px){.grid2.wide{"
+    "grid-template-columns:1fr}}"
     ".pair>.tw table{width:100%}"
     "@media (min-width:1000px){.pair{display:grid;grid-template-columns:"
     "minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}}"
@@ -95,7 +97,8 @@ int report_end(struct buf *out, struct eng_err *err)
                     "loads nothing from anywhere, so it opens offline and "
                     "can be filed as it is. Hover over a bar or point for "
                     "its figure; every chart's figures are also in the "
-                    "table under it.</footer>\n</main></body></html>\n",
+                    "table beside or under it.</footer>\n"
+                    "</main></body></html>\n",
                     err);
 }
 
@@ -317,7 +320,7 @@ static int identity(struct buf *o, const struct runsum *s,
                                        "Fingerprint", "Fingerprint of"};
     if (rc == ENG_OK)
         rc = report_table(o, "Inputs: the same fingerprint means the same file",
-                   head, 5, a->cells, s->n_inputs, "inputs", err);
+                          head, 5, a->cells, s->n_inputs, "inputs", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);
@@ -454,8 +457,8 @@ static int histogram(struct buf *o, const struct runsum *s,
     }
     static const char *const head[] = {"Score", "#Vehicles", "#Share"};
     if (rc == ENG_OK)
-        rc = report_table(o, "Scored vehicles by score range", head, 3, a->cells,
-                   (size_t)nb, "scores", err);
+        rc = report_table(o, "Scored vehicles by score range", head, 3,
+                          a->cells, (size_t)nb, "scores", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>", err);
@@ -528,7 +531,7 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
                                        "#Expected share"};
     if (rc == ENG_OK)
         rc = report_table(o, "Scored vehicles by band", head, 4, a->cells, 5,
-                   "bands", err);
+                          "bands", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>", err);
@@ -581,7 +584,7 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
                                        "#Share of scored", "Example"};
     if (rc == ENG_OK)
         rc = report_table(o, "Most frequent reasons", head, 4, a->cells, n,
-                   "reasons", err);
+                          "reasons", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>", err);
@@ -647,13 +650,13 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
     put(a, "requests sent");
     put(a, "%lu", p->requests);
     for (int i = 0; i < 3; i++) {
-        put(a, "  %s", kinds[i]);
+        put(a, "\xe2\x80\x93 %s", kinds[i]);
         put(a, "%.0f", ky[i]);
     }
     put(a, "retries");
     put(a, "%lu", p->retries);
     for (int i = 0; i < 8; i++) {
-        put(a, "  %s", causes_long[i]);
+        put(a, "\xe2\x80\x93 %s", causes_long[i]);
         put(a, "%.0f", cy[i]);
     }
     put(a, "token refreshes");
@@ -675,7 +678,8 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
     put(a, "%zu", s->resumed);
     static const char *const head[] = {"API", "#Count"};
     if (rc == ENG_OK)
-        rc = report_table(o, "API traffic", head, 2, a->cells, a->n / 2, "api", err);
+        rc = report_table(o, "API traffic", head, 2, a->cells, a->n / 2,
+                          "api", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "<p class=\"note\">The request rate over time is not "
@@ -772,7 +776,7 @@ static int drift(struct buf *o, const struct runsum_drift *d,
                                        "#Change", "Previous band", "Band"};
     if (rc == ENG_OK)
         rc = report_table(o, "The largest score moves", head, 6, a->cells,
-                   a->n / 6, "moves", err);
+                          a->n / 6, "moves", err);
     free(a);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</section>\n", err);

@@ -381,7 +381,7 @@ static int oneway(struct buf *o, const struct vreport *v, struct eng_err *err)
                             "computed). Bars far from 1 show where the "
                             "model misprices a range of the input.", err);
     if (rc == ENG_OK)
-        rc = buf_adds(o, "<div class=\"grid2\">", err);
+        rc = buf_adds(o, "<div class=\"grid2 wide\">", err);
     for (size_t j = 0; rc == ENG_OK && j < v->n_oneway; j++) {
         const struct vreport_oneway *w = &v->oneway[j];
         const char *names[EVALC_MAX_BINS];
