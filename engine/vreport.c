@@ -153,7 +153,7 @@ static int lorenz(struct buf *o, const struct vreport *v, struct eng_err *err)
                             " The oracle curve uses the true frequencies: "
                             "the best any model could do on these data.",
                             err);
-    static double x[3][EVALC_MAX_POINTS], y[3][EVALC_MAX_POINTS];
+    double x[3][EVALC_MAX_POINTS], y[3][EVALC_MAX_POINTS];
     struct svg_series se[3];
     size_t ns = 0;
     xy(v->lorenz, v->n_lorenz, x[0], y[0]);
