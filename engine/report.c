@@ -24,6 +24,7 @@ static const char css[] =
     ".4em;border-bottom:2px solid var(--line);padding-bottom:.2em}"
     "section{margin:1.6em 0;break-inside:avoid-page}"
     "p.lead,p.note{color:var(--mute);margin:.3em 0 .8em}"
+    "p.summary{font-size:1.08em;margin:.4em 0 1em}"
     ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,"
     "1fr));gap:8px;margin:.8em 0}.kpi{border:1px solid var(--line);"
     "border-radius:6px;padding:8px 10px}.kpi b{display:block;font-size:1.5em}"
@@ -273,6 +274,30 @@ static int identity(struct buf *o, const struct runsum *s,
                     : "exit code: see The run", v, s->exit_code != 0, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>\n", err);
+    /* the run in one sentence */
+    char line[320];
+    int n = snprintf(line, sizeof(line), "%zu of %zu vehicles %s", r->ok,
+                     r->rows, s->has_scores ? "were scored" : "have a "
+                     "service history");
+    if (r->no_history && n > 0 && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "; %zu had no "
+                      "service history", r->no_history);
+    if (n > 0 && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, r->errors
+                      ? "; %zu could not be used (see Rows by status)"
+                      : "; none failed", r->errors);
+    if (n > 0 && (size_t)n < sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n, ". %s",
+                 s->exit_code == 0 ? "The run completed."
+                 : s->exit_code == 3 ? "The run completed, but more rows "
+                   "failed than --max-error-rate allows."
+                 : "The run did not complete.");
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<p class=\"summary\">", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, line, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</p>\n", err);
     if (rc == ENG_OK)
         rc = report_section(o, "identity", "The run", NULL, err);
     if (rc == ENG_OK)

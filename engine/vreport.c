@@ -93,6 +93,31 @@ static int summary(struct buf *o, const struct vreport *v,
     }
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>\n", err);
+    /* the finding in one sentence */
+    char line[400];
+    int n = snprintf(line, sizeof(line), "On %zu vehicles the model "
+                     "predicted %.1f claims and %.0f happened (actual / "
+                     "expected %.3f). Its Gini is %.3f", r->n, r->predicted,
+                     r->actual, r->ae, r->gini);
+    if (v->boot_reps && isfinite(v->ci.lo) && n > 0
+        && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " (95%% "
+                      "interval %.3f to %.3f)", v->ci.lo, v->ci.hi);
+    if (isfinite(r->gini_ratio) && n > 0 && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, ", %.0f%% of "
+                      "the oracle's %.3f", 100 * r->gini_ratio,
+                      r->gini_oracle);
+    if (v->other && n > 0 && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "; the compared "
+                      "model's is %.3f", v->other->gini);
+    if (n > 0 && (size_t)n < sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n, ".");
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<p class=\"summary\">", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, line, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</p>\n", err);
     if (rc < 0)
         return rc;
     rc = report_section(o, "identity", "What was validated", NULL, err);

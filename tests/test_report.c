@@ -86,6 +86,11 @@ static void test_report_shows_the_counts_and_sections(void)
     CU_ASSERT(strncmp(h, "<!DOCTYPE html>", 15) == 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(h, "m-0123456789abcdef"));
     CU_ASSERT_PTR_NOT_NULL(strstr(h, "1970-01-01T00:00:00Z"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h, "<p class=\"summary\">3 of 6 vehicles "
+                                  "were scored; 1 had no service history; 2 "
+                                  "could not be used (see Rows by status). "
+                                  "The run completed, but more rows failed "
+                                  "than --max-error-rate allows.</p>"));
     static char sec[1 << 16];
     section(h, "status", sec, sizeof(sec));
     CU_ASSERT_PTR_NOT_NULL(strstr(sec, "<td>ok</td><td class=\"n\">3</td>"));
