@@ -4,7 +4,7 @@
 #   BENCH_DIR   where fleets are generated (default: bench-data/, ignored by git)
 #   BENCH_RUNS  runs per measurement; the median is reported (default 3)
 #   BENCH_BIG   1 = also the 1,000,000-vehicle memory check (default 1)
-#   BENCH_ONLY  run one section: features, glm, glm-factors, score, api, store
+#   BENCH_ONLY  run one section: features, glm, glm-factors, score, api, store, report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=bin/svcscore
@@ -236,3 +236,4 @@ if want api; then
 fi
 
 if want store; then BENCH_DIR=$DIR BENCH_RUNS=$RUNS BENCH_BIG=$BIG scripts/bench-store.sh; fi
+if want report; then scripts/bench-report.sh; fi

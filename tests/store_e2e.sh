@@ -174,5 +174,20 @@ check "re-running it gives the store of an uninterrupted import" \
 check "and no record twice" \
     bash -c "[ \"\$(sqlite3 '$T/k.db' 'SELECT count(*) FROM (SELECT vehicle, ident FROM record GROUP BY 1, 2 HAVING count(*) > 1)')\" = 0 ]"
 
+# the run report draws the drift: a later as-of moves scores
+cp "$T/s.db" "$T/r.db"
+$BIN score --vehicles $S/vehicles.csv --store "$T/r.db" --as-of 2026-06-30 \
+    --out "$T/r1.csv" 2>/dev/null
+$BIN score --vehicles $S/vehicles.csv --store "$T/r.db" --as-of 2027-06-30 \
+    --out "$T/r2.csv" --report "$T/r2.html" 2>/dev/null
+moved=$(join -t, <(cut -d, -f1,5 "$T/r1.csv" | sort) \
+             <(cut -d, -f1,5 "$T/r2.csv" | sort) |
+        awk -F, '$2 != "" && $3 != "" && $2 != $3 {
+                     d = $3 - $2; print (d < 0 ? -d : d) "," $1 }' |
+        sort -t, -k1,1nr -k2,2 | head -1 | cut -d, -f2)
+check "the run report shows the band migration and the largest score move ($moved)" \
+    bash -c "grep -q 'Band migration' '$T/r2.html' && [ -n '$moved' ] &&
+             grep -q 'largest score moves' '$T/r2.html' && grep -q '$moved' '$T/r2.html'"
+
 echo "store e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -364,4 +364,16 @@ int cli_report_end(int status);
 size_t cli_count_rows(const char *vehicles, const char *histories,
                       const struct shard_spec *shard);
 
+/*
+ * The run's report and manifest (cli_report.c): cli_run_begin() notes the
+ * start; cli_run_finish() sets the duration and exit code, writes
+ * OUT.manifest.json beside out (not for "-") and the HTML report to
+ * report (when not NULL).  Returns status, or CLI_FAIL (error printed)
+ * when either cannot be written.
+ */
+struct runsum;
+void cli_run_begin(struct runsum *s, const char *command);
+int cli_run_finish(struct runsum *s, const char *out, const char *report,
+                   int status);
+
 #endif

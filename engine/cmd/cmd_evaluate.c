@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "cli.h"
 #include "eval.h"
+#include "eval_chart.h"
 #include "feat.h"
 #include "glm.h"
 #include "label.h"
@@ -14,6 +17,7 @@
 #include "ptrain.h"
 #include "tab.h"
 #include "factors.h"
+#include "vreport.h"
 
 static const char usage[] =
     "usage: svcscore evaluate --model M --features F --labels L "
@@ -30,12 +34,20 @@ static const char usage[] =
     "  --factors FILE    own rating factors by vin or policy_id (else the\n"
     "                    features CSV's own columns are used)\n"
     "  --buckets N       lift buckets (default 10)\n"
-    "  --json            machine-readable output\n"
+    "  --json            machine-readable output (with the charts' figures)\n"
+    "  --report FILE     the validation report, one HTML page that opens\n"
+    "                    offline: Lorenz curve, lift, A/E by band and by\n"
+    "                    input, calibration (README.md, Reports)\n"
+    "  --compare MODEL   a second model: both Ginis and the double lift\n"
+    "  --bootstrap N     N resamples for a 95% interval on the Gini (and on\n"
+    "                    the difference with --compare); default 0, off\n"
+    "  --seed S          the bootstrap's seed (default 1)\n"
     "  --help            this text\n";
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_FEATURES, OPT_LABELS, OPT_TRUTH,
-    OPT_JSON, OPT_BUCKETS, OPT_FACTORS
+    OPT_JSON, OPT_BUCKETS, OPT_FACTORS, OPT_REPORT, OPT_COMPARE,
+    OPT_BOOTSTRAP, OPT_SEED
 };
 
 /* A features row's own factors: its own columns, else --factors. */
@@ -56,6 +68,115 @@ static const char *eval_own_value(const void *ud, const char *name)
     return k < 0 ? NULL : factors_cell(o->fx, o->row, k);
 }
 
+/* Calibration groups and one-way bins of the validation report. */
+#define CALIB_BUCKETS 20
+#define ONEWAY_BINS 5
+
+/*
+ * The chart figures (vreport.h) of the n rows: feats holds FEAT_COUNT
+ * values per row; pred2 the second model's predictions or NULL.  The
+ * model's inputs are the features it holds benchmarks for.
+ */
+static int charts(const struct model *m, const struct eval_row *rows,
+                  const double *feats, const double *pred2, size_t n,
+                  const struct eval_report *rep, struct vreport *v,
+                  struct eval_report *calib, struct eval_report *other,
+                  struct vreport_oneway *ow, struct evalc_dl_bucket *dl,
+                  struct eng_err *err)
+{
+    static struct evalc_point lz[3][EVALC_MAX_POINTS];
+    double *y = malloc(n * sizeof(*y)), *e = malloc(n * sizeof(*e));
+    double *p = malloc(n * sizeof(*p)), *x = malloc(n * sizeof(*x));
+    int rc = y && e && p && x ? ENG_OK
+             : eng_err_set(err, ENG_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == ENG_OK && i < n; i++) {
+        y[i] = rows[i].y;
+        e[i] = rows[i].exposure;
+        p[i] = rows[i].pred;
+    }
+    v->main = rep;
+    if (rc == ENG_OK)
+        rc = evalc_lorenz(y, e, p, n, EVALC_MAX_POINTS, lz[0], &v->n_lorenz,
+                          err);
+    v->lorenz = lz[0];
+    if (rc == ENG_OK && isfinite(rep->gini_oracle)) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = rows[i].truth;
+        rc = evalc_lorenz(y, e, p, n, EVALC_MAX_POINTS, lz[1],
+                          &v->n_lorenz_oracle, err);
+        v->lorenz_oracle = lz[1];
+    }
+    if (rc == ENG_OK)
+        rc = eval_compute(rows, n, CALIB_BUCKETS, calib, err);
+    v->calib = calib;
+    if (rc == ENG_OK && pred2) {
+        struct eval_row *r2 = malloc(n * sizeof(*r2));
+        if (!r2) {
+            rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                r2[i] = rows[i];
+                r2[i].pred = pred2[i];
+                r2[i].band = 0;
+            }
+            rc = eval_compute(r2, n, rep->n_buckets, other, err);
+            free(r2);
+        }
+        if (rc == ENG_OK)
+            rc = evalc_lorenz(y, e, pred2, n, EVALC_MAX_POINTS, lz[2],
+                              &v->n_lorenz_other, err);
+        if (rc == ENG_OK)
+            rc = evalc_double_lift(rows, pred2, n, rep->n_buckets, dl, err);
+        v->other = other;
+        v->lorenz_other = lz[2];
+        v->dl = dl;
+        v->n_dl = rep->n_buckets;
+    }
+    for (int f = 0; rc == ENG_OK && f < FEAT_COUNT; f++) {
+        if (isnan(model_percentile(m, f, 0)) || v->n_oneway ==
+            VREPORT_MAX_INPUTS)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            x[i] = feats[i * FEAT_COUNT + (size_t)f];
+        struct vreport_oneway *w = &ow[v->n_oneway];
+        w->name = feat_name(f);
+        rc = evalc_oneway(x, rows, n, ONEWAY_BINS, w->bins, &w->n_bins, err);
+        v->n_oneway++;
+    }
+    v->oneway = ow;
+    if (rc == ENG_OK && v->boot_reps)
+        rc = evalc_bootstrap_gini(rows, pred2, n, v->boot_reps, v->boot_seed,
+                                  &v->ci, &v->ci_other, &v->ci_diff, err);
+    free(y);
+    free(e);
+    free(p);
+    free(x);
+    return rc;
+}
+
+/* evaluate's JSON: eval_to_json() with the charts under "charts". */
+static char *json_with_charts(const struct eval_report *rep,
+                              const struct vreport *v, struct eng_err *err)
+{
+    char *text = eval_to_json(rep, err);
+    if (!text)
+        return NULL;
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    cJSON *c = o ? vreport_json(v, err) : NULL;
+    if (!c) {
+        cJSON_Delete(o);
+        eng_err_set(err, ENG_ENOMEM, "out of memory for the JSON");
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "charts", c);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        eng_err_set(err, ENG_ENOMEM, "out of memory for the JSON");
+    return text;
+}
+
 int cmd_evaluate(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -66,11 +187,17 @@ int cmd_evaluate(int argc, char **argv)
         {"buckets", required_argument, NULL, OPT_BUCKETS},
         {"json", no_argument, NULL, OPT_JSON},
         {"factors", required_argument, NULL, OPT_FACTORS},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"compare", required_argument, NULL, OPT_COMPARE},
+        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
     const char *model_path = NULL, *features = NULL, *labels = NULL;
     const char *truth = NULL, *factors_path = NULL;
+    const char *report = NULL, *compare = NULL;
+    long boot = 0, seed = 1;
     int json = 0;
     long buckets = EVAL_DEFAULT_BUCKETS;
     int opt;
@@ -83,6 +210,16 @@ int cmd_evaluate(int argc, char **argv)
         case OPT_TRUTH: truth = optarg; break;
         case OPT_JSON: json = 1; break;
         case OPT_FACTORS: factors_path = optarg; break;
+        case OPT_REPORT: report = optarg; break;
+        case OPT_COMPARE: compare = optarg; break;
+        case OPT_BOOTSTRAP:
+            if (cli_parse_long(optarg, 0, 100000, &boot) < 0)
+                return cli_fail(CLI_USAGE, "--bootstrap takes 0 to 100000");
+            break;
+        case OPT_SEED:
+            if (cli_parse_long(optarg, 0, 2147483647L, &seed) < 0)
+                return cli_fail(CLI_USAGE, "--seed takes 0 to 2147483647");
+            break;
         case OPT_BUCKETS:
             if (cli_parse_long(optarg, 1, EVAL_MAX_BUCKETS, &buckets) < 0)
                 return cli_fail(CLI_USAGE, "--buckets takes 1 to %d",
@@ -101,9 +238,16 @@ int cmd_evaluate(int argc, char **argv)
     if (!features || !labels)
         return cli_fail(CLI_USAGE, "--features and --labels are required");
 
-    struct model *m = NULL;
+    struct model *m = NULL, *m2 = NULL;
     if (cli_load_model(model_path, &m) != CLI_OK)
         return CLI_FAIL;
+    if (compare && cli_load_model(compare, &m2) != CLI_OK) {
+        model_free(m);
+        return CLI_FAIL;
+    }
+    int want_charts = json || report || compare || boot;
+    double *feats = NULL, *pred2 = NULL;
+    struct vreport_oneway *ow = NULL;
     struct label_set *lab = NULL, *tru = NULL;
     struct eval_row *rows = NULL;
     struct tab *t = NULL;
@@ -168,11 +312,19 @@ int cmd_evaluate(int argc, char **argv)
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
             struct eval_row *r = realloc(rows, cap * sizeof(*rows));
-            if (!r) {
+            if (r)
+                rows = r;
+            double *nf = want_charts ? realloc(feats, cap * FEAT_COUNT
+                                               * sizeof(*feats)) : feats;
+            if (nf)
+                feats = nf;
+            double *p2 = m2 ? realloc(pred2, cap * sizeof(*pred2)) : pred2;
+            if (p2)
+                pred2 = p2;
+            if (!r || (want_charts && !nf) || (m2 && !p2)) {
                 cli_fail(CLI_FAIL, "out of memory");
                 goto out;
             }
-            rows = r;
         }
         struct model_result res;
         struct eval_own own = {t, f, fx, -1};
@@ -192,6 +344,16 @@ int cmd_evaluate(int argc, char **argv)
         rows[n].pred = rate * l->exposure;
         rows[n].truth = truth ? tr->truth * l->exposure : NAN;
         rows[n].band = res.band;
+        if (want_charts)
+            memcpy(&feats[n * FEAT_COUNT], v.v, FEAT_COUNT * sizeof(*feats));
+        if (m2) {
+            struct model_result r2;
+            int u2 = 0;
+            model_score_with(m2, &v, im >= 0 && f[im][0] ? f[im] : NULL, &mf,
+                             &r2, &u2);
+            pred2[n] = r2.relativity * model_mean_frequency(m2)
+                       * l->exposure;
+        }
         n++;
     }
     if (rc < 0) {
@@ -203,8 +365,39 @@ int cmd_evaluate(int argc, char **argv)
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
+    static struct eval_report calib, other;
+    static struct evalc_dl_bucket dl[EVAL_MAX_BUCKETS];
+    struct vreport vr;
+    memset(&vr, 0, sizeof(vr));
+    vr.model_id = model_id(m);
+    vr.compare_id = m2 ? model_id(m2) : NULL;
+    vr.features = features;
+    vr.labels = labels;
+    vr.truth = truth;
+    vr.skipped = skipped;
+    vr.unlabelled = unlabelled;
+    vr.boot_reps = (size_t)boot;
+    vr.boot_seed = (unsigned long long)seed;
+    ow = calloc(VREPORT_MAX_INPUTS, sizeof(*ow));
+    if (!ow) {
+        cli_fail(CLI_FAIL, "out of memory");
+        goto out;
+    }
+    if (want_charts && charts(m, rows, feats, pred2, n, &rep, &vr, &calib,
+                              &other, ow, dl, &err) < 0) {
+        cli_fail(CLI_FAIL, "%s", err.msg);
+        goto out;
+    }
+    if (report) {
+        if (vreport_write(report, &vr, &err) < 0) {
+            cli_fail(CLI_FAIL, "%s", err.msg);
+            goto out;
+        }
+        fprintf(stderr, "svcscore: evaluate: report written to %s\n",
+                report);
+    }
     if (json) {
-        char *text = eval_to_json(&rep, &err);
+        char *text = json_with_charts(&rep, &vr, &err);
         if (!text) {
             cli_fail(CLI_FAIL, "%s", err.msg);
             goto out;
@@ -219,6 +412,16 @@ int cmd_evaluate(int argc, char **argv)
             cli_fail(CLI_FAIL, "%s", err.msg);
             goto out;
         }
+        if (m2)
+            printf("compared model %s: Gini %.4f (difference %+.4f)\n",
+                   model_id(m2), other.gini, rep.gini - other.gini);
+        if (boot)
+            printf("bootstrap (%ld resamples, seed %ld): Gini 95%% interval "
+                   "%.4f to %.4f\n", boot, seed, vr.ci.lo, vr.ci.hi);
+        if (boot && m2)
+            printf("  compared model %.4f to %.4f; difference %.4f to "
+                   "%.4f\n", vr.ci_other.lo, vr.ci_other.hi, vr.ci_diff.lo,
+                   vr.ci_diff.hi);
     }
     if (unseen)
         cli_warn("%zu vehicles have a level of an own factor not seen in "
@@ -228,6 +431,10 @@ out:
     factors_free(fx);
     tab_close(t);
     free(rows);
+    free(feats);
+    free(pred2);
+    free(ow);
+    model_free(m2);
     label_free(lab);
     label_free(tru);
     model_free(m);

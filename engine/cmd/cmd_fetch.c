@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "api/fetch.h"
+#include "runsum.h"
 
 static const char usage[] =
     "usage: svcscore fetch --vehicles FILE --out BUNDLE.jsonl [options]\n"
@@ -20,11 +21,14 @@ static const char usage[] =
     "  --max-body BYTES     cap on one response (default 8 MiB)\n"
     "  --max-error-rate X   exit 3 when more than this share of rows are\n"
     "                       errors (default 0.05)\n"
+    "  --report FILE.html   also write the run report, one page that opens\n"
+    "                       offline (README.md, Reports); the bundle always\n"
+    "                       gets BUNDLE.manifest.json\n"
     CLI_API_HELP
     CLI_OPS_HELP
     "  --help               this text\n";
 
-enum { OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE };
+enum { OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE, OPT_REPORT };
 
 struct log_ctx {
     FILE *f;
@@ -158,6 +162,7 @@ int cmd_fetch(int argc, char **argv)
         CLI_API_LONGOPTS,
         CLI_OPS_LONGOPTS,
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -169,6 +174,9 @@ int cmd_fetch(int argc, char **argv)
     cli_ops_init(&ops);
     c.out = NULL;
     double max_error_rate = 0.05;
+    const char *report = NULL;
+    struct runsum sum;
+    cli_run_begin(&sum, "fetch");
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -184,6 +192,10 @@ int cmd_fetch(int argc, char **argv)
         if (opt == OPT_MAX_ERROR_RATE) {
             if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
                 return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
+            continue;
+        }
+        if (opt == OPT_REPORT) {
+            report = optarg;
             continue;
         }
         if (opt == 'h') {
@@ -215,5 +227,16 @@ int cmd_fetch(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
-    return cli_report_end(status);
+    if (status == CLI_FAIL)
+        return cli_report_end(status);
+    /* the counts the bundle holds, by status */
+    struct eng_err err = {0};
+    if (runsum_scan_bundle(&sum.rows, c.out, &err) < 0)
+        return cli_report_end(cli_fail(CLI_FAIL, "%s", err.msg));
+    sum.has_api = 1;
+    sum.api = st.sc;
+    sum.resumed = st.resumed;
+    sum.fetched = st.fetched;
+    runsum_input(&sum.inputs[sum.n_inputs++], "vehicles", c.vehicles);
+    return cli_report_end(cli_run_finish(&sum, c.out, report, status));
 }

@@ -14,6 +14,7 @@
 #include "api/fetch.h"
 #include "factors.h"
 #include "model.h"
+#include "runsum.h"
 #include "score.h"
 #include "store.h"
 #include "task.h"
@@ -41,6 +42,9 @@ static const char usage[] =
     "                       (default 0.05)\n"
     "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
     "                       with a leading ' (default on; off for programs)\n"
+    "  --report FILE.html   also write the run report, one page that opens\n"
+    "                       offline (README.md, Reports); a file output also\n"
+    "                       gets OUT.manifest.json\n"
     "\nwith --api (histories pulled from the API first, then scored the same\n"
     "way; the pulled bundle is kept, and a stopped run resumes):\n"
     "  --histories-out FILE where the pulled bundle goes (default:\n"
@@ -57,7 +61,8 @@ static const char usage[] =
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
-    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD, OPT_SEVERITY_MODEL, OPT_FACTORS
+    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD, OPT_SEVERITY_MODEL, OPT_FACTORS,
+    OPT_REPORT
 };
 
 /*
@@ -86,6 +91,7 @@ struct score_ctx {
     size_t total;
     struct recorder *rec;        /* where the run is recorded, or NULL */
     struct score_opts opts;
+    struct runsum_acc *acc;    /* one per worker: the run's counts */
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
@@ -94,12 +100,82 @@ static int header_cb(void *ud, struct buf *out, struct eng_err *err)
     return score_header_with(&c->opts, out, err);
 }
 
+/*
+ * Counts one scores CSV line for the report and the manifest: status
+ * (field 4), score, band and the reason texts (fields 5, 6 and 8 to 11).
+ * Read back from the line rather than scored again, which would cost as
+ * much as the row itself; the e2e tests compare the counts with the CSV.
+ */
+#define ROW_FIELDS 11
+static void count_row(struct runsum_acc *a, const char *line, size_t len)
+{
+    char text[ROW_FIELDS][MODEL_REASON_LEN + 8];
+    size_t i = 0;
+    for (int f = 0; f < ROW_FIELDS; f++) {
+        size_t n = 0;
+        int quoted = i < len && line[i] == '"';
+        i += (size_t)quoted;
+        while (i < len) {
+            char ch = line[i];
+            if (quoted && ch == '"') {
+                if (i + 1 < len && line[i + 1] == '"') {
+                    i++;             /* a doubled quote is one quote */
+                } else {
+                    quoted = 0;
+                    i++;
+                    continue;
+                }
+            } else if (!quoted && (ch == ',' || ch == '\n')) {
+                break;
+            }
+            if (n + 1 < sizeof(text[f]))
+                text[f][n++] = ch;
+            i++;
+        }
+        text[f][n] = '\0';
+        i++;                         /* the comma */
+    }
+    const char *why[MODEL_MAX_REASONS];
+    for (int k = 0; k < MODEL_MAX_REASONS; k++)
+        why[k] = text[7 + k];
+    int ok = strcmp(text[3], "ok") == 0 && text[4][0];
+    runsum_acc_row(a, text[3], ok ? atoi(text[4]) : -1, ok ? text[5][0] : 0,
+                   why, ok ? MODEL_MAX_REASONS : 0);
+}
+
+/* The store's drift as the run report draws it (runsum.h). */
+static void report_drift(const struct store_drift *d, struct runsum_drift *rd,
+                         struct runsum *sum)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->previous = d->prev_started;
+    for (int p = 0; p < STORE_BANDS && p < RUNSUM_BANDS; p++) {
+        for (int c = 0; c < STORE_BANDS && c < RUNSUM_BANDS; c++)
+            rd->matrix[p][c] = d->matrix[p][c];
+    }
+    /* new and gone vehicles had no band in one of the runs */
+    rd->matrix[RUNSUM_BANDS - 1][RUNSUM_BANDS - 1] = 0;
+    for (size_t i = 0; i < d->n_moves && i < RUNSUM_MAX_MOVES; i++) {
+        struct runsum_move *m = &rd->moves[rd->n_moves++];
+        snprintf(m->vin, sizeof(m->vin), "%s", d->moves[i].vin);
+        m->from_score = d->moves[i].from_score;
+        m->to_score = d->moves[i].to_score;
+        m->from_band = d->moves[i].from_band;
+        m->to_band = d->moves[i].to_band;
+    }
+    sum->drift = rd;
+}
+
 static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
                   struct buf *out, struct eng_err *err)
 {
     const struct score_ctx *c = ud;
-    return score_row_with(c->model, &c->opts, worker, v, c->csv_guard, out,
-                          err);
+    size_t start = out->len;
+    int rc = score_row_with(c->model, &c->opts, worker, v, c->csv_guard, out,
+                            err);
+    if (rc == ENG_OK)
+        count_row(&c->acc[worker], out->data + start, out->len - start);
+    return rc;
 }
 
 /*
@@ -402,6 +478,7 @@ int cmd_score(int argc, char **argv)
         {"no-record", no_argument, NULL, OPT_NO_RECORD},
         {"severity-model", required_argument, NULL, OPT_SEVERITY_MODEL},
         {"factors", required_argument, NULL, OPT_FACTORS},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -411,10 +488,12 @@ int cmd_score(int argc, char **argv)
     cli_common_init(&c);
     cli_api_init(&api);
     cli_ops_init(&ops);
-    const char *model_path = NULL, *histories_out = NULL;
+    const char *model_path = NULL, *histories_out = NULL, *report = NULL;
     const char *store_path = NULL;
     int no_record = 0;
     const char *severity_path = NULL, *factors_path = NULL;
+    struct runsum sum;
+    cli_run_begin(&sum, "score");
     double max_error_rate = 0.05;
     int csv_guard = 1;
     int opt;
@@ -435,6 +514,8 @@ int cmd_score(int argc, char **argv)
             no_record = 1;
         } else if (opt == OPT_HISTORIES_OUT) {
             histories_out = optarg;
+        } else if (opt == OPT_REPORT) {
+            report = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
         } else if (opt == OPT_SEVERITY_MODEL) {
@@ -517,6 +598,7 @@ int cmd_score(int argc, char **argv)
     struct task_sched_table *sched = NULL;
     struct store *rec = NULL;
     FILE *log = NULL;
+    struct runsum_acc *acc = NULL;
     int status = CLI_FAIL;
     /* set before the first goto: the clean-up reads ctx.rec */
     struct score_ctx ctx;
@@ -531,9 +613,18 @@ int cmd_score(int argc, char **argv)
         goto out;
     if (api.api_mode) {
         struct fetch_stats fs;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (cli_fetch(&api, &ops, c.vehicles, c.histories, c.max_body, log,
                       &fs) != CLI_OK)
             goto out;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        sum.has_api = 1;
+        sum.api = fs.sc;
+        sum.resumed = fs.resumed;
+        sum.fetched = fs.fetched;
+        sum.fetch_s = (double)(t1.tv_sec - t0.tv_sec)
+                      + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     }
 
     const struct shard_spec *shard = ops.shard.n > 1 ? &ops.shard : NULL;
@@ -548,6 +639,12 @@ int cmd_score(int argc, char **argv)
     long long run_id = 0;
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
+    acc = calloc((size_t)cfg.jobs, sizeof(*acc));
+    if (!acc) {
+        cli_fail(CLI_FAIL, "out of memory");
+        goto out;
+    }
+    ctx.acc = acc;
     cfg.header = header_cb;
     cfg.row = row_cb;
     cfg.log = log_cb;
@@ -619,8 +716,9 @@ int cmd_score(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
+    static struct store_drift d;
+    static struct runsum_drift rd;
     if (rec) {
-        struct store_drift d;
         char ended[32];
         now_text(ended, sizeof(ended));
         struct store_run_end end = {ended, status, &d};
@@ -632,10 +730,29 @@ int cmd_score(int argc, char **argv)
             goto out;
         }
         print_drift(&d);
+        if (d.prev)
+            report_drift(&d, &rd, &sum);
         if (!temp)
             fprintf(stderr, "svcscore: recorded as run %lld in '%s'\n",
                     run_id, store_path);
     }
+    for (int i = 0; i < cfg.jobs; i++)
+        runsum_merge(&sum.rows, &acc[i]);
+    sum.has_scores = 1;
+    sum.model_id = model_id(model);
+    eng_format_day(c.as_of, sum.as_of);
+    if (c.vehicles)
+        runsum_input(&sum.inputs[sum.n_inputs++], "vehicles", c.vehicles);
+    if (c.histories)
+        runsum_input(&sum.inputs[sum.n_inputs++], "histories", c.histories);
+    if (store_path)
+        runsum_input(&sum.inputs[sum.n_inputs++], "store", store_path);
+    char found[4096];
+    if (!model_path && cli_find_file("models/default.json", found,
+                                     sizeof(found)) == 0)
+        model_path = found;
+    runsum_input(&sum.inputs[sum.n_inputs++], "model", model_path);
+    status = cli_run_finish(&sum, c.out, report, status);
 out:
     if (ctx.rec)
         recorder_finish(ctx.rec, NULL);
@@ -650,6 +767,7 @@ out:
             store_commit(rec, NULL);
     }
     store_close(rec);
+    free(acc);
     if (log && log != stderr)
         fclose(log);
     task_map_free(tasks);
