@@ -19,19 +19,123 @@ static const char usage[] =
     "Validates a model on labelled vehicles: Gini of the ordered Lorenz\n"
     "curve (and the oracle Gini when the synthetic truth is given), a\n"
     "decile lift table with equal-exposure buckets, actual/expected by\n"
-    "band and the mean Poisson deviance.\n\noptions:\n"
+    "band and the mean Poisson deviance; then Gini, oracle Gini and\n"
+    "actual/expected by subgroup (history from new or mid-life, each\n"
+    "powertrain, high mileage), keyed by the truth file's powertrain,\n"
+    "history_from_new and high_mileage columns, else by the features'\n"
+    "powertrain, history_from_new and est_annual_km (40,000 km or more\n"
+    "is high) where present.\n\noptions:\n"
     "  --model FILE      the model (default: models/default.json)\n"
     "  --features FILE   features CSV ('svcscore features')\n"
     "  --labels FILE     claims: vin, claim_count, exposure_years\n"
     "  --truth FILE      synthetic truth: vin, true_frequency\n"
     "  --buckets N       lift buckets (default 10)\n"
+    "  --min-group N     smallest subgroup given figures (default 2000)\n"
     "  --json            machine-readable output\n"
     "  --help            this text\n";
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_FEATURES, OPT_LABELS, OPT_TRUTH,
-    OPT_JSON, OPT_BUCKETS
+    OPT_JSON, OPT_BUCKETS, OPT_MIN_GROUP
 };
+
+/* ===== subgroup keys ===== */
+
+#define HIGH_KM 40000.0     /* est_annual_km from which a vehicle counts as
+                               high-mileage, as the synthetic fleet's */
+
+/* One vehicle's subgroup keys, from the truth file. */
+struct gkey {
+    char vin[24];
+    unsigned char history, ptrain, mileage;
+};
+
+struct gkeys {
+    struct gkey *k;
+    size_t n;
+};
+
+static unsigned char ptrain_key(const char *s)
+{
+    static const char *const names[] = {"ICE", "HEV", "PHEV", "BEV"};
+    for (int i = 0; s && i < 4; i++) {
+        if (strcmp(s, names[i]) == 0)
+            return (unsigned char)(EVAL_PT_ICE + i);
+    }
+    return EVAL_PT_UNKNOWN;
+}
+
+/* "1" from new, "0" mid-life, else unknown. */
+static unsigned char history_key(const char *s)
+{
+    if (s && strcmp(s, "1") == 0)
+        return EVAL_HIST_NEW;
+    if (s && strcmp(s, "0") == 0)
+        return EVAL_HIST_MIDLIFE;
+    return EVAL_HIST_UNKNOWN;
+}
+
+static unsigned char km_key(const char *s, double high)
+{
+    char *end;
+    if (!s || !s[0])
+        return EVAL_KM_UNKNOWN;
+    double x = strtod(s, &end);
+    if (*end != '\0' || !(x >= 0))
+        return EVAL_KM_UNKNOWN;
+    return x >= high ? EVAL_KM_HIGH : EVAL_KM_NORMAL;
+}
+
+static int gkey_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct gkey *)a)->vin,
+                  ((const struct gkey *)b)->vin);
+}
+
+/* Loads the truth file's key columns (those present); returns 0 or -1. */
+static int load_gkeys(const char *path, struct gkeys *g)
+{
+    struct eng_err err = {0};
+    struct tab *t = tab_open(path, &err);
+    if (!t)
+        return cli_fail(-1, "%s", err.msg);
+    int iv = tab_col(t, "vin"), ip = tab_col(t, "powertrain");
+    int ih = tab_col(t, "history_from_new"), ik = tab_col(t, "high_mileage");
+    size_t cap = 0;
+    const char *const *f;
+    int rc;
+    while (iv >= 0 && (rc = tab_next(t, &f, &err)) == 1) {
+        if (g->n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            struct gkey *k = realloc(g->k, cap * sizeof(*k));
+            if (!k) {
+                tab_close(t);
+                return cli_fail(-1, "out of memory");
+            }
+            g->k = k;
+        }
+        struct gkey *k = &g->k[g->n++];
+        snprintf(k->vin, sizeof(k->vin), "%s", f[iv]);
+        k->ptrain = ip >= 0 ? ptrain_key(f[ip]) : EVAL_PT_UNKNOWN;
+        k->history = ih >= 0 ? history_key(f[ih]) : EVAL_HIST_UNKNOWN;
+        k->mileage = ik >= 0 ? km_key(f[ik], 1) : EVAL_KM_UNKNOWN;
+    }
+    tab_close(t);
+    if (iv >= 0 && rc < 0)
+        return cli_fail(-1, "%s", err.msg);
+    if (g->n)
+        qsort(g->k, g->n, sizeof(*g->k), gkey_cmp);
+    return 0;
+}
+
+static const struct gkey *find_gkey(const struct gkeys *g, const char *vin)
+{
+    struct gkey want;
+    if (!g->n || strlen(vin) >= sizeof(want.vin))
+        return NULL;
+    snprintf(want.vin, sizeof(want.vin), "%s", vin);
+    return bsearch(&want, g->k, g->n, sizeof(*g->k), gkey_cmp);
+}
 
 /* vin -> two numbers, open addressing; enough for labels and truth. */
 struct pair {
@@ -122,6 +226,7 @@ int cmd_evaluate(int argc, char **argv)
         {"truth", required_argument, NULL, OPT_TRUTH},
         {"buckets", required_argument, NULL, OPT_BUCKETS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"min-group", required_argument, NULL, OPT_MIN_GROUP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -129,6 +234,7 @@ int cmd_evaluate(int argc, char **argv)
     const char *truth = NULL;
     int json = 0;
     long buckets = EVAL_DEFAULT_BUCKETS;
+    long min_group = EVAL_MIN_GROUP;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -142,6 +248,11 @@ int cmd_evaluate(int argc, char **argv)
             if (cli_parse_long(optarg, 1, EVAL_MAX_BUCKETS, &buckets) < 0)
                 return cli_fail(CLI_USAGE, "--buckets takes 1 to %d",
                                 EVAL_MAX_BUCKETS);
+            break;
+        case OPT_MIN_GROUP:
+            if (cli_parse_long(optarg, 1, 1000000000L, &min_group) < 0)
+                return cli_fail(CLI_USAGE, "--min-group takes a whole "
+                                "number from 1");
             break;
         case 'h':
             fputs(usage, stdout);
@@ -160,11 +271,13 @@ int cmd_evaluate(int argc, char **argv)
     if (cli_load_model(model_path, &m) != CLI_OK)
         return CLI_FAIL;
     struct pairs lab = {0}, tru = {0};
+    struct gkeys gk = {0};
     struct eval_row *rows = NULL;
     struct tab *t = NULL;
     int status = CLI_FAIL;
     if (load_pairs(labels, "claim_count", "exposure_years", &lab) < 0 ||
-        (truth && load_pairs(truth, "true_frequency", NULL, &tru) < 0))
+        (truth && load_pairs(truth, "true_frequency", NULL, &tru) < 0) ||
+        (truth && load_gkeys(truth, &gk) < 0))
         goto out;
 
     struct eng_err err = {0};
@@ -175,6 +288,8 @@ int cmd_evaluate(int argc, char **argv)
     }
     int iv = tab_col(t, "vin"), is = tab_col(t, "status");
     int im = tab_col(t, "make");
+    int fpt = tab_col(t, "powertrain"), fhn = tab_col(t, "history_from_new");
+    int fkm = tab_col(t, "est_annual_km");
     int col[FEAT_COUNT];
     for (int i = 0; i < FEAT_COUNT; i++)
         col[i] = tab_col(t, feat_name(i));
@@ -224,6 +339,18 @@ int cmd_evaluate(int argc, char **argv)
         rows[n].pred = rate * l->b;
         rows[n].truth = truth ? tr->a * l->b : NAN;
         rows[n].band = res.band;
+        const struct gkey *key = find_gkey(&gk, f[iv]);
+        if (key) {
+            rows[n].ptrain = key->ptrain;
+            rows[n].history = key->history;
+            rows[n].mileage = key->mileage;
+        } else {
+            rows[n].ptrain = fpt >= 0 ? ptrain_key(f[fpt]) : EVAL_PT_UNKNOWN;
+            rows[n].history = fhn >= 0 ? history_key(f[fhn])
+                                       : EVAL_HIST_UNKNOWN;
+            rows[n].mileage = fkm >= 0 ? km_key(f[fkm], HIGH_KM)
+                                       : EVAL_KM_UNKNOWN;
+        }
         n++;
     }
     if (rc < 0) {
@@ -231,7 +358,8 @@ int cmd_evaluate(int argc, char **argv)
         goto out;
     }
     struct eval_report rep;
-    if (eval_compute(rows, n, (size_t)buckets, &rep, &err) < 0) {
+    if (eval_compute(rows, n, (size_t)buckets, &rep, &err) < 0
+        || eval_subgroups(rows, n, (size_t)min_group, &rep, &err) < 0) {
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
@@ -258,6 +386,7 @@ out:
     free(rows);
     free(lab.slot);
     free(tru.slot);
+    free(gk.k);
     model_free(m);
     return status;
 }
