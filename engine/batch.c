@@ -13,6 +13,7 @@
 #include "feat.h"
 #include "out.h"
 #include "pipe.h"
+#include "ptrain.h"
 #include "task.h"
 #include "veh.h"
 
@@ -301,6 +302,8 @@ struct job {
     const char *policy_id;
     const char *make;
     int imperial;
+    int powertrain;                  /* the list's column, enum ptrain */
+    int model_year;                  /* the list's column, or 0 */
     char status[VEH_STATUS_LEN];
 };
 
@@ -324,6 +327,8 @@ static struct job *job_new(const struct veh_row *row)
         p += n;
     }
     j->imperial = strcmp(row->unit_system, "imperial") == 0;
+    j->powertrain = row->powertrain;
+    j->model_year = row->model_year;
     snprintf(j->status, sizeof(j->status), "%s", row->status);
     return j;
 }
@@ -487,6 +492,29 @@ static const char *parse_status(int rc)
     return rc == ENG_ELIMIT ? "error:LIMIT" : "error:PARSE";
 }
 
+/*
+ * The powertrain, first found wins: the vehicle list's column, the bundle
+ * line's (as the fetch learnt it), an electric-only maker's WMI.  Never the
+ * history: a history without oil changes may be a neglected engine.
+ */
+static void resolve_ptrain(const struct batch_config *cfg,
+                           const struct job *j, const struct hist_entry *e,
+                           const char *vin, int *pt, int *src)
+{
+    *pt = PTRAIN_UNKNOWN;
+    *src = PTRAIN_SRC_NONE;
+    if (j && j->powertrain != PTRAIN_UNKNOWN) {
+        *pt = j->powertrain;
+        *src = PTRAIN_SRC_LIST;
+    } else if (e && e->powertrain != PTRAIN_UNKNOWN) {
+        *pt = e->powertrain;
+        *src = e->powertrain_src ? e->powertrain_src : PTRAIN_SRC_API;
+    } else if ((*pt = task_ptrain_of_vin(cfg->sched, vin)) !=
+               PTRAIN_UNKNOWN) {
+        *src = PTRAIN_SRC_WMI;
+    }
+}
+
 static int work_item(void *ud, int worker, const struct pipe_item *it,
                      struct buf *out, struct eng_err *err)
 {
@@ -558,15 +586,22 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
             v.status = "no_history";
         if (!v.make)
             v.make = task_make_of_vin(cfg->sched, v.vin);
-        const struct task_sched *sc = task_sched_for(cfg->sched, v.make);
+        int pt, src;
+        resolve_ptrain(cfg, j, it->in[0] == TAG_LINE ? e : NULL, v.vin,
+                       &pt, &src);
+        const struct task_sched *sc = task_sched_find(cfg->sched, v.make,
+                                                      pt);
         int ay, am, ad;
         eng_civil_from_days(cfg->as_of, &ay, &am, &ad);
-        int my = veh_vin_model_year(v.vin, ay + 1);
+        int my = j && j->model_year ? j->model_year
+                 : it->in[0] == TAG_LINE && e->model_year ? e->model_year
+                 : veh_vin_model_year(v.vin, ay + 1);
         /* a model year's vehicles are sold around its first of January */
         long start = my ? eng_days_from_civil(my, 1, 1) : HIST_NO_DAY;
-        rc = feat_compute(h, sc, cfg->as_of, start, &w->feat, err);
+        rc = feat_compute(h, sc, cfg->as_of, start, pt, &w->feat, err);
         if (rc < 0)
             return rc;
+        w->feat.ptrain_src = src;
         v.feat = &w->feat;
     }
     rc = cfg->row(cfg->ud, worker, &v, out, err);

@@ -11,6 +11,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "hist.h"
+#include "ptrain.h"
 #include "task.h"
 
 #define DAYS_PER_YEAR 365.25
@@ -30,8 +31,39 @@ static const char *const names[FEAT_COUNT] = {
     "task_categories", "data_completeness", "interval_schedule_ratio",
     "tire_rotation_share", "repair_record_share", "annual_km_corrected",
     "vehicle_age_years", "low_rate_segments", "first_service_ratio",
-    "interval_ratio_spread", "dealer_logit", "tire_rotation_logit"
+    "interval_ratio_spread", "dealer_logit", "tire_rotation_logit",
+    "history_from_new"
 };
+
+void feat_vec_init(struct feat_vec *f)
+{
+    for (int i = 0; i < FEAT_COUNT; i++)
+        f->v[i] = NAN;
+    f->currency[0] = '\0';
+    f->ptrain = PTRAIN_UNKNOWN;
+    f->ptrain_src = PTRAIN_SRC_NONE;
+    f->first_day = f->last_day = HIST_NO_DAY;
+    f->first_km = f->last_km = NAN;
+    f->oil_over_days = f->oil_over_km = f->oil_due_days = NAN;
+    f->oil_due_km = f->rot_over_days = f->rot_over_km = NAN;
+    f->rot_due_days = f->rot_due_km = NAN;
+}
+
+int feat_applies(int id, const struct feat_vec *f)
+{
+    switch (id) {
+    case FEAT_OIL_CHANGES:
+    case FEAT_OIL_INTERVAL_KM_MEDIAN:
+    case FEAT_OIL_INTERVAL_DAYS_MEDIAN:
+    case FEAT_OIL_IN_SCHEDULE_SHARE:
+    case FEAT_OVERDUE_OIL_CHANGE:
+        return ptrain_has_oil(f->ptrain);
+    case FEAT_FIRST_SERVICE_RATIO:
+        return f->v[FEAT_HISTORY_FROM_NEW] == 1;
+    default:
+        return id >= 0 && id < FEAT_COUNT;
+    }
+}
 
 const char *feat_name(int id)
 {
@@ -287,18 +319,25 @@ static void intervals(const struct visits *v, double *days, size_t *n_days,
  */
 static double overdue(const struct visits *v, long first_day, double est_km,
                       double first_km, long as_of, double int_km,
-                      double int_days, double tol)
+                      double int_days, double tol, double *over_days,
+                      double *over_km)
 {
+    *over_days = *over_km = NAN;
     if (first_day == HIST_NO_DAY)
         return NAN;
     long since_day = v->n ? (long)v->day[v->n - 1] : first_day;
     double since_km = v->n ? v->km[v->n - 1] : first_km;
-    if ((double)(as_of - since_day) > int_days * (1 + tol))
-        return 1;
+    double late = 0;
+    if ((double)(as_of - since_day) > int_days * (1 + tol)) {
+        *over_days = (double)(as_of - since_day) - int_days;
+        late = 1;
+    }
     if (!isnan(est_km) && !isnan(since_km) &&
-        est_km - since_km > int_km * (1 + tol))
-        return 1;
-    return 0;
+        est_km - since_km > int_km * (1 + tol)) {
+        *over_km = est_km - since_km - int_km;
+        late = 1;
+    }
+    return late;
 }
 
 static void cost_features(const struct scratch *s, double km_driven,
@@ -420,8 +459,8 @@ static void oil_features(const struct scratch *s, const struct task_sched *sc,
 }
 
 int feat_compute(const struct hist *h, const struct task_sched *sc,
-                 long as_of, long start_day, struct feat_vec *out,
-                 struct eng_err *err)
+                 long as_of, long start_day, int ptrain,
+                 struct feat_vec *out, struct eng_err *err)
 {
     size_t n = h->n ? h->n : 1;
     /* pointers, then 9 double arrays: 3 scratch + 6 for visits/oil */
@@ -437,11 +476,9 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     double *more = d + 3 * n;    /* 6n doubles */
 
     struct feat_vec f;
-    for (int i = 0; i < FEAT_COUNT; i++)
-        f.v[i] = NAN;
-    f.currency[0] = '\0';
-    f.first_day = f.last_day = HIST_NO_DAY;
-    f.last_km = NAN;
+    feat_vec_init(&f);
+    f.ptrain = ptrain;
+    int oil = ptrain_has_oil(ptrain) && !isnan(sc->oil_km);
 
     /* Sort, drop exact duplicates and records after as_of. */
     for (size_t i = 0; i < h->n; i++)
@@ -487,6 +524,7 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     if (start_day != HIST_NO_DAY && as_of >= start_day)
         f.v[FEAT_VEHICLE_AGE_YEARS] = (double)(as_of - start_day) /
                                       DAYS_PER_YEAR;
+    f.first_km = o.first_km;
     f.last_km = o.last_km;
     double est_km = NAN;
     if (o.slope >= 0) {
@@ -533,24 +571,41 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     double km_driven = isnan(o.first_km) ? NAN : o.last_km - o.first_km;
     cost_features(&s, km_driven, &f);
 
-    struct visits oil;
-    oil_features(&s, sc, more, &f, &oil);
-    f.v[FEAT_OVERDUE_OIL_CHANGE] =
-        overdue(&oil, f.first_day, est_km, o.first_km, as_of, sc->oil_km,
-                sc->oil_days, sc->tolerance);
     /*
-     * How far each oil-change interval ran against the schedule, whichever
-     * of time and distance came first: 1.0 = exactly when due.  Oil visits
-     * only: a repair or recall visit in between is no maintenance interval.
+     * The visits that follow the maker's main schedule and its interval:
+     * oil changes, or for a vehicle without oil (a BEV) its routine visits
+     * against the tire rotation interval.
+     */
+    struct visits main;
+    double main_km = sc->rotation_km, main_days = sc->rotation_days;
+    if (oil) {
+        oil_features(&s, sc, more, &f, &main);
+        f.v[FEAT_OVERDUE_OIL_CHANGE] =
+            overdue(&main, f.first_day, est_km, o.first_km, as_of,
+                    sc->oil_km, sc->oil_days, sc->tolerance,
+                    &f.oil_over_days, &f.oil_over_km);
+        f.oil_due_days = sc->oil_days;
+        f.oil_due_km = sc->oil_km;
+        main_km = sc->oil_km;
+        main_days = sc->oil_days;
+    } else {
+        collect_visits(&s, TASK_BIT(TASK_TIRE_ROTATION) |
+                       TASK_BIT(TASK_FILTERS) | TASK_BIT(TASK_FLUIDS) |
+                       TASK_BIT(TASK_INSPECTION), more, more + n, &main);
+    }
+    /*
+     * How far each interval ran against the schedule, whichever of time and
+     * distance came first: 1.0 = exactly when due.  Scheduled visits only:
+     * a repair or recall visit in between is no maintenance interval.
      */
     size_t nr = 0;
     double *ratio = more + 4 * n;
-    for (size_t i = 1; i < oil.n; i++) {
-        double dd = oil.day[i] - oil.day[i - 1];
-        double dk = oil.km[i] - oil.km[i - 1];
-        double r = dd / sc->oil_days;
+    for (size_t i = 1; i < main.n; i++) {
+        double dd = main.day[i] - main.day[i - 1];
+        double dk = main.km[i] - main.km[i - 1];
+        double r = dd / main_days;
         if (!isnan(dk) && dk >= 0)
-            r = fmax(r, dk / sc->oil_km);
+            r = fmax(r, dk / main_km);
         ratio[nr++] = r;
     }
     f.v[FEAT_INTERVAL_SCHEDULE_RATIO] = median(ratio, nr);
@@ -562,17 +617,36 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
         f.v[FEAT_INTERVAL_RATIO_SPREAD] = 1.4826 * median(ratio, nr);
     }
     /*
-     * The stretch from new to the first service, against the schedule:
-     * the only pace a vehicle with one service on record shows.
+     * Does the history start near new?  Its first odometer reading within
+     * 1.5 intervals of distance and its first visit within 18 months of the
+     * model year's start.  Either test failing says no; both passing says
+     * yes; otherwise it cannot be told.
      */
-    const struct visits *fv = oil.n ? &oil : &all;
-    if (fv->n > 0) {
+    if (f.first_day != HIST_NO_DAY) {
+        int km_known = !isnan(o.first_km);
+        int day_known = start_day != HIST_NO_DAY;
+        int km_ok = km_known &&
+                    o.first_km <= FEAT_NEW_INTERVALS * main_km;
+        int day_ok = day_known &&
+                     f.first_day - start_day <= FEAT_NEW_DAYS;
+        if ((km_known && !km_ok) || (day_known && !day_ok))
+            f.v[FEAT_HISTORY_FROM_NEW] = 0;
+        else if (km_ok && day_ok)
+            f.v[FEAT_HISTORY_FROM_NEW] = 1;
+    }
+    /*
+     * The stretch from new to the first service, against the schedule:
+     * the only pace a vehicle with one service on record shows.  Only for
+     * a history that starts near new: otherwise the first record is not
+     * the first service.
+     */
+    const struct visits *fv = main.n ? &main : &all;
+    if (fv->n > 0 && feat_applies(FEAT_FIRST_SERVICE_RATIO, &f)) {
         double r = NAN;
-        if (!isnan(fv->km[0]) && (start_day != HIST_NO_DAY ||
-                                  fv->km[0] >= 0))
-            r = fv->km[0] / sc->oil_km;
-        if (start_day != HIST_NO_DAY && fv->day[0] >= (double)start_day) {
-            double t = (fv->day[0] - (double)start_day) / sc->oil_days;
+        if (!isnan(fv->km[0]) && fv->km[0] >= 0)
+            r = fv->km[0] / main_km;
+        if (fv->day[0] >= (double)start_day) {
+            double t = (fv->day[0] - (double)start_day) / main_days;
             r = isnan(r) ? t : fmax(r, t);
         }
         f.v[FEAT_FIRST_SERVICE_RATIO] = r;
@@ -582,7 +656,10 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
     collect_visits(&s, TASK_BIT(TASK_TIRE_ROTATION), more, more + n, &rot);
     f.v[FEAT_OVERDUE_TIRE_ROTATION] =
         overdue(&rot, f.first_day, est_km, o.first_km, as_of,
-                sc->rotation_km, sc->rotation_days, sc->tolerance);
+                sc->rotation_km, sc->rotation_days, sc->tolerance,
+                &f.rot_over_days, &f.rot_over_km);
+    f.rot_due_days = sc->rotation_days;
+    f.rot_due_km = sc->rotation_km;
 
     free(mem);
     *out = f;

@@ -76,6 +76,7 @@ enum feat_id {
     FEAT_INTERVAL_RATIO_SPREAD,
     FEAT_DEALER_LOGIT,
     FEAT_TIRE_ROTATION_LOGIT,
+    FEAT_HISTORY_FROM_NEW,
     FEAT_COUNT
 };
 
@@ -87,13 +88,53 @@ enum feat_id {
 /* Readings must span this long before a rate is estimated from them. */
 #define FEAT_MIN_SPAN_DAYS 90
 
+/*
+ * A history plausibly starts near new when its first odometer reading is
+ * within FEAT_NEW_INTERVALS of the schedule's main distance interval (oil,
+ * or tire rotation for a BEV) and its first visit within FEAT_NEW_DAYS of
+ * the model year's start.
+ */
+#define FEAT_NEW_INTERVALS 1.5
+#define FEAT_NEW_DAYS 548
+
+/*
+ * One vehicle's features.  v[] holds NAN both where a feature cannot be
+ * computed (missing data) and where it does not apply to the vehicle;
+ * feat_applies() tells the two apart from ptrain and
+ * v[FEAT_HISTORY_FROM_NEW] alone, so a row read back from the features CSV
+ * (with its powertrain column) means the same.
+ */
 struct feat_vec {
-    double v[FEAT_COUNT];       /* NAN = not computable */
+    double v[FEAT_COUNT];       /* NAN = not computable or not applicable */
     char currency[4];           /* main currency, "" when no cost */
+    int ptrain;                 /* enum ptrain the features assumed */
+    int ptrain_src;             /* enum ptrain_src: where it came from */
     long first_day;             /* first dated visit, or HIST_NO_DAY */
     long last_day;              /* last dated visit, or HIST_NO_DAY */
+    double first_km;            /* first odometer reading, or NAN */
     double last_km;             /* last odometer reading, or NAN */
+    /*
+     * Not in the CSV: how far past due the oil change and the tire rotation
+     * are (NAN when not overdue or not applicable), and their intervals,
+     * for reasons that name the maker's schedule.
+     */
+    double oil_over_days, oil_over_km, oil_due_days, oil_due_km;
+    double rot_over_days, rot_over_km, rot_due_days, rot_due_km;
 };
+
+/* Every value NAN, no currency or dates, powertrain unknown. */
+void feat_vec_init(struct feat_vec *f);
+
+/*
+ * Does feature id apply to the vehicle f describes?  Not for a BEV: the
+ * oil features (oil_changes, oil_interval_*, oil_in_schedule_share,
+ * overdue_oil_change).  Not unless the history plausibly starts near new
+ * (history_from_new = 1): first_service_ratio, the only feature about the
+ * life before the first record.  Everything else applies.  A feature that
+ * does not apply is NAN in v[] and empty in the CSV; the model gives it no
+ * weight at all (neither value nor missing-data indicator).
+ */
+int feat_applies(int id, const struct feat_vec *f);
 
 /* The CSV column name of a feature; NULL when id is out of range. */
 const char *feat_name(int id);
@@ -103,12 +144,19 @@ int feat_find(const char *name);
 
 /*
  * Computes every feature of one history as of day as_of, with the vehicle's
- * schedule s.  start_day is when the vehicle's life began as far as known
- * (from the VIN's model year), or HIST_NO_DAY.  Returns ENG_OK with out
- * filled, or ENG_ENOMEM (out is then unchanged).
+ * schedule s and powertrain ptrain (enum ptrain; out->ptrain_src is left
+ * PTRAIN_SRC_NONE for the caller to set).  start_day is when the vehicle's
+ * life began as far as known (the model year's start), or HIST_NO_DAY.
+ * Pace, intervals and coverage are measured over the observed window (first
+ * to last record); nothing before the first record counts.  For a BEV the
+ * "serviced on schedule" features (interval_schedule_ratio,
+ * interval_ratio_spread, first_service_ratio) follow its routine visits
+ * (tire rotation, filters, fluids, inspection) against the rotation
+ * interval.  Returns ENG_OK with out filled, or ENG_ENOMEM (out is then
+ * unchanged).
  */
 int feat_compute(const struct hist *h, const struct task_sched *s,
-                 long as_of, long start_day, struct feat_vec *out,
-                 struct eng_err *err);
+                 long as_of, long start_day, int ptrain,
+                 struct feat_vec *out, struct eng_err *err);
 
 #endif

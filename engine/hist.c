@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "ptrain.h"
 
 #include "task.h"
 
@@ -532,6 +533,7 @@ void hist_entry_clear(struct hist_entry *e)
     e->vehicle_id = NULL;
     e->status = NULL;
     e->imperial = 0;
+    e->powertrain = e->powertrain_src = e->model_year = 0;
     hist_clear(&e->hist);
 }
 
@@ -621,6 +623,19 @@ int hist_parse_line(struct hist_entry *e, const char *line, size_t len,
             char units[16];
             e->imperial = read_text(&s, units, sizeof(units)) == F_OK &&
                           strcmp(units, "imperial") == 0;
+        } else if (strcmp(key, "powertrain") == 0) {
+            char pt[32];
+            if (read_text(&s, pt, sizeof(pt)) == F_OK)
+                e->powertrain = ptrain_parse(pt);
+        } else if (strcmp(key, "powertrain_source") == 0) {
+            char src[16];
+            if (read_text(&s, src, sizeof(src)) == F_OK)
+                e->powertrain_src = ptrain_src_parse(src);
+        } else if (strcmp(key, "model_year") == 0) {
+            double y;
+            if (read_number(&s, &y) == F_OK && y >= 1900 && y <= 2100 &&
+                y == floor(y))
+                e->model_year = (int)y;
         } else if (strcmp(key, "history") == 0 && !have_history) {
             have_history = 1;
             int hrc = read_history(&s, &e->hist, lim, tasks, &hist_err);

@@ -95,8 +95,9 @@ int hist_parse(struct hist *h, const char *body, size_t len, int imperial,
                struct eng_err *err);
 
 /*
- * One line of a JSONL bundle (SPEC §3.2): {"vin", "vehicle_id",
- * "unit_system", "fetched_at", "status"?, "history"}.  The strings are copies
+ * One line of a JSONL bundle: {"vin", "vehicle_id",
+ * "unit_system", "fetched_at", "status"?, "powertrain"?,
+ * "powertrain_source"?, "model_year"?, "history"}.  The strings are copies
  * owned by the entry; hist_entry_release() frees them and the records.
  */
 struct hist_entry {
@@ -104,6 +105,11 @@ struct hist_entry {
     char *vehicle_id;          /* NULL when absent */
     char *status;              /* a fetch status carried by the line, or NULL */
     int imperial;              /* unit_system was "imperial" */
+    /* optional: the vehicle's powertrain as the fetch learnt it (enum
+     * ptrain and enum ptrain_src, 0 when absent) and its model year (0) */
+    int powertrain;
+    int powertrain_src;
+    int model_year;
     struct hist hist;
 };
 

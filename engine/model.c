@@ -14,10 +14,31 @@
 #include "out.h"
 
 #define MODEL_MAX_FILE (16u << 20)
+#define MODEL_DAYS_PER_MONTH 30.4375
 
 const char *model_id(const struct model *m)
 {
     return m->id;
+}
+
+double model_percentile(const struct model *m, int feat, double x)
+{
+    if (isnan(x))
+        return NAN;
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        const struct model_input *in = &m->inputs[i];
+        if (in->feat != feat || in->n_quantiles == 0)
+            continue;
+        int below = 0, equal = 0;
+        for (int k = 0; k < in->n_quantiles; k++) {
+            below += in->quantiles[k] < x;
+            equal += in->quantiles[k] == x;
+        }
+        /* 99 cut points split the portfolio into 100 parts */
+        return fmin(100, (double)below + 0.5 * (double)equal +
+                         (below + equal > 0 ? 0.5 : 0));
+    }
+    return NAN;
 }
 
 double model_mean_frequency(const struct model *m)
@@ -60,6 +81,8 @@ double model_input_contribution(const struct model_input *in,
         int k = level_index(in, make);
         return k < 0 ? 0.0 : coef(in->beta_level[k]);
     }
+    if (!feat_applies(in->feat, f))
+        return 0.0;
     double x = f->v[in->feat];
     double c = isnan(x) && in->has_missing ? coef(in->beta_missing) : 0;
     return c + coef(in->beta) * model_transform(in, x);
@@ -101,6 +124,8 @@ int model_score_of(const struct model *m, double relativity)
     return (int)lround(s);
 }
 
+static void format_number(int kind, double x, char *out, size_t n);
+
 /* The vehicle's own value, as the reason text shows it. */
 static void format_value(const struct model_input *in,
                          const struct feat_vec *f, const char *make,
@@ -110,8 +135,13 @@ static void format_value(const struct model_input *in,
         snprintf(out, n, "%s", make ? make : "unknown");
         return;
     }
-    double x = f->v[in->shown];
-    switch (in->value_kind) {
+    format_number(in->value_kind, f->v[in->shown], out, n);
+}
+
+/* A value as reason texts show it, by kind. */
+static void format_number(int kind, double x, char *out, size_t n)
+{
+    switch (kind) {
     case MODEL_VALUE_COUNT:
         snprintf(out, n, "%.0f", x);
         break;
@@ -129,11 +159,60 @@ static void format_value(const struct model_input *in,
     }
 }
 
-/* Writes "CODE text" with the value put in place of the first %s. */
+/*
+ * "overdue by 7 months (due every 12 months)" for an overdue item whose
+ * schedule the features carry; 0 when they do not (features read back
+ * from a CSV).
+ */
+static int overdue_text(const struct model_input *in,
+                        const struct feat_vec *f, char *out, size_t n)
+{
+    const char *item;
+    double over_d, over_km, due_d, due_km;
+    if (in->feat == FEAT_OVERDUE_OIL_CHANGE) {
+        item = "oil change";
+        over_d = f->oil_over_days;
+        over_km = f->oil_over_km;
+        due_d = f->oil_due_days;
+        due_km = f->oil_due_km;
+    } else if (in->feat == FEAT_OVERDUE_TIRE_ROTATION) {
+        item = "tire rotation";
+        over_d = f->rot_over_days;
+        over_km = f->rot_over_km;
+        due_d = f->rot_due_days;
+        due_km = f->rot_due_km;
+    } else {
+        return 0;
+    }
+    if (!(f->v[in->feat] > 0.5))
+        return 0;
+    if (over_d > 0 && due_d > 0) {
+        double mo = fmax(1, round(over_d / MODEL_DAYS_PER_MONTH));
+        snprintf(out, n, "%s %s overdue by %.0f month%s (due every %.0f "
+                 "months)", in->code, item, mo, mo == 1 ? "" : "s",
+                 round(due_d / MODEL_DAYS_PER_MONTH));
+        return 1;
+    }
+    if (over_km > 0 && due_km > 0) {
+        snprintf(out, n, "%s %s overdue by %.0f km (due every %.0f km)",
+                 in->code, item, over_km, due_km);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Writes "CODE text (typical T)": the template with the vehicle's value in
+ * place of the first %s, and the portfolio's typical value (when the model
+ * has it) as the benchmark; an overdue item names the maker's interval
+ * instead.
+ */
 static void reason_text(const struct model_input *in,
                         const struct feat_vec *f, const char *make,
                         char *out, size_t n)
 {
+    if (overdue_text(in, f, out, n))
+        return;
     int missing = in->feat != MODEL_INPUT_MAKE &&
                   (isnan(f->v[in->feat]) || isnan(f->v[in->shown]));
     int use_missing = missing && in->missing_text[0];
@@ -143,12 +222,34 @@ static void reason_text(const struct model_input *in,
     char value[48] = "unknown";
     if (!missing)
         format_value(in, f, make, value, sizeof(value));
+    char bench[64] = "";
+    if (in->feat != MODEL_INPUT_MAKE && !isnan(in->typical)) {
+        char t[48];
+        format_number(in->value_kind, in->typical, t, sizeof(t));
+        snprintf(bench, sizeof(bench), " (typical %s)", t);
+    }
     const char *hole = use_missing ? NULL : strstr(tmpl, "%s");
     if (hole)
-        snprintf(out, n, "%s %.*s%s%s", in->code, (int)(hole - tmpl), tmpl,
-                 value, hole + 2);
+        snprintf(out, n, "%s %.*s%s%s%s", in->code, (int)(hole - tmpl), tmpl,
+                 value, hole + 2, bench);
     else
-        snprintf(out, n, "%s %s", in->code, tmpl);
+        snprintf(out, n, "%s %s%s", in->code, tmpl, bench);
+}
+
+/*
+ * Is the vehicle on the adverse side of the portfolio's median for this
+ * input?  Above it when a higher value raises the expected frequency, below
+ * it otherwise.  A missing value is judged by its indicator alone (1); a
+ * model without benchmarks judges by points alone (1).
+ */
+static int adverse(const struct model_input *in, const struct feat_vec *f)
+{
+    if (in->feat == MODEL_INPUT_MAKE || isnan(in->median) || isnan(in->beta))
+        return 1;
+    double x = f->v[in->feat];
+    if (isnan(x))
+        return 1;
+    return in->beta > 0 ? x > in->median : x < in->median;
 }
 
 static char band_of(const struct model *m, int score)
@@ -172,8 +273,11 @@ void model_score(const struct model *m, const struct feat_vec *f,
         const struct model_input *in = &m->inputs[i];
         double c = model_input_contribution(in, f, make);
         eta += c;
+        /* not applicable: no reason either way */
+        if (in->feat != MODEL_INPUT_MAKE && !feat_applies(in->feat, f))
+            continue;
         double p = m->score_factor * (c - in->baseline);
-        if (!(p > MODEL_REASON_MIN_POINTS))
+        if (!(p > MODEL_REASON_MIN_POINTS) || !adverse(in, f))
             continue;
         /* insertion into the top list, ties kept in input order */
         int k = n < MODEL_MAX_REASONS ? n++ : MODEL_MAX_REASONS;
@@ -278,6 +382,16 @@ static cJSON *input_json(const struct model_input *in)
     if (in->feat != MODEL_INPUT_MAKE)
         put(r, "value_of", cJSON_CreateString(feat_name(in->shown)));
     put(o, "reason", r);
+    if (in->feat != MODEL_INPUT_MAKE && !isnan(in->median)) {
+        cJSON *bm = cJSON_CreateObject();
+        put(bm, "median", num(in->median));
+        put(bm, "typical", num(in->typical));
+        cJSON *q = cJSON_CreateArray();
+        for (int k = 0; k < in->n_quantiles; k++)
+            cJSON_AddItemToArray(q, num(in->quantiles[k]));
+        put(bm, "quantiles", q);
+        put(o, "benchmark", bm);
+    }
     return o;
 }
 
@@ -436,6 +550,46 @@ static void get_str(struct reader *r, const cJSON *obj, const char *name,
     snprintf(out, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
 }
 
+/*
+ * The optional benchmarks.  A model file made before they existed has
+ * none: it still loads and scores the same, its reasons then carry no
+ * "typical" benchmark and explain shows no portfolio percentiles.  When
+ * present they must be well formed.
+ */
+static void read_benchmark(struct reader *r, const cJSON *o,
+                           struct model_input *in)
+{
+    in->median = in->typical = NAN;
+    in->n_quantiles = 0;
+    const cJSON *bm = cJSON_GetObjectItemCaseSensitive(o, "benchmark");
+    if (!bm || cJSON_IsNull(bm))
+        return;
+    in->median = get_num(r, bm, "median", 0, 0);
+    in->typical = get_num(r, bm, "typical", 0, 0);
+    const cJSON *q = need(r, bm, "quantiles");
+    if (r->rc < 0)
+        return;
+    int nq = cJSON_GetArraySize(q);
+    if (!cJSON_IsArray(q) || (nq != 0 && nq != MODEL_N_QUANTILES)) {
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.benchmark."
+                            "quantiles must list %d numbers", r->where,
+                            MODEL_N_QUANTILES);
+        return;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, q) {
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
+            (in->n_quantiles > 0 &&
+             it->valuedouble < in->quantiles[in->n_quantiles - 1])) {
+            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.benchmark."
+                                "quantiles must be finite and increasing",
+                                r->where);
+            return;
+        }
+        in->quantiles[in->n_quantiles++] = it->valuedouble;
+    }
+}
+
 static void read_input(struct reader *r, const cJSON *o, size_t i,
                        struct model_input *in)
 {
@@ -544,6 +698,8 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
             r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.reason."
                                 "value_of names no numeric feature", where);
     }
+    r->where = where;
+    read_benchmark(r, o, in);
     r->where = "";
 }
 

@@ -75,6 +75,15 @@ void model_score(const struct model *m, const struct feat_vec *f,
 double model_eta(const struct model *m, const struct feat_vec *f,
                  const char *make);
 
+/*
+ * Where value x of feature feat (a feat id) falls in the training
+ * portfolio, 0..100 (mid-rank over the stored 1st..99th percentiles of
+ * the model input on that feature).  NAN when x is NAN or the model holds
+ * no percentiles for it (not an input, or a file made before train stored
+ * them).  Cannot fail.
+ */
+double model_percentile(const struct model *m, int feat, double x);
+
 /* The training portfolio's mean claim frequency (per year); > 0. */
 double model_mean_frequency(const struct model *m);
 

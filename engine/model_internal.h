@@ -22,6 +22,7 @@
 #define MODEL_NAME_LEN 48
 #define MODEL_LEVEL_LEN 32
 #define MODEL_TEXT_LEN 96
+#define MODEL_N_QUANTILES 99         /* the 1st .. 99th percentiles */
 
 enum model_value_kind {
     MODEL_VALUE_NUMBER,     /* printed with up to 3 significant decimals */
@@ -57,6 +58,18 @@ struct model_input {
     char missing_text[MODEL_TEXT_LEN]; /* reason text when missing */
     int value_kind;                  /* enum model_value_kind */
     int shown;                       /* feat id whose value the text shows */
+    /*
+     * The training portfolio's benchmarks (NAN / 0 in a model file made
+     * before they existed): the median of the input's own values, the
+     * typical value of the shown feature (the same median, or for a
+     * *_logit input the share it stands for), and the 1st..99th
+     * percentiles of the input's values.  Missing and not-applicable
+     * values are left out of all three.
+     */
+    double median;
+    double typical;
+    int n_quantiles;                 /* 0 or MODEL_N_QUANTILES */
+    double quantiles[MODEL_N_QUANTILES];
 };
 
 struct model_fit {
@@ -88,7 +101,14 @@ struct model {
 /* A numeric input's value after its transform (missing -> imputed). */
 double model_transform(const struct model_input *in, double x);
 
-/* The contribution of one input to eta for a vehicle (see above). */
+/*
+ * The contribution of one input to eta for a vehicle (see above).  A
+ * feature that does not apply to the vehicle (feat_applies(): a BEV's oil,
+ * the first service of a history that starts mid-life) contributes 0 from
+ * both its value and its missing indicator: the vehicle sits at the
+ * portfolio's centre for it, neither rewarded nor charged the missing-data
+ * penalty.
+ */
 double model_input_contribution(const struct model_input *in,
                                 const struct feat_vec *f, const char *make);
 

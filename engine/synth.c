@@ -29,27 +29,35 @@
 /* ======================= static data ======================= */
 
 /*
- * Makes as in data/makes.tsv (WMIs) and data/schedules.tsv (oil interval).
+ * Makes as in data/makes.tsv (WMIs) and data/schedules.tsv (intervals).
  * The tables are compiled in so the generator does not depend on the
  * working directory; the test suite checks them against the files.
  */
 const struct synth_make_info synth_makes[SYNTH_N_MAKES] = {
+    /* name, WMIs, oil months / km, rotation months / km, BEV rotation
+     * months / km, BEV cabin filter and brake fluid months, cost, tasks */
     {"TOYOTA", {"4T1", "5YF", "JTD", "JTE", "2T3"}, 5, 12, 16000, 6, 8000,
-     1, 1},
-    {"LEXUS", {"JTH", "2T2"}, 2, 12, 16000, 6, 8000, 1, 1},
-    {"FORD", {"1FA", "1FT", "1FM", "3FA", "WF0"}, 5, 12, 16000, 12, 12000,
-     1, 1},
-    {"LINCOLN", {"5LM", "1LN"}, 2, 12, 16000, 12, 12000, 1, 0},
-    {"MAZDA", {"JM1", "JM3", "3MZ"}, 3, 12, 12000, 12, 12000, 0, 1},
+     6, 8000, 24, 24, 1, 1},
+    {"LEXUS", {"JTH", "2T2"}, 2, 12, 16000, 6, 8000, 6, 8000, 24, 24, 1, 1},
+    {"FORD", {"1FA", "1FT", "1FM", "3FA", "WF0"}, 5, 12, 16000, 12, 16000,
+     12, 16000, 24, 36, 1, 1},
+    {"LINCOLN", {"5LM", "1LN"}, 2, 12, 16000, 12, 16000, 12, 16000, 24, 24,
+     1, 0},
+    {"MAZDA", {"JM1", "JM3", "3MZ"}, 3, 12, 12000, 12, 12000, 12, 12000, 24,
+     24, 0, 1},
     {"VOLKSWAGEN", {"WVW", "WVG", "3VW", "1VW"}, 4, 12, 16000, 12, 16000,
+     12, 16000, 24, 24, 1, 1},
+    {"HONDA", {"1HG", "2HG", "JHM"}, 3, 12, 16000, 12, 12000, 12, 12000, 24,
+     24, 1, 1},
+    {"CHEVROLET", {"1G1", "3GN"}, 2, 12, 12000, 12, 12000, 12, 12000, 24, 60,
      1, 1},
-    {"HONDA", {"1HG", "2HG", "JHM"}, 3, 12, 16000, 12, 12000, 1, 1},
-    {"CHEVROLET", {"1G1", "3GN"}, 2, 12, 12000, 12, 12000, 1, 1},
-    {"NISSAN", {"1N4", "JN1"}, 2, 6, 8000, 6, 8000, 1, 1},
-    {"BMW", {"WBA", "5UX"}, 2, 24, 24000, 12, 16000, 1, 1},
-    {"MERCEDES-BENZ", {"WDD", "4JG"}, 2, 12, 24000, 12, 16000, 1, 1},
-    /* no oil: the oil fields are unused; rotation as the maker's pages */
-    {"TESLA", {"5YJ", "7SA"}, 2, 0, 0, 12, 10000, 1, 1},
+    {"NISSAN", {"1N4", "JN1"}, 2, 6, 8000, 6, 8000, 6, 12000, 12, 24, 1, 1},
+    {"BMW", {"WBA", "5UX"}, 2, 24, 24000, 12, 16000, 12, 16000, 24, 24, 1,
+     1},
+    {"MERCEDES-BENZ", {"WDD", "4JG"}, 2, 12, 24000, 12, 16000, 12, 16000, 24,
+     24, 1, 1},
+    /* electric only: no oil, no (make, *) row */
+    {"TESLA", {"5YJ", "7SA"}, 2, 0, 0, 0, 0, 12, 10000, 24, 48, 1, 1},
 };
 
 const struct synth_task_text synth_task_texts[] = {
@@ -244,8 +252,6 @@ void synth_params_default(struct synth_params *p)
     p->tire_km = 60000;
     p->battery_years = 4.5;
     p->fluid_years = 3;
-    p->bev_filter_years = 2;
-    p->bev_fluid_years = 4;
     p->repair_a = -2.5;
     p->repair_b = -0.6;
     p->recall_p = 0.02;
@@ -304,8 +310,7 @@ static const struct param_rule rules[] = {
     RULE(ptrain_list_p, PROB), RULE(ptrain_api_p, PROB),
     RULE(late_start_p, PROB), RULE(late_min_years, NONNEG),
     RULE(high_km_share, PROB), RULE(high_km_min, POS),
-    RULE(high_km_max, POS), RULE(bev_filter_years, POS),
-    RULE(bev_fluid_years, POS),
+    RULE(high_km_max, POS),
     RULE(reg_sd_days, NONNEG), RULE(imperial_share, PROB),
     RULE(no_history_share, PROB), RULE(km_median, POS),
     RULE(km_sigma, NONNEG), RULE(km_segment_sigma, NONNEG),
@@ -699,18 +704,19 @@ static void add_bev_service(struct gen *g, struct vehicle *v, struct wear *w,
                             struct rec *rc, long day, double odo)
 {
     const struct synth_params *p = g->p;
+    const struct synth_make_info *m = &synth_makes[v->make];
     gsl_rng *r = g->hist;
     double keep = logistic(p->rotation_a + p->rotation_b * v->d);
     if (chance(r, keep))
         add_task(g, v, rc, SYNTH_TIRE_ROTATION);
     if (day >= w->cabin_day && chance(r, keep)) {
         add_task(g, v, rc, SYNTH_FILTERS);
-        w->cabin_day = day + lround(p->bev_filter_years * DAYS_PER_YEAR
+        w->cabin_day = day + lround(m->bev_cabin_months * DAYS_PER_MONTH
                                     * jitter(g));
     }
     if (day >= w->fluid_day && chance(r, keep)) {
         add_task(g, v, rc, SYNTH_FLUIDS);
-        w->fluid_day = day + lround(p->bev_fluid_years * DAYS_PER_YEAR
+        w->fluid_day = day + lround(m->bev_fluid_months * DAYS_PER_MONTH
                                     * jitter(g));
     }
     if (odo >= w->brake_km) {
@@ -829,19 +835,19 @@ static void draw_history(struct gen *g, struct vehicle *v)
     double daily = v->annual_km / DAYS_PER_YEAR;
     double scale = exp(p->interval_d * v->d);
     int bev = v->ptrain == SYNTH_BEV;
-    double by_time = (bev ? m->rotation_months : m->oil_months)
+    double by_time = (bev ? m->bev_rotation_months : m->oil_months)
                      * DAYS_PER_MONTH * scale;
-    double by_km = (bev ? m->rotation_km : m->oil_km) * scale / daily;
+    double by_km = (bev ? m->bev_rotation_km : m->oil_km) * scale / daily;
     double sigma = p->interval_sigma * exp(p->interval_sigma_d * v->d);
     struct wear w;
     w.brake_km = p->brake_km * jitter(g);
     w.tire_km = p->tire_km * jitter(g);
     w.battery_day = v->reg_day + lround(p->battery_years * DAYS_PER_YEAR
                                         * jitter(g));
-    double fluid_years = bev ? p->bev_fluid_years : p->fluid_years;
-    w.fluid_day = v->reg_day + lround(fluid_years * DAYS_PER_YEAR
-                                      * jitter(g));
-    w.cabin_day = v->reg_day + lround(p->bev_filter_years * DAYS_PER_YEAR
+    double fluid_days = bev ? m->bev_fluid_months * DAYS_PER_MONTH
+                            : p->fluid_years * DAYS_PER_YEAR;
+    w.fluid_day = v->reg_day + lround(fluid_days * jitter(g));
+    w.cabin_day = v->reg_day + lround(m->bev_cabin_months * DAYS_PER_MONTH
                                       * jitter(g));
     long day = v->reg_day;
     double odo = 5 + 45 * gsl_rng_uniform(r);

@@ -99,10 +99,11 @@
  *     otherwise; wipers with wiper_p [0.15]; an unlisted task (software
  *     update...) with other_p [0.03].
  *   - a BEV's service has no oil change and no engine air filter: tire
- *     rotation as above, the cabin filter every bev_filter_years [2] and
- *     the brake fluid every bev_fluid_years [4] (each done at the first
+ *     rotation as above, the cabin filter and the brake fluid at the
+ *     make's BEV intervals (data/schedules.tsv; Tesla 24 and 48 months,
+ *     makes without a BEV row 24 and 24), each done at the first
  *     service after it falls due with p = logistic(rotation_a +
- *     rotation_b * d), else left to a later one), brakes every 2 *
+ *     rotation_b * d), else left to a later one; brakes every 2 *
  *     brake_km (regenerative braking), tires, 12 V battery, inspection,
  *     wipers and other as above; a record that would hold nothing gets
  *     an inspection.
@@ -252,8 +253,6 @@ struct synth_params {
     double tire_km;
     double battery_years;
     double fluid_years;
-    double bev_filter_years;
-    double bev_fluid_years;
     double repair_a, repair_b;
     double recall_p;
     double dealer_a, dealer_b;

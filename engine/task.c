@@ -2,6 +2,7 @@
 #include "task.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 /* One day per month on average over four years: 1461 / 48. */
 #define DAYS_PER_MONTH 30.4375
 #define TASK_LINE_MAX 512
+
+#include "ptrain.h"
 
 static const char *const cat_names[TASK_NCATS] = {
     "oil", "tire_rotation", "tires", "brakes", "filters", "fluids",
@@ -265,6 +268,7 @@ unsigned task_classify(const struct task_map *map, const char *desc)
 struct wmi_make {
     char wmi[4];
     char make[32];
+    int ptrain;                  /* PTRAIN_BEV or PTRAIN_UNKNOWN */
 };
 
 struct task_sched_table {
@@ -295,19 +299,49 @@ static int parse_positive(const char *s, double *out)
     return 0;
 }
 
+/* An interval in months ("-" = not listed: NAN) as days; 0 or -1. */
+static int parse_months(const char *s, double *days)
+{
+    double mo;
+    if (strcmp(s, "-") == 0) {
+        *days = NAN;
+        return 0;
+    }
+    if (parse_positive(s, &mo) < 0)
+        return -1;
+    *days = mo * DAYS_PER_MONTH;
+    return 0;
+}
+
 static int parse_sched_row(char **f, struct task_sched *row)
 {
-    double oil_mo, rot_mo;
-    if (strlen(f[0]) >= sizeof(row->make) ||
-        parse_positive(f[1], &row->oil_km) < 0 ||
-        parse_positive(f[2], &oil_mo) < 0 ||
-        parse_positive(f[3], &row->rotation_km) < 0 ||
-        parse_positive(f[4], &rot_mo) < 0 ||
-        parse_positive(f[5], &row->tolerance) < 0 || row->tolerance >= 1)
+    memset(row, 0, sizeof(*row));
+    if (strlen(f[0]) >= sizeof(row->make))
+        return -1;
+    if (strcmp(f[1], "*") == 0)
+        row->ptrain = PTRAIN_UNKNOWN;
+    else if ((row->ptrain = ptrain_parse(f[1])) == PTRAIN_UNKNOWN ||
+             strcmp(f[1], ptrain_name(row->ptrain)) != 0)
+        return -1;
+    int no_oil = strcmp(f[2], "-") == 0 && strcmp(f[3], "-") == 0;
+    if (no_oil != (row->ptrain == PTRAIN_BEV))
+        return -1;
+    if (no_oil) {
+        row->oil_km = row->oil_days = NAN;
+    } else if (parse_positive(f[2], &row->oil_km) < 0 ||
+               parse_months(f[3], &row->oil_days) < 0 ||
+               isnan(row->oil_days)) {
+        return -1;
+    }
+    if (parse_positive(f[4], &row->rotation_km) < 0 ||
+        parse_months(f[5], &row->rotation_days) < 0 ||
+        isnan(row->rotation_days) ||
+        parse_months(f[6], &row->cabin_days) < 0 ||
+        parse_months(f[7], &row->brake_fluid_days) < 0 ||
+        parse_months(f[8], &row->coolant_days) < 0 ||
+        parse_positive(f[9], &row->tolerance) < 0 || row->tolerance >= 1)
         return -1;
     snprintf(row->make, sizeof(row->make), "%s", f[0]);
-    row->oil_days = oil_mo * DAYS_PER_MONTH;
-    row->rotation_days = rot_mo * DAYS_PER_MONTH;
     return 0;
 }
 
@@ -333,18 +367,21 @@ static int load_schedules(struct task_sched_table *t, const char *path,
         chomp(line);
         if (got > 0 && skip_line(line))
             continue;
-        char *fields[7];
+        char *fields[11];
         struct task_sched row;
-        if (got < 0 || split_tabs(line, fields, 7) != 6 ||
+        if (got < 0 || split_tabs(line, fields, 11) != 10 ||
             parse_sched_row(fields, &row) < 0) {
             rc = eng_err_set(err, ENG_EDATA,
-                             "%s:%d: expected 'make<TAB>oil_km<TAB>"
-                             "oil_months<TAB>rotation_km<TAB>rotation_months"
-                             "<TAB>tolerance' with positive numbers and "
-                             "tolerance below 1", path, lineno);
+                             "%s:%d: expected 'make<TAB>powertrain<TAB>"
+                             "oil_km<TAB>oil_months<TAB>rotation_km<TAB>"
+                             "rotation_months<TAB>cabin_months<TAB>"
+                             "brake_fluid_months<TAB>coolant_months<TAB>"
+                             "tolerance' with positive numbers or '-' (oil "
+                             "'-' exactly on BEV rows) and tolerance below "
+                             "1", path, lineno);
             break;
         }
-        if (strcmp(row.make, "default") == 0) {
+        if (strcmp(row.make, "default") == 0 && row.ptrain == 0) {
             t->rows[0] = row;
             have_default = 1;
             continue;
@@ -388,11 +425,13 @@ static int load_makes(struct task_sched_table *t, const char *path,
             continue;
         char *fields[4];
         int nf = got < 0 ? 0 : split_tabs(line, fields, 4);
+        int pt = nf >= 4 ? ptrain_parse(fields[3]) : PTRAIN_UNKNOWN;
         if (nf < 2 || strlen(fields[0]) != 3 ||
-            strlen(fields[1]) >= sizeof(t->wmis[0].make)) {
+            strlen(fields[1]) >= sizeof(t->wmis[0].make) ||
+            (nf >= 4 && fields[3][0] && pt != PTRAIN_BEV)) {
             rc = eng_err_set(err, ENG_EDATA,
-                             "%s:%d: expected 'wmi<TAB>make[<TAB>region]'",
-                             path, lineno);
+                             "%s:%d: expected 'wmi<TAB>make[<TAB>region"
+                             "[<TAB>BEV]]'", path, lineno);
             break;
         }
         if (t->n_wmis == cap) {
@@ -408,6 +447,7 @@ static int load_makes(struct task_sched_table *t, const char *path,
         struct wmi_make *w = &t->wmis[t->n_wmis++];
         memcpy(w->wmi, fields[0], 4);
         snprintf(w->make, sizeof(w->make), "%s", fields[1]);
+        w->ptrain = pt;
     }
     fclose(f);
     return rc;
@@ -444,14 +484,52 @@ const char *task_make_of_vin(const struct task_sched_table *table,
     return NULL;
 }
 
+int task_ptrain_of_vin(const struct task_sched_table *table, const char *vin)
+{
+    if (!vin || strlen(vin) < 3)
+        return PTRAIN_UNKNOWN;
+    for (size_t i = 0; i < table->n_wmis; i++) {
+        if (strncasecmp(table->wmis[i].wmi, vin, 3) == 0)
+            return table->wmis[i].ptrain;
+    }
+    return PTRAIN_UNKNOWN;
+}
+
+/* The row of (make, ptrain) exactly, or NULL; make NULL = "default". */
+static const struct task_sched *sched_row(const struct task_sched_table *t,
+                                          const char *make, int ptrain)
+{
+    if (!make)
+        return ptrain == PTRAIN_UNKNOWN ? &t->rows[0] : NULL;
+    for (size_t i = 1; i < t->n; i++) {
+        if (t->rows[i].ptrain == ptrain &&
+            strcasecmp(t->rows[i].make, make) == 0)
+            return &t->rows[i];
+    }
+    return NULL;
+}
+
+const struct task_sched *task_sched_find(const struct task_sched_table *table,
+                                         const char *make, int ptrain)
+{
+    const struct task_sched *s = NULL;
+    if (make && strcasecmp(make, "default") == 0)
+        make = NULL;
+    if (make && ptrain != PTRAIN_UNKNOWN)
+        s = sched_row(table, make, ptrain);
+    if (!s && make)
+        s = sched_row(table, make, PTRAIN_UNKNOWN);
+    /* a make's "*" row is its combustion schedule: a BEV of that make
+     * without a row of its own takes the default BEV row instead */
+    if (s && ptrain == PTRAIN_BEV && s->ptrain != PTRAIN_BEV)
+        s = NULL;
+    if (!s && ptrain != PTRAIN_UNKNOWN)
+        s = sched_row(table, "default", ptrain);
+    return s ? s : &table->rows[0];
+}
+
 const struct task_sched *task_sched_for(const struct task_sched_table *table,
                                         const char *make)
 {
-    if (make) {
-        for (size_t i = 1; i < table->n; i++) {
-            if (strcasecmp(table->rows[i].make, make) == 0)
-                return &table->rows[i];
-        }
-    }
-    return &table->rows[0];
+    return task_sched_find(table, make, PTRAIN_UNKNOWN);
 }

@@ -63,13 +63,21 @@ void task_map_free(struct task_map *map);
  */
 unsigned task_classify(const struct task_map *map, const char *desc);
 
-/* One make's schedule: intervals before an item is due. */
+/*
+ * One make's schedule for one powertrain: intervals before an item is due.
+ * An item the maker does not list is NAN (a BEV's oil, most makes' cabin
+ * filter and fluids).
+ */
 struct task_sched {
     char make[32];
-    double oil_km;          /* oil change distance interval, km */
-    double oil_days;        /* oil change time interval, days */
+    int ptrain;             /* enum ptrain; PTRAIN_UNKNOWN = any ("*") */
+    double oil_km;          /* oil change distance interval, km, or NAN */
+    double oil_days;        /* oil change time interval, days, or NAN */
     double rotation_km;     /* tire rotation distance interval, km */
     double rotation_days;   /* tire rotation time interval, days */
+    double cabin_days;      /* cabin air filter, days, or NAN */
+    double brake_fluid_days; /* brake fluid, days, or NAN */
+    double coolant_days;    /* coolant, days, or NAN */
     double tolerance;       /* share past the interval before "overdue" */
 };
 
@@ -80,7 +88,9 @@ struct task_sched_table;
  * then no make is known from a VIN).  The schedules file must have a
  * "default" row.  Returns a new table (free with task_sched_free()) or NULL
  * with ENG_EIO, ENG_EDATA (bad line: file and line named; non-positive
- * interval; no default row) or ENG_ENOMEM.
+ * interval; a BEV row with oil intervals or another row without; no
+ * default "*" row) or ENG_ENOMEM.  The makes file's optional 4th column
+ * is a powertrain every vehicle of that WMI has (BEV), or empty.
  */
 struct task_sched_table *task_sched_load(const char *sched_path,
                                          const char *makes_path,
@@ -96,9 +106,22 @@ const char *task_make_of_vin(const struct task_sched_table *table,
                              const char *vin);
 
 /*
- * The schedule for a make (case-insensitive), else the default.  make may be
- * NULL.  Returns a borrowed pointer valid while the table lives; never NULL.
+ * The powertrain of every vehicle with this VIN's WMI (makes.tsv's 4th
+ * column): PTRAIN_BEV for electric-only makers, else PTRAIN_UNKNOWN.
+ * Cannot fail.
  */
+int task_ptrain_of_vin(const struct task_sched_table *table, const char *vin);
+
+/*
+ * The schedule for a make (case-insensitive) and powertrain (enum ptrain):
+ * the (make, powertrain) row, else (make, *), else (default, powertrain),
+ * else (default, *).  make may be NULL.  Returns a borrowed pointer valid
+ * while the table lives; never NULL.
+ */
+const struct task_sched *task_sched_find(const struct task_sched_table *table,
+                                         const char *make, int ptrain);
+
+/* task_sched_find() for an unknown powertrain. */
 const struct task_sched *task_sched_for(const struct task_sched_table *table,
                                         const char *make);
 

@@ -12,6 +12,7 @@
 #include "feat.h"
 #include "glm.h"
 #include "model_internal.h"
+#include "ptrain.h"
 #include "tab.h"
 
 /*
@@ -46,7 +47,7 @@ static const struct reason_def reason_defs[] = {
      "fewer than two dated services", MODEL_VALUE_COUNT, NULL},
     {"days_since_last_service", "R03", "last service %s days ago",
      "no dated service on record", MODEL_VALUE_COUNT, NULL},
-    {"services_per_year", "R04", "%s services per year",
+    {"services_per_year", "R04", "%s services a year",
      "no dated service on record", MODEL_VALUE_NUMBER, NULL},
     {"oil_in_schedule_share", "R05", "%s of oil changes on schedule",
      "fewer than two dated oil changes", MODEL_VALUE_SHARE, NULL},
@@ -56,8 +57,8 @@ static const struct reason_def reason_defs[] = {
      "no dated service to judge the tire rotation", MODEL_VALUE_YESNO, NULL},
     {"dealer_share", "R08", "%s of services done at a dealer",
      "no record says who did the service", MODEL_VALUE_SHARE, NULL},
-    {"interval_days_cv", "R09", "irregular service intervals (variation "
-     "%s)", "too few services to judge regularity", MODEL_VALUE_NUMBER, NULL},
+    {"interval_days_cv", "R09", "irregular service intervals: variation "
+     "%s", "too few services to judge regularity", MODEL_VALUE_NUMBER, NULL},
     {"odometer_rollbacks", "R10", "odometer readings lower than earlier "
      "ones: %s", "no odometer readings", MODEL_VALUE_COUNT, NULL},
     {"implausible_segments", "R11", "implausible odometer segments: %s",
@@ -68,8 +69,8 @@ static const struct reason_def reason_defs[] = {
      "no service costs on record", MODEL_VALUE_SHARE, NULL},
     {"data_completeness", "R14", "service records %s complete",
      "no service records", MODEL_VALUE_SHARE, NULL},
-    {"km_per_day_cv", "R15", "irregular mileage between services "
-     "(variation %s)", "too few odometer readings", MODEL_VALUE_NUMBER, NULL},
+    {"km_per_day_cv", "R15", "irregular mileage between services: "
+     "variation %s", "too few odometer readings", MODEL_VALUE_NUMBER, NULL},
     {"n_records", "R16", "service records on file: %s", "no service records",
      MODEL_VALUE_COUNT, NULL},
     {"interval_km_max", "R17", "longest distance between services %s km",
@@ -86,8 +87,8 @@ static const struct reason_def reason_defs[] = {
      "too few odometer readings", MODEL_VALUE_NUMBER, NULL},
     {"rollback_max_km", "R23", "largest odometer drop %s km",
      "no odometer readings", MODEL_VALUE_COUNT, NULL},
-    {"interval_schedule_ratio", "R24", "services typically at %s of the "
-     "maker's interval", "fewer than two dated services", MODEL_VALUE_SHARE, NULL},
+    {"interval_schedule_ratio", "R24", "services at %s of the maker's "
+     "interval", "fewer than two dated services", MODEL_VALUE_SHARE, NULL},
     {"tire_rotation_share", "R25", "tires rotated at %s of services",
      "no service records", MODEL_VALUE_SHARE, NULL},
     {"repair_record_share", "R26", "%s of records are repairs",
@@ -100,10 +101,10 @@ static const struct reason_def reason_defs[] = {
      "pace: %s", "too few odometer readings", MODEL_VALUE_COUNT, NULL},
     {"first_service_ratio", "R31", "first service at %s of the maker's "
      "interval", "no first service on record", MODEL_VALUE_SHARE, NULL},
-    {"interval_ratio_spread", "R32", "uneven timing of oil changes "
-     "(spread %s)", "too few oil changes to judge their timing",
+    {"interval_ratio_spread", "R32", "uneven timing of scheduled services: "
+     "spread %s", "too few scheduled services to judge their timing",
      MODEL_VALUE_NUMBER, NULL},
-    {"dealer_logit", "R33", "%s of services done at a dealer",
+    {"dealer_logit", "R33", "%s of services at a dealer",
      "no record says who did the service", MODEL_VALUE_SHARE,
      "dealer_share"},
     {"tire_rotation_logit", "R34", "tires rotated at %s of services",
@@ -260,9 +261,13 @@ static int load_labels(const char *path, struct labels *l,
 /* ------------------------------------------------------------------ */
 /* The joined data set: raw feature values per row, labels, split. */
 
+/* A raw value that does not apply to the row's vehicle (feat_applies()). */
+#define TRAIN_NOT_APPLICABLE INFINITY
+
 struct data {
     size_t n, cap, k;              /* rows, capacity, raw columns */
-    double *x;                     /* n * k raw values, NaN = missing */
+    double *x;                     /* n * k raw values, NaN = missing,
+                                      TRAIN_NOT_APPLICABLE */
     char (*make)[MODEL_LEVEL_LEN];
     char (*vin)[24];
     double *claims, *exposure, *amount, *weight;
@@ -321,6 +326,11 @@ static int load_data(const struct train_config *cfg, const int *feat_of,
         return err ? err->code : ENG_EIO;
     int cv = tab_col(t, "vin"), cs = tab_col(t, "status");
     int cm = tab_col(t, "make");
+    /* what tells a feature that does not apply from a missing one */
+    int cpt = tab_col(t, "powertrain");
+    int cnew = tab_col(t, feat_name(FEAT_HISTORY_FROM_NEW));
+    struct feat_vec ctx;
+    feat_vec_init(&ctx);
     int rc = ENG_OK;
     int col[TRAIN_MAX_COLUMNS];
     if (cv < 0 || cs < 0)
@@ -351,6 +361,9 @@ static int load_data(const struct train_config *cfg, const int *feat_of,
             break;
         size_t i = d->n;
         int missing = 0;
+        ctx.ptrain = cpt >= 0 ? ptrain_parse(f[cpt]) : PTRAIN_UNKNOWN;
+        if (cnew < 0 || cell(f[cnew], &ctx.v[FEAT_HISTORY_FROM_NEW]) < 0)
+            ctx.v[FEAT_HISTORY_FROM_NEW] = NAN;
         for (size_t j = 0; j < d->k; j++) {
             double v;
             if (cell(f[col[j]], &v) < 0) {
@@ -359,6 +372,8 @@ static int load_data(const struct train_config *cfg, const int *feat_of,
                                  tab_line(t), f[col[j]], tab_name(t, col[j]));
                 break;
             }
+            if (!feat_applies(feat_of[j], &ctx))
+                v = TRAIN_NOT_APPLICABLE;
             d->x[i * d->k + j] = v;
             missing |= isnan(v);
         }
@@ -390,7 +405,31 @@ static double quantile(const double *sorted, size_t n, double q)
     return gsl_stats_quantile_from_sorted_data(sorted, 1, n, q);
 }
 
-/* Learns input j's transform from training values (NaN = missing). */
+/*
+ * The portfolio benchmarks of an input from its m sorted training values
+ * (missing and not-applicable ones left out): the median, the typical value
+ * of the feature the reason shows (for a *_logit input, the share its
+ * median stands for), and the 1st..99th percentiles.
+ */
+static void set_benchmark(struct model_input *in, const double *sorted,
+                          size_t m)
+{
+    in->median = quantile(sorted, m, 0.5);
+    in->typical = in->median;
+    if (in->shown != in->feat)
+        in->typical = 1.0 / (1.0 + exp(-in->median));
+    in->n_quantiles = MODEL_N_QUANTILES;
+    /* interpolating between equal values can wobble by an ulp: kept
+     * non-decreasing, as the loader requires */
+    for (int k = 0; k < MODEL_N_QUANTILES; k++) {
+        in->quantiles[k] = quantile(sorted, m, (k + 1) / 100.0);
+        if (k > 0 && in->quantiles[k] < in->quantiles[k - 1])
+            in->quantiles[k] = in->quantiles[k - 1];
+    }
+}
+
+/* Learns input j's transform from training values (NaN = missing,
+ * TRAIN_NOT_APPLICABLE left out of everything). */
 static int learn_numeric(const struct data *d, size_t j, int standard,
                          struct model_input *in, struct eng_err *err)
 {
@@ -401,10 +440,18 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
     for (size_t i = 0; i < d->n; i++) {
         if (d->test[i])
             continue;
-        total++;
         double x = d->x[i * d->k + j];
+        if (x == TRAIN_NOT_APPLICABLE)
+            continue;
+        total++;
         if (!isnan(x))
             v[m++] = x;
+    }
+    in->median = in->typical = NAN;
+    in->n_quantiles = 0;
+    if (m > 0) {
+        gsl_sort(v, 1, m);
+        set_benchmark(in, v, m);
     }
     in->cap_lo = -INFINITY;
     in->cap_hi = INFINITY;
@@ -415,11 +462,10 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
         /* none: as given.  All missing: the column cannot enter. */
         free(v);
         return m == 0 && standard
-               ? eng_err_set(err, ENG_EDATA, "feature '%s' is missing on "
-                             "every training row", in->name)
+               ? eng_err_set(err, ENG_EDATA, "feature '%s' is missing or "
+                             "not applicable on every training row", in->name)
                : ENG_OK;
     }
-    gsl_sort(v, 1, m);
     in->impute = quantile(v, m, 0.5);
     /* an indicator learnt from a handful of rows would be noise */
     in->has_missing = total - m >= TRAIN_MIN_MISSING;
@@ -436,6 +482,8 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
         if (d->test[i])
             continue;
         double x = d->x[i * d->k + j];
+        if (x == TRAIN_NOT_APPLICABLE)
+            continue;
         if (isnan(x))
             x = in->impute;
         v[n++] = fmin(fmax(x, in->cap_lo), in->cap_hi);
@@ -525,7 +573,12 @@ static void design_row(const struct model *m, const struct dcol *dc,
             continue;
         }
         double x = d->x[i * d->k + raw_of[dc[c].input]];
-        row[c] = dc[c].role == 1 ? (double)isnan(x) : model_transform(in, x);
+        /* not applicable: no weight, as model_input_contribution() */
+        if (x == TRAIN_NOT_APPLICABLE)
+            row[c] = 0;
+        else
+            row[c] = dc[c].role == 1 ? (double)isnan(x)
+                                     : model_transform(in, x);
     }
 }
 

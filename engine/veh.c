@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ptrain.h"
+
 #define CHUNK_SIZE 65536
 
 enum col {
@@ -20,12 +22,13 @@ enum col {
     COL_UNIT_SYSTEM,
     COL_MAKE,
     COL_MODEL_YEAR,
+    COL_POWERTRAIN,
     N_COLS
 };
 
 static const char *const col_names[N_COLS] = {
     "vin", "vehicle_id", "policy_id", "access_token", "refresh_token",
-    "expires_at", "unit_system", "make", "model_year"
+    "expires_at", "unit_system", "make", "model_year", "powertrain"
 };
 
 /* A growable copy of one field of the row being parsed. */
@@ -342,6 +345,11 @@ static int make_row(struct veh_reader *r, struct veh_row *row)
     if (strs[COL_MODEL_YEAR][0] && out.model_year == 0)
         append_note(out.warning, sizeof(out.warning),
                     "model_year is not a year, ignored");
+
+    out.powertrain = ptrain_parse(strs[COL_POWERTRAIN]);
+    if (strs[COL_POWERTRAIN][0] && out.powertrain == PTRAIN_UNKNOWN)
+        append_note(out.warning, sizeof(out.warning),
+                    "powertrain is not ICE, HEV, PHEV or BEV, ignored");
 
     veh_row_release(row);
     *row = out;

@@ -11,7 +11,8 @@
  *
  * Columns are found by header name, case-insensitively and with surrounding
  * blanks trimmed.  Required: vin.  Optional: vehicle_id, policy_id,
- * access_token, refresh_token, expires_at, unit_system, make, model_year.
+ * access_token, refresh_token, expires_at, unit_system, make, model_year,
+ * powertrain (ICE, HEV, PHEV, BEV or an alias: see ptrain_parse()).
  * Other columns are ignored; a known column named twice is an error.
  *
  * Rows: every data row yields one struct veh_row, in input order, so that
@@ -62,6 +63,8 @@ struct veh_row {
     char *unit_system;  /* "metric", "imperial" or "" (lower-cased) */
     char *make;         /* upper-cased, trimmed */
     int model_year;     /* 0 when absent or not a year 1900..2100 */
+    int powertrain;     /* enum ptrain; PTRAIN_UNKNOWN when absent or not
+                           understood (a warning says so) */
     /*
      * "" when the row is usable, else "error:INPUT:<CODE>" with CODE one of
      * BAD_ROW (field count differs from the header, or a NUL byte),

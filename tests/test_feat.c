@@ -52,7 +52,7 @@ static void compute(struct hist_rec *recs, size_t n, long as_of,
     hist_init(&h);
     h.rec = recs;
     h.n = n;
-    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY, f, NULL), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY, 0, f, NULL), ENG_OK);
 }
 
 #define OIL TASK_BIT(TASK_OIL)
@@ -268,7 +268,7 @@ static void test_feat_example_response_matches_hand_computation(void)
     CU_ASSERT_EQUAL_FATAL(hist_parse(&h, body, n, 0, &lim, tasks, NULL), 0);
     long as_of = eng_days_from_civil(2024, 1, 1);
     struct feat_vec f;
-    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY, &f, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY, 0, &f, NULL), 0);
     /* one record, 2023-06-28, 46,047.22 km, no cost, unknown source */
     CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_N_RECORDS], 1, TOL);
     CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_N_WITH_ODOMETER], 1, TOL);

@@ -938,32 +938,64 @@ static void test_synth_make_table_matches_the_data_files(void)
         total += synth_makes[m].n_wmi;
     CU_ASSERT_EQUAL(found, total);
 
+    /* (make, *) rows give oil and rotation; (make, BEV) rows the BEV's
+     * rotation, cabin filter and brake fluid; a BEV without a row of its
+     * make takes the cabin filter and brake fluid of (default, BEV) */
     f = fopen("../data/schedules.tsv", "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    int checked = 0, with_oil = 0;
+    int checked = 0, with_oil = 0, bev_rows = 0;
+    double def_cabin = 0, def_fluid = 0;
+    int has_bev_row[SYNTH_N_MAKES] = {0};
     while (fgets(line, sizeof(line), f)) {
-        char make[32];
-        double km, months, rkm, rmonths;
+        char make[32], ptrain[8], c[8][16];
         if (line[0] == '#'
-            || sscanf(line, "%31s %lf %lf %lf %lf", make, &km, &months, &rkm,
-                      &rmonths) != 5)
+            || sscanf(line, "%31s %7s %15s %15s %15s %15s %15s %15s %15s "
+                      "%15s", make, ptrain, c[0], c[1], c[2], c[3], c[4],
+                      c[5], c[6], c[7]) != 10)
             continue;
+        if (strcmp(make, "default") == 0 && strcmp(ptrain, "BEV") == 0) {
+            def_cabin = atof(c[4]);
+            def_fluid = atof(c[5]);
+        }
         for (int m = 0; m < SYNTH_N_MAKES; m++) {
-            if (strcmp(synth_makes[m].name, make) != 0
-                || synth_makes[m].oil_months == 0)
+            const struct synth_make_info *mk = &synth_makes[m];
+            if (strcmp(mk->name, make) != 0)
                 continue;
-            CU_ASSERT_DOUBLE_EQUAL(synth_makes[m].oil_km, km, 1e-9);
-            CU_ASSERT_DOUBLE_EQUAL(synth_makes[m].oil_months, months, 1e-9);
-            CU_ASSERT_DOUBLE_EQUAL(synth_makes[m].rotation_km, rkm, 1e-9);
-            CU_ASSERT_DOUBLE_EQUAL(synth_makes[m].rotation_months, rmonths,
-                                   1e-9);
-            checked++;
+            if (strcmp(ptrain, "*") == 0) {
+                CU_ASSERT_DOUBLE_EQUAL(mk->oil_km, atof(c[0]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->oil_months, atof(c[1]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->rotation_km, atof(c[2]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->rotation_months, atof(c[3]),
+                                       1e-9);
+                checked++;
+            } else if (strcmp(ptrain, "BEV") == 0) {
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_km, atof(c[2]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_months, atof(c[3]),
+                                       1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_cabin_months, atof(c[4]),
+                                       1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_fluid_months, atof(c[5]),
+                                       1e-9);
+                has_bev_row[m] = 1;
+                bev_rows++;
+            }
         }
     }
     fclose(f);
-    for (int m = 0; m < SYNTH_N_MAKES; m++)
-        with_oil += synth_makes[m].oil_months > 0;
+    CU_ASSERT(def_cabin > 0 && def_fluid > 0);
+    for (int m = 0; m < SYNTH_N_MAKES; m++) {
+        const struct synth_make_info *mk = &synth_makes[m];
+        with_oil += mk->oil_months > 0;
+        if (has_bev_row[m])
+            continue;
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_km, mk->rotation_km, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_months, mk->rotation_months,
+                               1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_cabin_months, def_cabin, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_fluid_months, def_fluid, 1e-9);
+    }
     CU_ASSERT_EQUAL(checked, with_oil);
+    CU_ASSERT(bev_rows >= 4);
 }
 
 /* ---------------- failures ---------------- */

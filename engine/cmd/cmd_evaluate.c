@@ -10,6 +10,7 @@
 #include "feat.h"
 #include "glm.h"
 #include "model.h"
+#include "ptrain.h"
 #include "tab.h"
 
 static const char usage[] =
@@ -57,12 +58,13 @@ struct gkeys {
 
 static unsigned char ptrain_key(const char *s)
 {
-    static const char *const names[] = {"ICE", "HEV", "PHEV", "BEV"};
-    for (int i = 0; s && i < 4; i++) {
-        if (strcmp(s, names[i]) == 0)
-            return (unsigned char)(EVAL_PT_ICE + i);
+    switch (ptrain_parse(s)) {
+    case PTRAIN_ICE: return EVAL_PT_ICE;
+    case PTRAIN_HEV: return EVAL_PT_HEV;
+    case PTRAIN_PHEV: return EVAL_PT_PHEV;
+    case PTRAIN_BEV: return EVAL_PT_BEV;
+    default: return EVAL_PT_UNKNOWN;
     }
-    return EVAL_PT_UNKNOWN;
 }
 
 /* "1" from new, "0" mid-life, else unknown. */
@@ -288,7 +290,8 @@ int cmd_evaluate(int argc, char **argv)
     }
     int iv = tab_col(t, "vin"), is = tab_col(t, "status");
     int im = tab_col(t, "make");
-    int fpt = tab_col(t, "powertrain"), fhn = tab_col(t, "history_from_new");
+    int ipt = tab_col(t, "powertrain");
+    int fhn = tab_col(t, "history_from_new");
     int fkm = tab_col(t, "est_annual_km");
     int col[FEAT_COUNT];
     for (int i = 0; i < FEAT_COUNT; i++)
@@ -313,6 +316,8 @@ int cmd_evaluate(int argc, char **argv)
             continue;
         }
         struct feat_vec v;
+        feat_vec_init(&v);
+        v.ptrain = ipt >= 0 ? ptrain_parse(f[ipt]) : PTRAIN_UNKNOWN;
         for (int i = 0; i < FEAT_COUNT; i++) {
             char *end;
             v.v[i] = NAN;
@@ -345,7 +350,7 @@ int cmd_evaluate(int argc, char **argv)
             rows[n].history = key->history;
             rows[n].mileage = key->mileage;
         } else {
-            rows[n].ptrain = fpt >= 0 ? ptrain_key(f[fpt]) : EVAL_PT_UNKNOWN;
+            rows[n].ptrain = ipt >= 0 ? ptrain_key(f[ipt]) : EVAL_PT_UNKNOWN;
             rows[n].history = fhn >= 0 ? history_key(f[fhn])
                                        : EVAL_HIST_UNKNOWN;
             rows[n].mileage = fkm >= 0 ? km_key(f[fkm], HIGH_KM)

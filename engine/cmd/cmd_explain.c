@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_sort.h>
-
 #include "batch.h"
 #include "cli.h"
 #include "feat.h"
 #include "hist.h"
 #include "model.h"
+#include "ptrain.h"
 #include "task.h"
 #include "veh.h"
 
@@ -20,9 +19,10 @@ static const char usage[] =
     "usage: svcscore explain --vin VIN --histories PATH [--vehicles FILE]\n"
     "                        [--model M] [--as-of YYYY-MM-DD]\n"
     "\n"
-    "A readable report for one vehicle: its service timeline, each feature\n"
-    "with its percentile in the fleet read from --histories, the score,\n"
-    "band and reasons, and what is overdue.\n\noptions:\n"
+    "A readable report for one vehicle: its powertrain and where it came\n"
+    "from, the observed window, its service timeline, each feature with its\n"
+    "percentile in the model's training portfolio, the score, band and\n"
+    "reasons, and what is overdue.\n\noptions:\n"
     CLI_COMMON_HELP
     "  --vin VIN            the vehicle to explain\n"
     "  --model FILE         model file (default: models/default.json)\n"
@@ -30,12 +30,10 @@ static const char usage[] =
 
 enum { OPT_VIN = CLI_OPT_FIRST_FREE, OPT_MODEL };
 
-/* What the fleet pass keeps: every ok vehicle's features, and the one. */
+/* What the pass over the histories keeps: the one vehicle. */
 struct explain {
     const char *vin;
     pthread_mutex_t lock;
-    double *fleet;                 /* n * FEAT_COUNT */
-    size_t n, cap;
     int found;
     char status[64];
     char vehicle_id[64];
@@ -80,46 +78,8 @@ static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
     int rc = ENG_OK;
     if (!x->found && strcmp(v->vin, x->vin) == 0 && keep_vehicle(x, v) < 0)
         rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
-    if (rc == ENG_OK && v->feat && strcmp(v->status, "ok") == 0) {
-        if (x->n == x->cap) {
-            size_t cap = x->cap ? x->cap * 2 : 4096;
-            double *f = realloc(x->fleet, cap * FEAT_COUNT * sizeof(double));
-            if (!f)
-                rc = eng_err_set(err, ENG_ENOMEM, "out of memory");
-            else {
-                x->fleet = f;
-                x->cap = cap;
-            }
-        }
-        if (rc == ENG_OK)
-            memcpy(x->fleet + x->n++ * FEAT_COUNT, v->feat->v,
-                   FEAT_COUNT * sizeof(double));
-    }
     pthread_mutex_unlock(&x->lock);
     return rc;
-}
-
-/* Share of fleet values at or below v (NAN when v or the fleet is empty). */
-static double percentile(const struct explain *x, int feat, double v,
-                         double *col)
-{
-    if (isnan(v))
-        return NAN;
-    size_t n = 0;
-    for (size_t i = 0; i < x->n; i++) {
-        double f = x->fleet[i * FEAT_COUNT + feat];
-        if (!isnan(f))
-            col[n++] = f;
-    }
-    if (n == 0)
-        return NAN;
-    size_t below = 0, equal = 0;
-    for (size_t i = 0; i < n; i++) {
-        below += col[i] < v;
-        equal += col[i] == v;
-    }
-    /* mid-rank, so a value shared by half the fleet reads 50%, not 100% */
-    return 100.0 * ((double)below + 0.5 * (double)equal) / (double)n;
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -162,13 +122,40 @@ static void print_timeline(const struct explain *x)
     }
 }
 
-static void print_features(const struct explain *x)
+static const char *const src_words[] = {
+    "unknown: treated as a combustion engine", "from the vehicle list",
+    "from the API's vehicle attributes", "from the maker's VIN code"
+};
+
+/* The powertrain, where it came from, and the observed window. */
+static void print_context(const struct explain *x)
 {
-    double *col = malloc((x->n ? x->n : 1) * sizeof(double));
-    if (!col)
+    const struct feat_vec *f = &x->feat;
+    const char *pt = ptrain_name(f->ptrain);
+    printf("Powertrain: %s (%s)\n", pt[0] ? pt : "unknown",
+           src_words[f->ptrain_src >= 0 && f->ptrain_src < PTRAIN_SRC_COUNT
+                     ? f->ptrain_src : 0]);
+    if (f->first_day == HIST_NO_DAY) {
+        printf("Observed window: no dated record\n");
         return;
-    printf("\nFeatures (percentile among %zu scored vehicles of the fleet):\n",
-           x->n);
+    }
+    char from[11], to[11];
+    eng_format_day(f->first_day, from);
+    eng_format_day(f->last_day, to);
+    printf("Observed window: %s to %s (%.1f years)", from, to,
+           (double)(f->last_day - f->first_day) / 365.25);
+    if (!isnan(f->first_km))
+        printf(", %.0f to %.0f km", f->first_km, f->last_km);
+    double n = f->v[FEAT_HISTORY_FROM_NEW];
+    printf("; starts near new: %s\n", isnan(n) ? "cannot tell"
+           : n > 0.5 ? "yes" : "no (features about the life before the "
+           "first record do not apply)");
+}
+
+static void print_features(const struct explain *x, const struct model *m)
+{
+    printf("\nFeatures (percentile in the model's training portfolio, "
+           "where the model uses the feature; n/a = does not apply):\n");
     for (int i = 0; i < FEAT_COUNT; i++) {
         if (i == FEAT_CURRENCY) {
             printf("  %-30s %14s\n", feat_name(i),
@@ -176,9 +163,11 @@ static void print_features(const struct explain *x)
             continue;
         }
         double v = x->feat.v[i];
-        double p = percentile(x, i, v, col);
+        double p = model_percentile(m, i, v);
         char text[32];
-        if (isnan(v))
+        if (!feat_applies(i, &x->feat))
+            snprintf(text, sizeof(text), "n/a");
+        else if (isnan(v))
             snprintf(text, sizeof(text), "-");
         else if (fabs(v) >= 1000)
             snprintf(text, sizeof(text), "%.0f", v);
@@ -189,17 +178,24 @@ static void print_features(const struct explain *x)
         else
             printf("  %-30s %14s   p%.0f\n", feat_name(i), text, p);
     }
-    free(col);
 }
 
 /* Overdue items: time or distance since the last one, whichever first. */
 static void print_overdue(const struct explain *x,
                           const struct task_sched *sc, long as_of)
 {
-    printf("\nMaintenance due (%s schedule: oil %.0f km or %.0f days, tire "
-           "rotation %.0f km or %.0f days, %.0f%% tolerance):\n", sc->make,
-           sc->oil_km, sc->oil_days, sc->rotation_km, sc->rotation_days,
-           100 * sc->tolerance);
+    const char *pt = ptrain_name(sc->ptrain);
+    if (isnan(sc->oil_km))
+        printf("\nMaintenance due (%s %s schedule: no engine oil, tire "
+               "rotation %.0f km or %.0f days, %.0f%% tolerance):\n",
+               sc->make, pt, sc->rotation_km, sc->rotation_days,
+               100 * sc->tolerance);
+    else
+        printf("\nMaintenance due (%s%s%s schedule: oil %.0f km or %.0f "
+               "days, tire rotation %.0f km or %.0f days, %.0f%% "
+               "tolerance):\n", sc->make, pt[0] ? " " : "", pt, sc->oil_km,
+               sc->oil_days, sc->rotation_km, sc->rotation_days,
+               100 * sc->tolerance);
     const char *names[2] = {"oil change", "tire rotation"};
     unsigned bits[2] = {TASK_BIT(TASK_OIL), TASK_BIT(TASK_TIRE_ROTATION)};
     double km_iv[2] = {sc->oil_km, sc->rotation_km};
@@ -207,6 +203,10 @@ static void print_overdue(const struct explain *x,
     int feat[2] = {FEAT_OVERDUE_OIL_CHANGE, FEAT_OVERDUE_TIRE_ROTATION};
     double est = x->feat.v[FEAT_EST_CURRENT_KM];
     for (int k = 0; k < 2; k++) {
+        if (!feat_applies(feat[k], &x->feat)) {
+            printf("  %-14s does not apply\n", names[k]);
+            continue;
+        }
         long last = HIST_NO_DAY;
         double last_km = NAN;
         for (size_t i = 0; i < x->n_recs; i++) {
@@ -314,10 +314,11 @@ int cmd_explain(int argc, char **argv)
         status = CLI_OK;
         goto out;
     }
+    print_context(&x);
     print_timeline(&x);
-    print_features(&x);
-    print_overdue(&x, task_sched_for(sched, x.make[0] ? x.make : NULL),
-                  c.as_of);
+    print_features(&x, model);
+    print_overdue(&x, task_sched_find(sched, x.make[0] ? x.make : NULL,
+                                      x.feat.ptrain), c.as_of);
     if (strcmp(x.status, "ok") == 0) {
         struct model_result res;
         model_score(model, &x.feat, x.make[0] ? x.make : NULL, &res);
@@ -335,7 +336,6 @@ int cmd_explain(int argc, char **argv)
     status = CLI_OK;
 out:
     pthread_mutex_destroy(&x.lock);
-    free(x.fleet);
     free(x.recs);
     task_map_free(tasks);
     task_sched_free(sched);

@@ -6,14 +6,17 @@
 #include "batch.h"
 #include "cli.h"
 #include "feat.h"
+#include "ptrain.h"
 #include "task.h"
 
 static const char usage[] =
     "usage: svcscore features --histories PATH [--vehicles FILE] [options]\n"
     "\n"
     "Writes one CSV row per vehicle: vin, vehicle_id, status, then one\n"
-    "column per feature (empty = not computable), then the make (from the\n"
-    "vehicle list, else the VIN's manufacturer code).\n\noptions:\n"
+    "column per feature (empty = not computable or not applicable), then the\n"
+    "make (from the vehicle list, else the VIN's manufacturer code), the\n"
+    "powertrain (ICE, HEV, PHEV, BEV or empty) and where it came from (list,\n"
+    "api, wmi).\n\noptions:\n"
     CLI_COMMON_HELP
     "  --help               this text\n";
 
@@ -23,7 +26,8 @@ static int features_header(void *ud, struct buf *out, struct eng_err *err)
     int rc = buf_adds(out, "vin,vehicle_id,status", err);
     for (int i = 0; rc == ENG_OK && i < FEAT_COUNT; i++)
         rc = buf_printf(out, err, ",%s", feat_name(i));
-    return rc == ENG_OK ? buf_adds(out, ",make\n", err) : rc;
+    return rc == ENG_OK ? buf_adds(out, ",make,powertrain,powertrain_source\n",
+                                   err) : rc;
 }
 
 static int features_row(void *ud, int worker, const struct batch_vehicle *v,
@@ -53,6 +57,10 @@ static int features_row(void *ud, int worker, const struct batch_vehicle *v,
         rc = buf_adds(out, ",", err);
     if (rc == ENG_OK && v->make)
         rc = buf_csv(out, v->make, 1, err);
+    if (rc == ENG_OK)
+        rc = buf_printf(out, err, ",%s,%s",
+                        v->feat ? ptrain_name(v->feat->ptrain) : "",
+                        v->feat ? ptrain_src_name(v->feat->ptrain_src) : "");
     return rc == ENG_OK ? buf_adds(out, "\n", err) : rc;
 }
 
