@@ -213,7 +213,7 @@ void synth_params_default(struct synth_params *p)
     memcpy(p->ptrain_share, ptrain, sizeof(ptrain));
     p->ptrain_list_p = 0.70;
     p->ptrain_api_p = 0.60;
-    p->late_start_p = 0.70;
+    p->late_start_p = 0.75;
     p->late_min_years = 1.5;
     p->min_model_year = 2012;
     p->reg_sd_days = 75;
@@ -234,7 +234,7 @@ void synth_params_default(struct synth_params *p)
     p->high_km_min = 40000;
     p->high_km_max = 60000;
 
-    p->interval_d = -0.30;
+    p->interval_d = -0.45;
     p->interval_sigma = 0.15;
     p->interval_sigma_d = -0.40;
     p->first_service_share = 0.5;
@@ -242,7 +242,7 @@ void synth_params_default(struct synth_params *p)
     p->skip_b = -1.0;
 
     p->rotation_a = 0.3;
-    p->rotation_b = 0.9;
+    p->rotation_b = 1.5;
     p->filter_p = 0.5;
     p->inspection_dealer_p = 0.6;
     p->inspection_owner_p = 0.15;
@@ -256,7 +256,7 @@ void synth_params_default(struct synth_params *p)
     p->repair_b = -0.6;
     p->recall_p = 0.02;
     p->dealer_a = 0.4;
-    p->dealer_b = 0.9;
+    p->dealer_b = 1.5;
 
     memcpy(p->task_cost, cost, sizeof(cost));
     memcpy(p->task_cost_sigma, cost_sigma, sizeof(cost_sigma));
@@ -627,9 +627,9 @@ static void draw_vehicle(struct gen *g, struct vehicle *v, long index)
     u = gsl_rng_uniform(r);
     if (v->high_km)
         v->annual_km = p->high_km_min + (p->high_km_max - p->high_km_min) * u;
-    /* a late start needs room: late_min_years, then a year to as-of */
+    /* a late start needs room: late_min_years, then two years to as-of */
     long late_min = lround(p->late_min_years * DAYS_PER_YEAR);
-    long room = g->as_of - 365 - (v->reg_day + late_min);
+    long room = g->as_of - 730 - (v->reg_day + late_min);
     int late = chance(r, p->late_start_p);
     u = gsl_rng_uniform(r);
     v->from_new = !(late && room > 0);

@@ -58,9 +58,9 @@
  *     high_km_share [0.05] are high-mileage fleet vehicles with annual
  *     km U(high_km_min [40000], high_km_max [60000]) instead.
  *   - the history's start: a vehicle registered more than late_min_years
- *     [1.5] + 1 years before as-of is, with p = late_start_p [0.70], a
+ *     [1.5] + 2 years before as-of is, with p = late_start_p [0.75], a
  *     used or late-connected one: its history starts on a uniform day
- *     from registration + late_min_years to as-of - 1 year, and
+ *     from registration + late_min_years to as-of - 2 years, and
  *     nothing before that day is reported (about 60% of the fleet);
  *     otherwise the history starts at registration (history_from_new =
  *     1).
@@ -82,15 +82,15 @@
  *   - service interval: the sooner of the make's oil interval in months
  *     and in km (data/schedules.tsv; for a BEV the make's tire rotation
  *     interval, Tesla 10,000 km / 12 months), both times exp(interval_d
- *     [-0.30] * d), then times exp(N(0, interval_sigma [0.15] *
+ *     [-0.45] * d), then times exp(N(0, interval_sigma [0.15] *
  *     exp(interval_sigma_d [-0.40] * d))); the first service comes after
  *     first_service_share [0.5] of that; a later one is skipped
  *     (interval doubled) with p = logistic(skip_a [-1.8] + skip_b [-1.0]
  *     * d); at least 14 days.
  *   - each service record: source dealer with p = logistic(dealer_a [0.4]
- *     + dealer_b [0.9] * d), else owner; an oil change (not on a BEV, see
+ *     + dealer_b [1.5] * d), else owner; an oil change (not on a BEV, see
  *     below); tire rotation with p = logistic(rotation_a [0.3] +
- *     rotation_b [0.9] * d); an air or cabin filter with filter_p [0.5];
+ *     rotation_b [1.5] * d); an air or cabin filter with filter_p [0.5];
  *     brakes every brake_km [50000] km, new tires every tire_km [60000]
  *     km, a battery every battery_years [4.5], fluids every fluid_years
  *     [3] (each period times exp(N(0, 0.2)), drawn again at each

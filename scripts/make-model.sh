@@ -15,7 +15,8 @@ mkdir -p "$W"
 fleet() {   # seed dir
     if [ ! -f "$2/features.csv" ]; then
         $BIN synth --vehicles 100000 --seed "$1" --as-of $AS_OF --out "$2"
-        $BIN features --histories "$2/histories.jsonl" --as-of $AS_OF \
+        $BIN features --vehicles "$2/vehicles.csv" \
+            --histories "$2/histories.jsonl" --as-of $AS_OF \
             --out "$2/features.csv"
     fi
 }

@@ -763,7 +763,7 @@ static void test_synth_diligent_owners_service_more_often_and_regularly(
         low_cv += v[i].gap_cv;
         high_cv += v[n - 1 - i].gap_cv;
     }
-    /* the top quartile's intervals are much shorter (exp(-0.3 d), fewer
+    /* the top quartile's intervals are much shorter (exp(-0.45 d), fewer
      * skipped services) and steadier (noise sigma 0.15 exp(-0.4 d)) */
     CU_ASSERT(high < 0.75 * low);
     CU_ASSERT(high_cv < 0.8 * low_cv);
