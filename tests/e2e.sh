@@ -177,6 +177,24 @@ check "evaluate --json is one object with balanced brackets" bash -c "
     [ \$(tr -cd '[' < '$M/eval.json' | wc -c) -eq \$(tr -cd ']' < '$M/eval.json' | wc -c) ] &&
     ! grep -qiE 'nan|inf' '$M/eval.json'"
 
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" \
+    --labels "$M/fleet/claims.csv" --truth "$M/fleet/truth.csv" >"$M/eval.txt" 2>"$M/err"; rc=$?
+check "evaluate --truth lists the subgroups; under 2,000 vehicles they say so" \
+    bash -c "[ $rc -eq 0 ] && grep -q '^subgroups (figures for groups of 2000 rows or more)' '$M/eval.txt' &&
+        grep -qE '^history mid-life +[0-9]+  fewer than 2000 rows: not reported' '$M/eval.txt' &&
+        grep -qE '^BEV +[0-9]+  fewer than 2000 rows' '$M/eval.txt'"
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" --min-group 500 \
+    --labels "$M/fleet/claims.csv" --truth "$M/fleet/truth.csv" >"$M/eval.txt" 2>"$M/err"; rc=$?
+check "evaluate --min-group 500 gives the large subgroups figures" \
+    bash -c "[ $rc -eq 0 ] && grep -qE '^history mid-life +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$' '$M/eval.txt' &&
+        grep -qE '^ICE +[0-9]+ +[0-9.]+ ' '$M/eval.txt'"
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" --min-group 500 \
+    --labels "$M/fleet/claims.csv" --json >"$M/eval.json" 2>"$M/err"; rc=$?
+check "without --truth the subgroups come from the features' columns" \
+    bash -c "[ $rc -eq 0 ] && grep -q '\"group\":[[:space:]]*\"history from new\"' '$M/eval.json' &&
+        grep -q '\"group\":[[:space:]]*\"ICE\"' '$M/eval.json' &&
+        grep -q '\"min_group\":[[:space:]]*500' '$M/eval.json'"
+
 echo "e2e: bad model files"
 bad_model() {   # name, sed expression, text the error must hold
     sed -E "$2" "$M/model.json" > "$M/bad.json"
