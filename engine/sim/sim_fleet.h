@@ -9,7 +9,8 @@
  *                    expires_at (RFC 4180; column order free; unknown
  *                    columns ignored; an optional model column names the
  *                    model, an optional powertrain column the powertrain
- *                    the v3 vehicle object serves).  vehicle_id and user_id are required per row.
+ *                    the v3 vehicle object serves).  vehicle_id and
+ *                    user_id are required per row.
  *                    Rows sharing user_id belong to one user and normally
  *                    carry the same token pair.
  *   histories.jsonl  one line per vehicle: {"vin", "vehicle_id",
