@@ -156,6 +156,7 @@ unit-san: check-deps bin/run_tests_san bin/smartcar-sim
 
 e2e: all
 	$(Q)tests/e2e.sh
+	$(Q)tests/e2e_cases.sh
 
 demo:
 	$(Q)scripts/install-deps.sh --if-missing

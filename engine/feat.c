@@ -32,7 +32,7 @@ static const char *const names[FEAT_COUNT] = {
     "tire_rotation_share", "repair_record_share", "annual_km_corrected",
     "vehicle_age_years", "low_rate_segments", "first_service_ratio",
     "interval_ratio_spread", "dealer_logit", "tire_rotation_logit",
-    "history_from_new"
+    "history_from_new", "routine_items_overdue"
 };
 
 void feat_vec_init(struct feat_vec *f)
@@ -60,6 +60,8 @@ int feat_applies(int id, const struct feat_vec *f)
         return ptrain_has_oil(f->ptrain);
     case FEAT_FIRST_SERVICE_RATIO:
         return f->v[FEAT_HISTORY_FROM_NEW] == 1;
+    case FEAT_ROUTINE_ITEMS_OVERDUE:
+        return f->ptrain == PTRAIN_BEV;
     default:
         return id >= 0 && id < FEAT_COUNT;
     }
@@ -336,6 +338,40 @@ static double overdue(const struct visits *v, long first_day, double est_km,
         est_km - since_km > int_km * (1 + tol)) {
         *over_km = est_km - since_km - int_km;
         late = 1;
+    }
+    return late;
+}
+
+/* One time-based routine item: the categories a record must have. */
+struct routine_item {
+    unsigned cats;
+    double days;
+};
+
+/*
+ * How many of the schedule's time-based items (those it lists) are past
+ * their interval plus tolerance as of as_of; an item never on record is
+ * counted from the first visit, so only the observed window counts.
+ */
+static double routine_overdue(const struct scratch *s,
+                              const struct task_sched *sc, long first_day,
+                              long as_of)
+{
+    const struct routine_item items[3] = {
+        {TASK_BIT(TASK_FILTERS), sc->cabin_days},
+        {TASK_BIT(TASK_FLUIDS) | TASK_BIT(TASK_BRAKES), sc->brake_fluid_days},
+        {TASK_BIT(TASK_FLUIDS), sc->coolant_days},
+    };
+    int late = 0;
+    for (int k = 0; k < 3; k++) {
+        if (isnan(items[k].days))
+            continue;
+        long last = first_day;
+        for (size_t i = 0; i < s->n_dated; i++) {
+            if ((s->rec[i]->cats & items[k].cats) == items[k].cats)
+                last = s->rec[i]->day;
+        }
+        late += (double)(as_of - last) > items[k].days * (1 + sc->tolerance);
     }
     return late;
 }
@@ -660,6 +696,12 @@ int feat_compute(const struct hist *h, const struct task_sched *sc,
                 &f.rot_over_days, &f.rot_over_km);
     f.rot_due_days = sc->rotation_days;
     f.rot_due_km = sc->rotation_km;
+
+    if (feat_applies(FEAT_ROUTINE_ITEMS_OVERDUE, &f) &&
+        f.first_day != HIST_NO_DAY) {
+        f.v[FEAT_ROUTINE_ITEMS_OVERDUE] =
+            routine_overdue(&s, sc, f.first_day, as_of);
+    }
 
     free(mem);
     *out = f;

@@ -77,6 +77,7 @@ enum feat_id {
     FEAT_DEALER_LOGIT,
     FEAT_TIRE_ROTATION_LOGIT,
     FEAT_HISTORY_FROM_NEW,
+    FEAT_ROUTINE_ITEMS_OVERDUE,
     FEAT_COUNT
 };
 
@@ -130,7 +131,8 @@ void feat_vec_init(struct feat_vec *f);
  * oil features (oil_changes, oil_interval_*, oil_in_schedule_share,
  * overdue_oil_change).  Not unless the history plausibly starts near new
  * (history_from_new = 1): first_service_ratio, the only feature about the
- * life before the first record.  Everything else applies.  A feature that
+ * life before the first record.  Only for a BEV: routine_items_overdue.
+ * Everything else applies.  A feature that
  * does not apply is NAN in v[] and empty in the CSV; the model gives it no
  * weight at all (neither value nor missing-data indicator).
  */
@@ -152,8 +154,11 @@ int feat_find(const char *name);
  * "serviced on schedule" features (interval_schedule_ratio,
  * interval_ratio_spread, first_service_ratio) follow its routine visits
  * (tire rotation, filters, fluids, inspection) against the rotation
- * interval.  Returns ENG_OK with out filled, or ENG_ENOMEM (out is then
- * unchanged).
+ * interval, and routine_items_overdue counts the schedule's time-based
+ * items (cabin filter: a filters task; brake fluid: fluids and brakes;
+ * coolant: fluids) past due, each clock starting at the first visit when
+ * the item is not on record.  Returns ENG_OK with out filled, or
+ * ENG_ENOMEM (out is then unchanged).
  */
 int feat_compute(const struct hist *h, const struct task_sched *s,
                  long as_of, long start_day, int ptrain,

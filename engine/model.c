@@ -27,16 +27,17 @@ double model_percentile(const struct model *m, int feat, double x)
         return NAN;
     for (size_t i = 0; i < m->n_inputs; i++) {
         const struct model_input *in = &m->inputs[i];
-        if (in->feat != feat || in->n_quantiles == 0)
+        if (in->feat != feat || !in->has_benchmark ||
+            in->n_quantiles == 0)
             continue;
         int below = 0, equal = 0;
         for (int k = 0; k < in->n_quantiles; k++) {
             below += in->quantiles[k] < x;
             equal += in->quantiles[k] == x;
         }
-        /* 99 cut points split the portfolio into 100 parts */
-        return fmin(100, (double)below + 0.5 * (double)equal +
-                         (below + equal > 0 ? 0.5 : 0));
+        /* mid-rank among the cut points, on 0 .. 100 */
+        return 100.0 * ((double)below + 0.5 * (double)equal) /
+               (double)in->n_quantiles;
     }
     return NAN;
 }
@@ -223,17 +224,20 @@ static void reason_text(const struct model_input *in,
     if (!missing)
         format_value(in, f, make, value, sizeof(value));
     char bench[64] = "";
-    if (in->feat != MODEL_INPUT_MAKE && !isnan(in->typical)) {
+    if (in->has_benchmark && !isnan(in->typical)) {
         char t[48];
         format_number(in->value_kind, in->typical, t, sizeof(t));
         snprintf(bench, sizeof(bench), " (typical %s)", t);
     }
     const char *hole = use_missing ? NULL : strstr(tmpl, "%s");
     if (hole)
-        snprintf(out, n, "%s %.*s%s%s%s", in->code, (int)(hole - tmpl), tmpl,
-                 value, hole + 2, bench);
+        snprintf(out, n, "%s %.*s%s%s", in->code, (int)(hole - tmpl), tmpl,
+                 value, hole + 2);
     else
-        snprintf(out, n, "%s %s%s", in->code, tmpl, bench);
+        snprintf(out, n, "%s %s", in->code, tmpl);
+    size_t len = strlen(out);
+    if (len + 1 < n)
+        snprintf(out + len, n - len, "%s", bench);
 }
 
 /*
@@ -244,7 +248,7 @@ static void reason_text(const struct model_input *in,
  */
 static int adverse(const struct model_input *in, const struct feat_vec *f)
 {
-    if (in->feat == MODEL_INPUT_MAKE || isnan(in->median) || isnan(in->beta))
+    if (!in->has_benchmark || isnan(in->median) || isnan(in->beta))
         return 1;
     double x = f->v[in->feat];
     if (isnan(x))
@@ -382,7 +386,7 @@ static cJSON *input_json(const struct model_input *in)
     if (in->feat != MODEL_INPUT_MAKE)
         put(r, "value_of", cJSON_CreateString(feat_name(in->shown)));
     put(o, "reason", r);
-    if (in->feat != MODEL_INPUT_MAKE && !isnan(in->median)) {
+    if (in->has_benchmark) {
         cJSON *bm = cJSON_CreateObject();
         put(bm, "median", num(in->median));
         put(bm, "typical", num(in->typical));
@@ -556,14 +560,33 @@ static void get_str(struct reader *r, const cJSON *obj, const char *name,
  * "typical" benchmark and explain shows no portfolio percentiles.  When
  * present they must be well formed.
  */
+static void read_benchmark_values(struct reader *r, const cJSON *bm,
+                                  struct model_input *in);
+
 static void read_benchmark(struct reader *r, const cJSON *o,
                            struct model_input *in)
 {
+    in->has_benchmark = 0;
     in->median = in->typical = NAN;
     in->n_quantiles = 0;
     const cJSON *bm = cJSON_GetObjectItemCaseSensitive(o, "benchmark");
     if (!bm || cJSON_IsNull(bm))
         return;
+    if (in->feat == MODEL_INPUT_MAKE) {
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s: the make has no "
+                            "benchmark", r->where);
+        return;
+    }
+    in->has_benchmark = 1;
+    char bw[96];
+    snprintf(bw, sizeof(bw), "%s.benchmark", r->where);
+    r->where = bw;
+    read_benchmark_values(r, bm, in);
+}
+
+static void read_benchmark_values(struct reader *r, const cJSON *bm,
+                                  struct model_input *in)
+{
     in->median = get_num(r, bm, "median", 0, 0);
     in->typical = get_num(r, bm, "typical", 0, 0);
     const cJSON *q = need(r, bm, "quantiles");
@@ -571,7 +594,7 @@ static void read_benchmark(struct reader *r, const cJSON *o,
         return;
     int nq = cJSON_GetArraySize(q);
     if (!cJSON_IsArray(q) || (nq != 0 && nq != MODEL_N_QUANTILES)) {
-        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.benchmark."
+        r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s."
                             "quantiles must list %d numbers", r->where,
                             MODEL_N_QUANTILES);
         return;
@@ -581,7 +604,7 @@ static void read_benchmark(struct reader *r, const cJSON *o,
         if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
             (in->n_quantiles > 0 &&
              it->valuedouble < in->quantiles[in->n_quantiles - 1])) {
-            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s.benchmark."
+            r->rc = eng_err_set(r->err, ENG_EDATA, "model: %s."
                                 "quantiles must be finite and increasing",
                                 r->where);
             return;

@@ -59,13 +59,14 @@ struct model_input {
     int value_kind;                  /* enum model_value_kind */
     int shown;                       /* feat id whose value the text shows */
     /*
-     * The training portfolio's benchmarks (NAN / 0 in a model file made
-     * before they existed): the median of the input's own values, the
-     * typical value of the shown feature (the same median, or for a
-     * *_logit input the share it stands for), and the 1st..99th
+     * The training portfolio's benchmarks, when has_benchmark (a model
+     * file made before they existed has none): the median of the input's
+     * own values, the typical value of the shown feature (the same median,
+     * or for a *_logit input the share it stands for), and the 1st..99th
      * percentiles of the input's values.  Missing and not-applicable
      * values are left out of all three.
      */
+    int has_benchmark;
     double median;
     double typical;
     int n_quantiles;                 /* 0 or MODEL_N_QUANTILES */

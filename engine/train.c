@@ -414,6 +414,7 @@ static double quantile(const double *sorted, size_t n, double q)
 static void set_benchmark(struct model_input *in, const double *sorted,
                           size_t m)
 {
+    in->has_benchmark = 1;
     in->median = quantile(sorted, m, 0.5);
     in->typical = in->median;
     if (in->shown != in->feat)
@@ -447,6 +448,7 @@ static int learn_numeric(const struct data *d, size_t j, int standard,
         if (!isnan(x))
             v[m++] = x;
     }
+    in->has_benchmark = 0;
     in->median = in->typical = NAN;
     in->n_quantiles = 0;
     if (m > 0) {

@@ -7,6 +7,7 @@
 
 #include "feat.h"
 #include "hist.h"
+#include "ptrain.h"
 #include "task.h"
 
 #define TOL 1e-9
@@ -52,7 +53,8 @@ static void compute(struct hist_rec *recs, size_t n, long as_of,
     hist_init(&h);
     h.rec = recs;
     h.n = n;
-    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY, 0, f, NULL), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY,
+                                       PTRAIN_UNKNOWN, f, NULL), ENG_OK);
 }
 
 #define OIL TASK_BIT(TASK_OIL)
@@ -268,7 +270,8 @@ static void test_feat_example_response_matches_hand_computation(void)
     CU_ASSERT_EQUAL_FATAL(hist_parse(&h, body, n, 0, &lim, tasks, NULL), 0);
     long as_of = eng_days_from_civil(2024, 1, 1);
     struct feat_vec f;
-    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY, 0, &f, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, def, as_of, HIST_NO_DAY,
+                                       PTRAIN_UNKNOWN, &f, NULL), 0);
     /* one record, 2023-06-28, 46,047.22 km, no cost, unknown source */
     CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_N_RECORDS], 1, TOL);
     CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_N_WITH_ODOMETER], 1, TOL);
@@ -301,6 +304,195 @@ static void test_feat_names_round_trip(void)
     CU_ASSERT_PTR_NULL(feat_name(FEAT_COUNT));
 }
 
+/* feat_compute() with a schedule, a start day and a powertrain. */
+static void compute_as(struct hist_rec *recs, size_t n, long as_of,
+                       const struct task_sched *sc, long start, int ptrain,
+                       struct feat_vec *f)
+{
+    struct hist h;
+    hist_init(&h);
+    h.rec = recs;
+    h.n = n;
+    CU_ASSERT_EQUAL_FATAL(feat_compute(&h, sc, as_of, start, ptrain, f,
+                                       NULL), ENG_OK);
+}
+
+#define ROT TASK_BIT(TASK_TIRE_ROTATION)
+#define FILT TASK_BIT(TASK_FILTERS)
+
+static const int oil_feats[] = {
+    FEAT_OIL_CHANGES, FEAT_OIL_INTERVAL_KM_MEDIAN,
+    FEAT_OIL_INTERVAL_DAYS_MEDIAN, FEAT_OIL_IN_SCHEDULE_SHARE,
+    FEAT_OVERDUE_OIL_CHANGE
+};
+#define N_OIL_FEATS (sizeof(oil_feats) / sizeof(oil_feats[0]))
+
+static void test_feat_bev_has_no_oil_and_follows_its_rotation(void)
+{
+    const struct task_sched *tesla = task_sched_find(sched, "TESLA",
+                                                     PTRAIN_BEV);
+    long start = eng_days_from_civil(2021, 1, 1);
+    long t0 = eng_days_from_civil(2021, 11, 1);
+    /* rotation every 300 days / 10,000 km: exactly on Tesla's distance */
+    struct hist_rec r[3] = {
+        rec(t0, 10000, 90, "USD", ROT, HIST_SRC_DEALER),
+        rec(t0 + 300, 20000, 90, "USD", ROT | FILT, HIST_SRC_DEALER),
+        rec(t0 + 600, 30000, 90, "USD", ROT, HIST_SRC_DEALER),
+    };
+    struct feat_vec f;
+    compute_as(r, 3, t0 + 700, tesla, start, PTRAIN_BEV, &f);
+    CU_ASSERT_EQUAL(f.ptrain, PTRAIN_BEV);
+    for (size_t i = 0; i < N_OIL_FEATS; i++) {
+        CU_ASSERT(isnan(f.v[oil_feats[i]]));
+        CU_ASSERT_FALSE(feat_applies(oil_feats[i], &f));
+    }
+    CU_ASSERT(isnan(f.oil_over_days) && isnan(f.oil_due_days));
+    /* "serviced on schedule" from the routine visits: 1.0 = when due */
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_INTERVAL_SCHEDULE_RATIO], 1.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OVERDUE_TIRE_ROTATION], 0, TOL);
+    /* 10,000 km at 10 months: starts near new, first service on time */
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 1, TOL);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_FIRST_SERVICE_RATIO], 1.0, 1e-9);
+    /* the same history for an unknown powertrain keeps the oil features:
+     * no oil change on record is what a neglected engine looks like */
+    compute_as(r, 3, t0 + 700, def, start, PTRAIN_UNKNOWN, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OIL_CHANGES], 0, TOL);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OVERDUE_OIL_CHANGE], 1, TOL);
+    CU_ASSERT_TRUE(feat_applies(FEAT_OVERDUE_OIL_CHANGE, &f));
+}
+
+static void test_feat_bev_routine_items_follow_the_makers_months(void)
+{
+    const struct task_sched *tesla = task_sched_find(sched, "TESLA",
+                                                     PTRAIN_BEV);
+    long t0 = eng_days_from_civil(2021, 11, 1);
+    unsigned fluid = TASK_BIT(TASK_FLUIDS) | TASK_BIT(TASK_BRAKES);
+    struct hist_rec r[3] = {
+        rec(t0, 10000, 90, "USD", ROT, HIST_SRC_DEALER),
+        rec(t0 + 700, 20000, 90, "USD", ROT | FILT, HIST_SRC_DEALER),
+        rec(t0 + 1400, 30000, 90, "USD", ROT | FILT | fluid,
+            HIST_SRC_DEALER),
+    };
+    struct feat_vec f;
+    /* cabin filter 24 months, brake fluid 48: all done in time */
+    compute_as(r, 3, t0 + 1500, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 0, TOL);
+    /* the filter 24 months + 10% after its last change: overdue */
+    compute_as(r, 3, t0 + 1400 + 804, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 1, TOL);
+    /* never a brake fluid change: counted from the first visit, 48 months
+     * + 10% = 1607 days */
+    compute_as(r, 2, t0 + 1600, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 1, TOL);
+    compute_as(r, 2, t0 + 1610, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_ROUTINE_ITEMS_OVERDUE], 2, TOL);
+    /* not a BEV: does not apply */
+    compute_as(r, 3, t0 + 1500, def, HIST_NO_DAY, PTRAIN_ICE, &f);
+    CU_ASSERT(isnan(f.v[FEAT_ROUTINE_ITEMS_OVERDUE]));
+    CU_ASSERT_FALSE(feat_applies(FEAT_ROUTINE_ITEMS_OVERDUE, &f));
+}
+
+static void test_feat_rotation_overdue_says_by_how_much(void)
+{
+    const struct task_sched *tesla = task_sched_find(sched, "TESLA",
+                                                     PTRAIN_BEV);
+    long t0 = eng_days_from_civil(2022, 3, 1);
+    struct hist_rec r[1] = {rec(t0, 26000, 40, "USD", ROT, HIST_SRC_OWNER)};
+    struct feat_vec f;
+    compute_as(r, 1, t0 + 600, tesla, HIST_NO_DAY, PTRAIN_BEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OVERDUE_TIRE_ROTATION], 1, TOL);
+    CU_ASSERT_DOUBLE_EQUAL(f.rot_over_days, 600 - 12 * 30.4375, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(f.rot_due_days, 12 * 30.4375, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(f.rot_due_km, 10000, TOL);
+}
+
+static void test_feat_hybrid_keeps_its_oil_schedule(void)
+{
+    const struct task_sched *toy = task_sched_find(sched, "TOYOTA",
+                                                   PTRAIN_HEV);
+    long t0 = eng_days_from_civil(2022, 7, 1);
+    struct hist_rec r[3] = {
+        rec(t0, 8000, 90, "USD", OIL | ROT, HIST_SRC_DEALER),
+        rec(t0 + 365, 24000, 90, "USD", OIL | ROT, HIST_SRC_DEALER),
+        rec(t0 + 730, 40000, 90, "USD", OIL | ROT, HIST_SRC_DEALER),
+    };
+    struct feat_vec f;
+    compute_as(r, 3, t0 + 800, toy, eng_days_from_civil(2022, 1, 1),
+               PTRAIN_HEV, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OIL_CHANGES], 3, TOL);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OIL_IN_SCHEDULE_SHARE], 1, TOL);
+    CU_ASSERT_DOUBLE_EQUAL(f.oil_due_km, 16000, TOL);
+    for (size_t i = 0; i < N_OIL_FEATS; i++)
+        CU_ASSERT_TRUE(feat_applies(oil_feats[i], &f));
+}
+
+static void test_feat_used_car_history_starts_mid_life(void)
+{
+    const struct task_sched *honda = task_sched_for(sched, "HONDA");
+    long start = eng_days_from_civil(2012, 1, 1);
+    long t0 = eng_days_from_civil(2021, 3, 5);
+    struct hist_rec r[4];
+    for (int i = 0; i < 4; i++)
+        r[i] = rec(t0 + 182 * i, 142000 + 8000 * i, 90, "USD", OIL | ROT,
+                   HIST_SRC_DEALER);
+    struct feat_vec f;
+    compute_as(r, 4, t0 + 600, honda, start, PTRAIN_UNKNOWN, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 0, TOL);
+    CU_ASSERT(isnan(f.v[FEAT_FIRST_SERVICE_RATIO]));
+    CU_ASSERT_FALSE(feat_applies(FEAT_FIRST_SERVICE_RATIO, &f));
+    /* pace over the observed window only: 4 visits in 600 days */
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_SERVICES_PER_YEAR], 4 / (600 / 365.25),
+                           1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_INTERVAL_SCHEDULE_RATIO], 0.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_OVERDUE_OIL_CHANGE], 0, TOL);
+
+    /* low mileage but first seen 9 years after the model year: mid-life */
+    for (int i = 0; i < 4; i++)
+        r[i].km -= 140000;
+    compute_as(r, 4, t0 + 600, honda, start, PTRAIN_UNKNOWN, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 0, TOL);
+    /* the same readings on a 2020 car: near new (2,000 km, 14 months) */
+    compute_as(r, 4, t0 + 600, honda, eng_days_from_civil(2020, 1, 1),
+               PTRAIN_UNKNOWN, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 1, TOL);
+    CU_ASSERT_FALSE(isnan(f.v[FEAT_FIRST_SERVICE_RATIO]));
+    /* 18 months is the limit: 549 days after the start is mid-life */
+    compute_as(r, 4, t0 + 600, honda, t0 - FEAT_NEW_DAYS, PTRAIN_UNKNOWN,
+               &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 1, TOL);
+    compute_as(r, 4, t0 + 600, honda, t0 - FEAT_NEW_DAYS - 1,
+               PTRAIN_UNKNOWN, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 0, TOL);
+    /* no model year and a low reading: cannot tell, so not applicable */
+    compute_as(r, 4, t0 + 600, honda, HIST_NO_DAY, PTRAIN_UNKNOWN, &f);
+    CU_ASSERT(isnan(f.v[FEAT_HISTORY_FROM_NEW]));
+    CU_ASSERT(isnan(f.v[FEAT_FIRST_SERVICE_RATIO]));
+    /* 1.5 oil intervals of distance is the limit (Honda: 24,000 km) */
+    for (int i = 0; i < 4; i++)
+        r[i].km = 24001 + 8000 * i;
+    compute_as(r, 4, t0 + 600, honda, eng_days_from_civil(2020, 1, 1),
+               PTRAIN_UNKNOWN, &f);
+    CU_ASSERT_DOUBLE_EQUAL(f.v[FEAT_HISTORY_FROM_NEW], 0, TOL);
+}
+
+static void test_feat_vec_init_is_all_unknown(void)
+{
+    struct feat_vec f;
+    memset(&f, 0x5a, sizeof(f));
+    feat_vec_init(&f);
+    for (int i = 0; i < FEAT_COUNT; i++)
+        CU_ASSERT(isnan(f.v[i]));
+    CU_ASSERT_EQUAL(f.ptrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_EQUAL(f.ptrain_src, PTRAIN_SRC_NONE);
+    CU_ASSERT_EQUAL(f.first_day, HIST_NO_DAY);
+    CU_ASSERT_STRING_EQUAL(f.currency, "");
+    CU_ASSERT(isnan(f.oil_over_days) && isnan(f.rot_due_km));
+    /* everything applies but the first service, unknown whether new */
+    CU_ASSERT_TRUE(feat_applies(FEAT_OIL_CHANGES, &f));
+    CU_ASSERT_FALSE(feat_applies(FEAT_FIRST_SERVICE_RATIO, &f));
+    CU_ASSERT_FALSE(feat_applies(FEAT_COUNT, &f));
+}
+
 static CU_TestInfo feat_tests[] = {
     {"a regular history gives exact features",
      test_feat_regular_history_gives_exact_features},
@@ -320,6 +512,17 @@ static CU_TestInfo feat_tests[] = {
     {"the example response matches the hand computation",
      test_feat_example_response_matches_hand_computation},
     {"names round-trip", test_feat_names_round_trip},
+    {"a BEV has no oil and follows its rotation",
+     test_feat_bev_has_no_oil_and_follows_its_rotation},
+    {"a BEV's routine items follow the maker's months",
+     test_feat_bev_routine_items_follow_the_makers_months},
+    {"a rotation overdue says by how much",
+     test_feat_rotation_overdue_says_by_how_much},
+    {"a hybrid keeps its oil schedule",
+     test_feat_hybrid_keeps_its_oil_schedule},
+    {"a used car's history starts mid-life",
+     test_feat_used_car_history_starts_mid_life},
+    {"feat_vec_init is all unknown", test_feat_vec_init_is_all_unknown},
     CU_TEST_INFO_NULL
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hist.h"
+#include "ptrain.h"
 #include "task.h"
 
 static struct task_map *tasks;
@@ -279,6 +280,25 @@ static void test_hist_parse_line_reads_bundle_lines(void)
     CU_ASSERT_STRING_EQUAL(e.vehicle_id, "v-1");
     CU_ASSERT_EQUAL(e.imperial, 1);
     CU_ASSERT_DOUBLE_EQUAL(e.hist.rec[0].km, 16.09344, 1e-9);
+    CU_ASSERT_EQUAL(e.powertrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_EQUAL(e.model_year, 0);
+
+    /* the powertrain and model year the fetch learnt */
+    CU_ASSERT_EQUAL(parse_line(&e, "{\"vin\":\"A\",\"powertrain\":\"BEV\","
+                                   "\"powertrain_source\":\"api\","
+                                   "\"model_year\":2022,\"history\":[]}",
+                               NULL), ENG_OK);
+    CU_ASSERT_EQUAL(e.powertrain, PTRAIN_BEV);
+    CU_ASSERT_EQUAL(e.powertrain_src, PTRAIN_SRC_API);
+    CU_ASSERT_EQUAL(e.model_year, 2022);
+    /* values it cannot use are ignored, not errors */
+    CU_ASSERT_EQUAL(parse_line(&e, "{\"vin\":\"A\",\"powertrain\":7,"
+                                   "\"powertrain_source\":\"x\","
+                                   "\"model_year\":1850.5,\"history\":[]}",
+                               NULL), ENG_OK);
+    CU_ASSERT_EQUAL(e.powertrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_EQUAL(e.powertrain_src, PTRAIN_SRC_NONE);
+    CU_ASSERT_EQUAL(e.model_year, 0);
 
     /* a failed fetch carried by the line keeps its status */
     CU_ASSERT_EQUAL(parse_line(&e, "{\"vin\":\"A\",\"status\":"

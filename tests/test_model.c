@@ -17,6 +17,7 @@
 #include "glm.h"
 #include "model.h"
 #include "model_internal.h"
+#include "ptrain.h"
 
 #define TOL 1e-12
 #define FACTOR (50 / log(2.0))      /* 72.1348 points per unit of ln */
@@ -1169,6 +1170,212 @@ static void test_model_shipped_model_loads_and_scores(void)
     model_free(m);
 }
 
+/* ===================== Benchmarks and applicability ===================== */
+
+/* Input in with portfolio benchmarks: median = typical = med, and
+ * percentiles med - 0.49 .. med + 0.49 in steps of 0.01. */
+static void benchmark(struct model_input *in, double med)
+{
+    in->has_benchmark = 1;
+    in->median = in->typical = med;
+    in->n_quantiles = MODEL_N_QUANTILES;
+    for (int k = 0; k < MODEL_N_QUANTILES; k++)
+        in->quantiles[k] = med + (k - 49) / 100.0;
+}
+
+static void test_model_reasons_name_the_typical_value(void)
+{
+    struct model *m = plain_model(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    numeric(&m->inputs[0], "services_per_year", -1, 2, 1, MODEL_VALUE_NUMBER);
+    reason(&m->inputs[0], "R04", "%s services a year", "no dated service");
+    benchmark(&m->inputs[0], 1.1);
+    double x = 0.44;
+    struct model_result r = plain_score(m, &x, 1);
+    CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text,
+                           "R04 0.44 services a year (typical 1.1)");
+    /* missing: the missing text, still with its yardstick */
+    m->inputs[0].has_missing = 1;
+    m->inputs[0].beta_missing = 1;
+    x = NAN;
+    r = plain_score(m, &x, 1);
+    CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text,
+                           "R04 no dated service (typical 1.1)");
+    model_free(m);
+}
+
+static void test_model_no_reason_on_the_good_side_of_typical(void)
+{
+    struct model *m = plain_model(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    /* a dealer share: more is better (beta < 0); centred at 0.9, so 0.8
+     * is below the centre and costs points, but above the typical 0.75 */
+    numeric(&m->inputs[0], "dealer_share", -1, 0.9, 0.1, MODEL_VALUE_SHARE);
+    reason(&m->inputs[0], "R33", "%s of services at a dealer", "");
+    benchmark(&m->inputs[0], 0.75);
+    double x = 0.8;
+    struct model_result r = plain_score(m, &x, 1);
+    CU_ASSERT_EQUAL(r.n_reasons, 0);
+    x = 0.4;
+    r = plain_score(m, &x, 1);
+    CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text,
+                           "R33 40% of services at a dealer (typical 75%)");
+    /* more is worse (beta > 0): only above typical */
+    numeric(&m->inputs[0], "interval_schedule_ratio", 1, 0.5, 0.5,
+            MODEL_VALUE_SHARE);
+    reason(&m->inputs[0], "R24", "services at %s of the maker's interval",
+           "");
+    benchmark(&m->inputs[0], 0.95);
+    x = 0.9;
+    r = plain_score(m, &x, 1);
+    CU_ASSERT_EQUAL(r.n_reasons, 0);
+    x = 1.67;
+    r = plain_score(m, &x, 1);
+    CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text, "R24 services at 167% of the "
+                           "maker's interval (typical 95%)");
+    model_free(m);
+}
+
+static void test_model_overdue_reason_names_the_makers_interval(void)
+{
+    struct model *m = plain_model(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    numeric(&m->inputs[0], "overdue_oil_change", 1, 0, 1, MODEL_VALUE_YESNO);
+    reason(&m->inputs[0], "R06", "oil change overdue: %s", "");
+    benchmark(&m->inputs[0], 0);
+    struct feat_vec f;
+    empty_features(&f);
+    f.v[FEAT_OVERDUE_OIL_CHANGE] = 1;
+    f.oil_over_days = 7 * 30.4375 + 3;
+    f.oil_due_days = 365.25;
+    f.oil_due_km = 16000;
+    struct model_result r;
+    model_score(m, &f, NULL, &r);
+    CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text, "R06 oil change overdue by 7 "
+                           "months (due every 12 months)");
+    /* overdue by distance only */
+    f.oil_over_days = NAN;
+    f.oil_over_km = 4200;
+    model_score(m, &f, NULL, &r);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text, "R06 oil change overdue by "
+                           "4200 km (due every 16000 km)");
+    /* read back from a CSV, without the schedule: the typical value */
+    f.oil_over_km = NAN;
+    model_score(m, &f, NULL, &r);
+    CU_ASSERT_STRING_EQUAL(r.reasons[0].text,
+                           "R06 oil change overdue: yes (typical no)");
+    model_free(m);
+}
+
+static void test_model_not_applicable_is_neutral_not_missing(void)
+{
+    struct model *m = plain_model(2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    numeric(&m->inputs[0], "oil_in_schedule_share", -1, 0.6, 0.25,
+            MODEL_VALUE_SHARE);
+    m->inputs[0].has_missing = 1;
+    m->inputs[0].beta_missing = 0.8;
+    m->inputs[0].impute = 0.6;
+    m->inputs[0].baseline = -0.05;
+    numeric(&m->inputs[1], "first_service_ratio", 0.5, 1, 0.5,
+            MODEL_VALUE_SHARE);
+    m->inputs[1].impute = 3;
+    struct feat_vec f;
+    empty_features(&f);
+    /* a combustion car without oil changes: the missing-data penalty */
+    CU_ASSERT_DOUBLE_EQUAL(model_input_contribution(&m->inputs[0], &f, NULL),
+                           0.8, TOL);
+    struct model_result r;
+    model_score(m, &f, NULL, &r);
+    CU_ASSERT_EQUAL(r.n_reasons, 1);
+    /* a BEV: no oil, no weight, no reason */
+    f.ptrain = PTRAIN_BEV;
+    CU_ASSERT_DOUBLE_EQUAL(model_input_contribution(&m->inputs[0], &f, NULL),
+                           0, TOL);
+    model_score(m, &f, NULL, &r);
+    CU_ASSERT_EQUAL(r.n_reasons, 0);
+    CU_ASSERT_DOUBLE_EQUAL(r.eta, m->intercept, TOL);
+    /* a value the BEV should not have is ignored the same way */
+    f.v[FEAT_OIL_IN_SCHEDULE_SHARE] = 0;
+    CU_ASSERT_DOUBLE_EQUAL(model_input_contribution(&m->inputs[0], &f, NULL),
+                           0, TOL);
+    /* first service: only for a history that starts near new */
+    f.v[FEAT_FIRST_SERVICE_RATIO] = 3;
+    f.v[FEAT_HISTORY_FROM_NEW] = 0;
+    CU_ASSERT_DOUBLE_EQUAL(model_input_contribution(&m->inputs[1], &f, NULL),
+                           0, TOL);
+    f.v[FEAT_HISTORY_FROM_NEW] = 1;
+    CU_ASSERT_DOUBLE_EQUAL(model_input_contribution(&m->inputs[1], &f, NULL),
+                           0.5 * (3 - 1) / 0.5, TOL);
+    model_free(m);
+}
+
+static void test_model_benchmarks_round_trip_and_give_percentiles(void)
+{
+    struct model *m = plain_model(2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    benchmark(&m->inputs[1], 2.0);
+    m->inputs[1].typical = 0.7;
+    CU_ASSERT_EQUAL_FATAL(model_save(m, "tmp/model_bench.json", NULL), 0);
+    struct eng_err err = {0};
+    struct model *b = model_load("tmp/model_bench.json", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_FALSE(b->inputs[0].has_benchmark);
+    CU_ASSERT_TRUE(b->inputs[1].has_benchmark);
+    CU_ASSERT_DOUBLE_EQUAL(b->inputs[1].median, 2.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(b->inputs[1].typical, 0.7, 0);
+    CU_ASSERT_EQUAL(b->inputs[1].n_quantiles, MODEL_N_QUANTILES);
+    for (int k = 0; k < MODEL_N_QUANTILES; k++)
+        CU_ASSERT_DOUBLE_EQUAL(b->inputs[1].quantiles[k],
+                               m->inputs[1].quantiles[k], 0);
+    int feat = b->inputs[1].feat;
+    /* the median sits at the 50th, below and above the ends at 0, 100 */
+    CU_ASSERT_DOUBLE_EQUAL(model_percentile(b, feat, 2.0), 50, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(model_percentile(b, feat, 2.005), 5000.0 / 99,
+                           1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(model_percentile(b, feat, -5), 0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(model_percentile(b, feat, 9), 100, 1e-9);
+    CU_ASSERT(isnan(model_percentile(b, feat, NAN)));
+    /* no percentiles for an input without benchmarks or a non-input */
+    CU_ASSERT(isnan(model_percentile(b, b->inputs[0].feat, 1)));
+    CU_ASSERT(isnan(model_percentile(b, FEAT_N_RECORDS, 1)));
+    model_free(b);
+    model_free(m);
+}
+
+static void test_model_rejects_bad_benchmarks(void)
+{
+    static const char *const bad[] = {
+        "\"benchmark\":{\"median\":1,\"typical\":1,\"quantiles\":[1,2]},",
+        "\"benchmark\":{\"median\":\"x\",\"typical\":1,\"quantiles\":[]},",
+        "\"benchmark\":{\"median\":1,\"typical\":1},",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char to[256];
+        snprintf(to, sizeof(to), "%s\"baseline\":0,\"reason\":{\"code\":"
+                 "\"R03\"", bad[i]);
+        char *text = edited("\"baseline\":0,\"reason\":{\"code\":\"R03\"",
+                            to);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_badbm.json", text), 0);
+        free(text);
+        struct eng_err err = {0};
+        CU_ASSERT_PTR_NULL(model_load("tmp/model_badbm.json", &err));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "benchmark"));
+    }
+    /* no benchmark at all (a file from before them): loads, scores */
+    CU_ASSERT_EQUAL_FATAL(write_text("tmp/model_badbm.json", good_model), 0);
+    struct model *m = model_load("tmp/model_badbm.json", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_FALSE(m->inputs[0].has_benchmark);
+    model_free(m);
+}
+
 static CU_TestInfo model_tests[] = {
     {"saves and loads every field", test_model_saves_and_loads_every_field},
     {"loaded copy scores as the original",
@@ -1211,6 +1418,17 @@ static CU_TestInfo model_tests[] = {
      test_model_rejects_a_file_over_the_size_cap},
     {"shipped model loads and scores",
      test_model_shipped_model_loads_and_scores},
+    {"reasons name the typical value",
+     test_model_reasons_name_the_typical_value},
+    {"no reason on the good side of typical",
+     test_model_no_reason_on_the_good_side_of_typical},
+    {"overdue reason names the maker's interval",
+     test_model_overdue_reason_names_the_makers_interval},
+    {"not applicable is neutral, not missing",
+     test_model_not_applicable_is_neutral_not_missing},
+    {"benchmarks round-trip and give percentiles",
+     test_model_benchmarks_round_trip_and_give_percentiles},
+    {"rejects bad benchmarks", test_model_rejects_bad_benchmarks},
     CU_TEST_INFO_NULL
 };
 

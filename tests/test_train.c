@@ -787,6 +787,95 @@ static void test_train_rejects_bad_feature_cells_with_their_line(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'make'"));
 }
 
+/* ===================== Not applicable vs missing ===================== */
+
+#define NA_FEATURES "tmp/train_na_features.csv"
+#define NA_LABELS "tmp/train_na_labels.csv"
+#define NA_ROWS 600
+#define NA_BEV 200             /* BEV rows: no oil share, not applicable */
+#define NA_MISSING 40          /* combustion rows with the share missing */
+
+/* Writes the files; with_pt = 0 leaves out the powertrain column. */
+static int write_na_files(int with_pt, double *ice_shares, size_t *n_ice)
+{
+    FILE *f = fopen(NA_FEATURES, "w");
+    FILE *l = fopen(NA_LABELS, "w");
+    if (!f || !l) {
+        if (f)
+            fclose(f);
+        if (l)
+            fclose(l);
+        return -1;
+    }
+    fprintf(f, "vin,vehicle_id,status,oil_in_schedule_share,"
+               "services_per_year%s\n", with_pt ? ",powertrain" : "");
+    fprintf(l, "vin,claim_count,exposure_years\n");
+    *n_ice = 0;
+    for (int i = 0; i < NA_ROWS; i++) {
+        int bev = i % 3 == 0;
+        int missing = !bev && i % 3 == 1 && i / 3 < NA_MISSING;
+        double share = (double)((i * 37) % 100) / 100.0;
+        fprintf(f, "NAVIN%012d,v%d,ok,", i, i);
+        if (!bev && !missing) {
+            fprintf(f, "%.2f", share);
+            ice_shares[(*n_ice)++] = share;
+        }
+        fprintf(f, ",%.2f", 0.5 + (double)(i % 7) / 2);
+        if (with_pt)
+            fprintf(f, ",%s", bev ? "BEV" : i % 2 ? "ICE" : "");
+        fputc('\n', f);
+        fprintf(l, "NAVIN%012d,%d,1\n", i, i % 5 == 0);
+    }
+    int bad = ferror(f) || ferror(l);
+    bad |= fclose(f) != 0;
+    bad |= fclose(l) != 0;
+    return bad ? -1 : 0;
+}
+
+static void test_train_tells_not_applicable_from_missing(void)
+{
+    static const char *const cols[] = {"oil_in_schedule_share",
+                                       "services_per_year"};
+    double ice[NA_ROWS];
+    size_t n_ice;
+    CU_ASSERT_EQUAL_FATAL(write_na_files(1, ice, &n_ice), 0);
+    struct train_config cfg;
+    config(&cfg, cols, 2, 1);
+    cfg.features_path = NA_FEATURES;
+    cfg.labels_path = NA_LABELS;
+    struct train_output out;
+    struct eng_err err = {0};
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &out, &err), ENG_OK);
+    const struct model_input *in = input_named(out.model,
+                                               "oil_in_schedule_share");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    /* 40 missing is below the indicator's threshold: the 200 BEVs do not
+     * count as missing */
+    CU_ASSERT_FALSE(in->has_missing);
+    /* the benchmarks come from the combustion rows' values alone */
+    gsl_sort(ice, 1, n_ice);
+    CU_ASSERT_TRUE(in->has_benchmark);
+    CU_ASSERT_DOUBLE_EQUAL(in->median,
+                           gsl_stats_median_from_sorted_data(ice, 1, n_ice),
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(in->typical, in->median, 0);
+    CU_ASSERT_EQUAL(in->n_quantiles, MODEL_N_QUANTILES);
+    CU_ASSERT_DOUBLE_EQUAL(in->quantiles[0],
+                           gsl_stats_quantile_from_sorted_data(ice, 1, n_ice,
+                                                               0.01), 1e-12);
+    for (int k = 1; k < in->n_quantiles; k++)
+        CU_ASSERT_TRUE(in->quantiles[k] >= in->quantiles[k - 1]);
+    train_output_release(&out);
+
+    /* without the powertrain column the same empty cells are missing */
+    CU_ASSERT_EQUAL_FATAL(write_na_files(0, ice, &n_ice), 0);
+    CU_ASSERT_EQUAL_FATAL(train_run(&cfg, &out, &err), ENG_OK);
+    in = input_named(out.model, "oil_in_schedule_share");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    CU_ASSERT_TRUE(in->has_missing);
+    train_output_release(&out);
+}
+
 static CU_TestInfo train_tests[] = {
     {"recovers the true coefficients",
      test_train_recovers_the_true_coefficients},
@@ -816,6 +905,8 @@ static CU_TestInfo train_tests[] = {
      test_train_rejects_unknown_columns_as_usage_errors},
     {"rejects bad feature cells with their line",
      test_train_rejects_bad_feature_cells_with_their_line},
+    {"tells not applicable from missing",
+     test_train_tells_not_applicable_from_missing},
     CU_TEST_INFO_NULL
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ptrain.h"
 #include "veh.h"
 
 #define TMP_DIR "tmp"
@@ -341,6 +342,29 @@ static void test_veh_reader_ignores_an_invalid_model_year(void)
     release_all(rows, n);
 }
 
+static void test_veh_reader_reads_the_powertrain_column(void)
+{
+    const char *path = write_text("pt.csv", "vin,Powertrain\n"
+                                  "1HGCM82633A004352,EV\n"
+                                  "1HGCM82633A004352, plug-in hybrid \n"
+                                  "1HGCM82633A004352,Diesel\n"
+                                  "1HGCM82633A004352,\n"
+                                  "1HGCM82633A004352,steam\n");
+    struct veh_row rows[5];
+    int n = read_all(path, rows, 5);
+    CU_ASSERT_EQUAL_FATAL(n, 5);
+    CU_ASSERT_EQUAL(rows[0].powertrain, PTRAIN_BEV);
+    CU_ASSERT_EQUAL(rows[1].powertrain, PTRAIN_PHEV);
+    CU_ASSERT_EQUAL(rows[2].powertrain, PTRAIN_ICE);
+    CU_ASSERT_EQUAL(rows[3].powertrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_STRING_EQUAL(rows[3].warning, "");
+    /* not understood: unknown, with a warning, the row still usable */
+    CU_ASSERT_EQUAL(rows[4].powertrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_STRING_EQUAL(rows[4].status, "");
+    CU_ASSERT_PTR_NOT_NULL(strstr(rows[4].warning, "powertrain"));
+    release_all(rows, n);
+}
+
 static void test_veh_open_fails_without_a_vin_column(void)
 {
     const char *path = write_text("novin.csv", "policy_id,make\nP1,FORD\n");
@@ -521,6 +545,8 @@ static void test_veh_reader_streams_a_hundred_thousand_rows(void)
 }
 
 static CU_TestInfo veh_tests[] = {
+    {"reader reads the powertrain column",
+     test_veh_reader_reads_the_powertrain_column},
     {"check digit matches known VINs",
      test_veh_check_digit_matches_known_vins},
     {"vin_check accepts valid VINs", test_veh_vin_check_accepts_valid_vins},

@@ -233,8 +233,40 @@ static void print_overdue(const struct explain *x,
                    km_iv[k]);
         printf("\n");
     }
+    if (!feat_applies(FEAT_ROUTINE_ITEMS_OVERDUE, &x->feat))
+        return;
+    const char *rn[3] = {"cabin filter", "brake fluid", "coolant"};
+    unsigned rc[3] = {TASK_BIT(TASK_FILTERS),
+                      TASK_BIT(TASK_FLUIDS) | TASK_BIT(TASK_BRAKES),
+                      TASK_BIT(TASK_FLUIDS)};
+    double rd[3] = {sc->cabin_days, sc->brake_fluid_days, sc->coolant_days};
+    for (int k = 0; k < 3; k++) {
+        if (isnan(rd[k])) {
+            printf("  %-14s not on the maker's schedule\n", rn[k]);
+            continue;
+        }
+        long last = HIST_NO_DAY;
+        for (size_t i = 0; i < x->n_recs; i++) {
+            if ((x->recs[i].cats & rc[k]) == rc[k] &&
+                x->recs[i].day != HIST_NO_DAY && x->recs[i].day <= as_of &&
+                (last == HIST_NO_DAY || x->recs[i].day >= last))
+                last = x->recs[i].day;
+        }
+        long since = last != HIST_NO_DAY ? last : x->feat.first_day;
+        if (since == HIST_NO_DAY) {
+            printf("  %-14s cannot tell: no dated record\n", rn[k]);
+            continue;
+        }
+        int late = 
+                   (double)(as_of - since) > rd[k] * (1 + sc->tolerance);
+        char d[11];
+        eng_format_day(since, d);
+        printf("  %-14s %s: %s %s (due every %.0f months)\n", rn[k],
+               late ? "OVERDUE" : "not overdue",
+               last != HIST_NO_DAY ? "last on" : "none on record since", d,
+               rd[k] / 30.4375);
+    }
 }
-
 int cmd_explain(int argc, char **argv)
 {
     static const struct option longopts[] = {
