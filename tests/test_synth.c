@@ -139,6 +139,9 @@ struct vinfo {
     int imperial;
     int n_records;
     int n_oil;             /* tasks whose text names engine oil */
+    int n_engine;          /* tasks naming another engine part */
+    int n_rotation;        /* tire rotations */
+    int n_routine;         /* cabin filters and fluids */
     long first_day;        /* earliest dated record, or -1 */
     int n_dated;           /* distinct dated days */
     double mean_gap;       /* days between distinct dated records */
@@ -180,9 +183,14 @@ static void parse_history(struct vinfo *vi, const cJSON *hist)
                 task, "taskDescription");
             for (size_t k = 0; cJSON_IsString(t) && k < synth_n_task_texts;
                  k++) {
-                if (synth_task_texts[k].kind == SYNTH_OIL
-                    && strcmp(synth_task_texts[k].text, t->valuestring) == 0)
-                    vi->n_oil++;
+                const struct synth_task_text *x = &synth_task_texts[k];
+                if (strcmp(x->text, t->valuestring) != 0)
+                    continue;
+                vi->n_oil += x->kind == SYNTH_OIL;
+                vi->n_engine += x->ice_only;
+                vi->n_rotation += x->kind == SYNTH_TIRE_ROTATION;
+                vi->n_routine += x->kind == SYNTH_FILTERS
+                                 || x->kind == SYNTH_FLUIDS;
             }
         }
         const cJSON *date = cJSON_GetObjectItemCaseSensitive(rec,
@@ -630,7 +638,8 @@ static void test_synth_the_list_names_the_powertrain_on_part_of_the_rows(
 static void test_synth_electric_cars_have_no_oil_changes(void)
 {
     CU_ASSERT_TRUE_FATAL(fleet.parsed);
-    int bev = 0, bev_oil = 0, ice = 0, ice_oil = 0;
+    int bev = 0, bev_oil = 0, ice = 0, ice_oil = 0, engine = 0;
+    int rotated = 0, routine = 0;
     for (int i = 0; i < FLEET_N; i++) {
         const struct vinfo *vi = &fleet.v[i];
         if (vi->n_records < 3 || make_of(vi->vin) == SYNTH_LINCOLN)
@@ -638,6 +647,9 @@ static void test_synth_electric_cars_have_no_oil_changes(void)
         if (strcmp(vi->ptrain, "BEV") == 0) {
             bev++;
             bev_oil += vi->n_oil > 0;
+            engine += vi->n_engine;
+            rotated += vi->n_rotation > 0;
+            routine += vi->n_routine > 0;
         } else if (strcmp(vi->ptrain, "ICE") == 0) {
             ice++;
             ice_oil += vi->n_oil > 0;
@@ -645,6 +657,10 @@ static void test_synth_electric_cars_have_no_oil_changes(void)
     }
     CU_ASSERT(bev > 30);
     CU_ASSERT_EQUAL(bev_oil, 0);
+    CU_ASSERT_EQUAL(engine, 0);
+    /* their schedule: tire rotations, cabin filter, brake fluid */
+    CU_ASSERT(rotated > 0.8 * bev);
+    CU_ASSERT(routine > 0.5 * bev);
     CU_ASSERT(ice_oil > 0.95 * ice);
 }
 
