@@ -94,7 +94,8 @@ static int gkey_cmp(const void *a, const void *b)
                   ((const struct gkey *)b)->vin);
 }
 
-/* Loads the truth file's key columns (those present); returns 0 or -1. */
+/* Loads the truth file's key columns (those present; none: no keys);
+ * returns 0 or -1. */
 static int load_gkeys(const char *path, struct gkeys *g)
 {
     struct eng_err err = {0};
@@ -105,7 +106,10 @@ static int load_gkeys(const char *path, struct gkeys *g)
     int ih = tab_col(t, "history_from_new"), ik = tab_col(t, "high_mileage");
     size_t cap = 0;
     const char *const *f;
-    int rc;
+    int rc = 0;
+    /* a truth file without any key column leaves the keys to the features */
+    if (ip < 0 && ih < 0 && ik < 0)
+        iv = -1;
     while (iv >= 0 && (rc = tab_next(t, &f, &err)) == 1) {
         if (g->n == cap) {
             cap = cap ? cap * 2 : 4096;
