@@ -167,8 +167,9 @@ static void test_manifest_holds_the_identity_and_counts(void)
 static void rows_of(struct eval_row *r, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        r[i] = (struct eval_row){(double)(i % 4 == 0) * (double)(i / 10),
-                                 1.0, 0.1 + (double)i / 100, NAN, 0};
+        r[i] = (struct eval_row){
+            .y = (double)(i % 4 == 0) * (double)(i / 10), .exposure = 1.0,
+            .pred = 0.1 + (double)i / 100, .truth = NAN};
 }
 
 static void test_lorenz_points_run_from_0_to_1_below_the_diagonal(void)
@@ -232,7 +233,8 @@ static void test_oneway_bins_partition_rows_and_keep_missing(void)
     struct eval_row r[50];
     double x[50];
     for (int i = 0; i < 50; i++) {
-        r[i] = (struct eval_row){(double)(i % 3 == 0), 1, 0.4, NAN, 0};
+        r[i] = (struct eval_row){.y = (double)(i % 3 == 0), .exposure = 1,
+                                 .pred = 0.4, .truth = NAN};
         x[i] = i < 5 ? NAN : (double)(i % 4);   /* 4 distinct values */
     }
     struct evalc_bin b[EVALC_MAX_BINS];
@@ -259,8 +261,9 @@ static void test_bootstrap_is_seeded_and_covers_the_gini(void)
 {
     struct eval_row r[400];
     for (int i = 0; i < 400; i++)
-        r[i] = (struct eval_row){(double)((i * 7919) % 13 < i / 40), 1,
-                                 0.05 + i / 400.0, NAN, 0};
+        r[i] = (struct eval_row){
+            .y = (double)((i * 7919) % 13 < i / 40), .exposure = 1,
+            .pred = 0.05 + i / 400.0, .truth = NAN};
     double y[400], e[400], p[400], g;
     for (int i = 0; i < 400; i++) {
         y[i] = r[i].y;

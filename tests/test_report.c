@@ -219,9 +219,10 @@ static void test_vreport_draws_every_chart(void)
     struct eval_row rows[40];
     double pred2[40], x[40];
     for (int i = 0; i < 40; i++) {
-        rows[i] = (struct eval_row){(double)(i % 7 == 0) + (i > 30), 1,
-                                    0.05 + 0.01 * i, NAN,
-                                    (char)('A' + i / 8)};
+        rows[i] = (struct eval_row){
+            .y = (double)(i % 7 == 0) + (i > 30), .exposure = 1,
+            .pred = 0.05 + 0.01 * i, .truth = NAN,
+            .band = (char)('A' + i / 8)};
         pred2[i] = 0.45 - 0.01 * i;
         x[i] = i % 5 == 0 ? NAN : (double)i;
     }

@@ -26,7 +26,12 @@ static const char usage[] =
     "Validates a model on labelled vehicles: Gini of the ordered Lorenz\n"
     "curve (and the oracle Gini when the synthetic truth is given), a\n"
     "decile lift table with equal-exposure buckets, actual/expected by\n"
-    "band and the mean Poisson deviance.\n\noptions:\n"
+    "band and the mean Poisson deviance; then Gini, oracle Gini and\n"
+    "actual/expected by subgroup (history from new or mid-life, each\n"
+    "powertrain, high mileage), keyed by the truth file's powertrain,\n"
+    "history_from_new and high_mileage columns, else by the features'\n"
+    "powertrain, history_from_new and est_annual_km (40,000 km or more\n"
+    "is high) where present.\n\noptions:\n"
     "  --model FILE      the model (default: models/default.json)\n"
     "  --features FILE   features CSV ('svcscore features')\n"
     "  --labels FILE     claims: vin, claim_count, exposure_years\n"
@@ -34,6 +39,8 @@ static const char usage[] =
     "  --factors FILE    own rating factors by vin or policy_id (else the\n"
     "                    features CSV's own columns are used)\n"
     "  --buckets N       lift buckets (default 10)\n"
+    "  --min-group N     smallest subgroup given figures (default 2000)\n"
+    "  --json            machine-readable output\n"
     "  --json            machine-readable output (with the charts' figures)\n"
     "  --report FILE     the validation report, one HTML page that opens\n"
     "                    offline: Lorenz curve, lift, A/E by band and by\n"
@@ -47,8 +54,112 @@ static const char usage[] =
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_FEATURES, OPT_LABELS, OPT_TRUTH,
     OPT_JSON, OPT_BUCKETS, OPT_FACTORS, OPT_REPORT, OPT_COMPARE,
-    OPT_BOOTSTRAP, OPT_SEED
+    OPT_BOOTSTRAP, OPT_SEED, OPT_MIN_GROUP
 };
+
+/* ===== subgroup keys ===== */
+
+#define HIGH_KM 40000.0     /* est_annual_km from which a vehicle counts as
+                               high-mileage, as the synthetic fleet's */
+
+/* One vehicle's subgroup keys, from the truth file. */
+struct gkey {
+    char vin[24];
+    unsigned char history, ptrain, mileage;
+};
+
+struct gkeys {
+    struct gkey *k;
+    size_t n;
+};
+
+static unsigned char ptrain_key(const char *s)
+{
+    switch (ptrain_parse(s)) {
+    case PTRAIN_ICE: return EVAL_PT_ICE;
+    case PTRAIN_HEV: return EVAL_PT_HEV;
+    case PTRAIN_PHEV: return EVAL_PT_PHEV;
+    case PTRAIN_BEV: return EVAL_PT_BEV;
+    default: return EVAL_PT_UNKNOWN;
+    }
+}
+
+/* "1" from new, "0" mid-life, else unknown. */
+static unsigned char history_key(const char *s)
+{
+    if (s && strcmp(s, "1") == 0)
+        return EVAL_HIST_NEW;
+    if (s && strcmp(s, "0") == 0)
+        return EVAL_HIST_MIDLIFE;
+    return EVAL_HIST_UNKNOWN;
+}
+
+static unsigned char km_key(const char *s, double high)
+{
+    char *end;
+    if (!s || !s[0])
+        return EVAL_KM_UNKNOWN;
+    double x = strtod(s, &end);
+    if (*end != '\0' || !(x >= 0))
+        return EVAL_KM_UNKNOWN;
+    return x >= high ? EVAL_KM_HIGH : EVAL_KM_NORMAL;
+}
+
+static int gkey_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct gkey *)a)->vin,
+                  ((const struct gkey *)b)->vin);
+}
+
+/* Loads the truth file's key columns (those present; none: no keys);
+ * returns 0 or -1. */
+static int load_gkeys(const char *path, struct gkeys *g)
+{
+    struct eng_err err = {0};
+    struct tab *t = tab_open(path, &err);
+    if (!t)
+        return cli_fail(-1, "%s", err.msg);
+    int iv = tab_col(t, "vin"), ip = tab_col(t, "powertrain");
+    int ih = tab_col(t, "history_from_new"), ik = tab_col(t, "high_mileage");
+    size_t cap = 0;
+    const char *const *f;
+    int rc = 0;
+    /* a truth file without any key column leaves the keys to the features */
+    if (ip < 0 && ih < 0 && ik < 0)
+        iv = -1;
+    while (iv >= 0 && (rc = tab_next(t, &f, &err)) == 1) {
+        if (g->n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            struct gkey *k = realloc(g->k, cap * sizeof(*k));
+            if (!k) {
+                tab_close(t);
+                return cli_fail(-1, "out of memory");
+            }
+            g->k = k;
+        }
+        struct gkey *k = &g->k[g->n++];
+        snprintf(k->vin, sizeof(k->vin), "%s", f[iv]);
+        k->ptrain = ip >= 0 ? ptrain_key(f[ip]) : EVAL_PT_UNKNOWN;
+        k->history = ih >= 0 ? history_key(f[ih]) : EVAL_HIST_UNKNOWN;
+        k->mileage = ik >= 0 ? km_key(f[ik], 1) : EVAL_KM_UNKNOWN;
+    }
+    tab_close(t);
+    if (iv >= 0 && rc < 0)
+        return cli_fail(-1, "%s", err.msg);
+    if (g->n)
+        qsort(g->k, g->n, sizeof(*g->k), gkey_cmp);
+    return 0;
+}
+
+static const struct gkey *find_gkey(const struct gkeys *g, const char *vin)
+{
+    struct gkey want;
+    if (!g->n || strlen(vin) >= sizeof(want.vin))
+        return NULL;
+    snprintf(want.vin, sizeof(want.vin), "%s", vin);
+    return bsearch(&want, g->k, g->n, sizeof(*g->k), gkey_cmp);
+}
+
 
 /* A features row's own factors: its own columns, else --factors. */
 struct eval_own {
@@ -191,6 +302,7 @@ int cmd_evaluate(int argc, char **argv)
         {"compare", required_argument, NULL, OPT_COMPARE},
         {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"min-group", required_argument, NULL, OPT_MIN_GROUP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -200,6 +312,7 @@ int cmd_evaluate(int argc, char **argv)
     long boot = 0, seed = 1;
     int json = 0;
     long buckets = EVAL_DEFAULT_BUCKETS;
+    long min_group = EVAL_MIN_GROUP;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -225,6 +338,11 @@ int cmd_evaluate(int argc, char **argv)
                 return cli_fail(CLI_USAGE, "--buckets takes 1 to %d",
                                 EVAL_MAX_BUCKETS);
             break;
+        case OPT_MIN_GROUP:
+            if (cli_parse_long(optarg, 1, 1000000000L, &min_group) < 0)
+                return cli_fail(CLI_USAGE, "--min-group takes a whole "
+                                "number from 1");
+            break;
         case 'h':
             fputs(usage, stdout);
             return CLI_OK;
@@ -249,11 +367,14 @@ int cmd_evaluate(int argc, char **argv)
     double *feats = NULL, *pred2 = NULL;
     struct vreport_oneway *ow = NULL;
     struct label_set *lab = NULL, *tru = NULL;
+    struct gkeys gk = {0};
     struct eval_row *rows = NULL;
     struct tab *t = NULL;
     struct factors *fx = NULL;
     size_t unseen = 0;
     int status = CLI_FAIL;
+    if (truth && load_gkeys(truth, &gk) < 0)
+        goto out;
     struct eng_err err = {0};
     if (factors_path && !(fx = factors_load(factors_path, NULL, 0, &err))) {
         cli_fail(CLI_FAIL, "%s", err.msg);
@@ -275,6 +396,8 @@ int cmd_evaluate(int argc, char **argv)
     int iv = tab_col(t, "vin"), is = tab_col(t, "status");
     int im = tab_col(t, "make"), ipol = tab_col(t, "policy_id");
     int ipt = tab_col(t, "powertrain");
+    int fhn = tab_col(t, "history_from_new");
+    int fkm = tab_col(t, "est_annual_km");
     int col[FEAT_COUNT];
     for (int i = 0; i < FEAT_COUNT; i++)
         col[i] = tab_col(t, feat_name(i));
@@ -354,6 +477,18 @@ int cmd_evaluate(int argc, char **argv)
             pred2[n] = r2.relativity * model_mean_frequency(m2)
                        * l->exposure;
         }
+        const struct gkey *key = find_gkey(&gk, f[iv]);
+        if (key) {
+            rows[n].ptrain = key->ptrain;
+            rows[n].history = key->history;
+            rows[n].mileage = key->mileage;
+        } else {
+            rows[n].ptrain = ipt >= 0 ? ptrain_key(f[ipt]) : EVAL_PT_UNKNOWN;
+            rows[n].history = fhn >= 0 ? history_key(f[fhn])
+                                       : EVAL_HIST_UNKNOWN;
+            rows[n].mileage = fkm >= 0 ? km_key(f[fkm], HIGH_KM)
+                                       : EVAL_KM_UNKNOWN;
+        }
         n++;
     }
     if (rc < 0) {
@@ -361,7 +496,8 @@ int cmd_evaluate(int argc, char **argv)
         goto out;
     }
     struct eval_report rep;
-    if (eval_compute(rows, n, (size_t)buckets, &rep, &err) < 0) {
+    if (eval_compute(rows, n, (size_t)buckets, &rep, &err) < 0
+        || eval_subgroups(rows, n, (size_t)min_group, &rep, &err) < 0) {
         cli_fail(CLI_FAIL, "%s", err.msg);
         goto out;
     }
@@ -437,6 +573,7 @@ out:
     model_free(m2);
     label_free(lab);
     label_free(tru);
+    free(gk.k);
     model_free(m);
     return status;
 }
