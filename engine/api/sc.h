@@ -121,7 +121,8 @@ struct sc_result {
     const char *vehicle_id;   /* as given or discovered, or NULL */
     const char *status;       /* "ok", "no_history" or "error:..." */
     const char *body;         /* the response body when status is "ok" or
-                                 "no_history" (NUL-terminated), else NULL */
+                                 "no_history" (NUL-terminated, whole
+                                 RFC 8259 JSON: checked), else NULL */
     size_t body_len;
     const char *unit_system;  /* the SC-Unit-System response header
                                  ("metric"/"imperial"), else the one asked */
