@@ -191,6 +191,7 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
     }
     sc->cfg = *cfg;
     sc->queue.next = sc->queue.prev = &sc->queue;
+    sc->epfd = -1;
     sc->v3mode = strcmp(cfg->api_version, "3") == 0;
     sc->max_active = cfg->max_active > 0 ? (size_t)cfg->max_active
                                          : 2 * (size_t)cfg->concurrency;
@@ -266,6 +267,11 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
         eng_err_set(err, ENG_EHTTP, "libcurl multi interface unavailable");
         goto fail;
     }
+    if (sc_events_init(sc) < 0) {
+        eng_err_set(err, ENG_EHTTP, "cannot watch the transfers' sockets "
+                    "(epoll)");
+        goto fail;
+    }
     sc->slots = calloc((size_t)cfg->concurrency, sizeof(*sc->slots));
     if (!sc->slots)
         goto oom;
@@ -298,6 +304,8 @@ void sc_free(struct sc_client *sc)
     free(sc->slots);
     if (sc->multi)
         curl_multi_cleanup(sc->multi);
+    if (sc->epfd >= 0)
+        close(sc->epfd);
     free(sc->api);
     free(sc->v3);
     free(sc->token_url);
