@@ -332,7 +332,6 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
                      void *sockp)
 {
     (void)easy;
-    (void)sockp;
     struct sc_client *sc = ud;
     if (what == CURL_POLL_REMOVE) {
         /* it may be closed already, which removed it: no error then */
@@ -344,10 +343,16 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u)
                 | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     ev.data.fd = fd;
-    if (epoll_ctl(sc->epfd, EPOLL_CTL_MOD, fd, &ev) != 0
-        && (errno != ENOENT
-            || epoll_ctl(sc->epfd, EPOLL_CTL_ADD, fd, &ev) != 0))
-        return -1;
+    /* sockp is set while libcurl knows the socket as one in the set */
+    int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(sc->epfd, op, fd, &ev) != 0) {
+        op = errno == EEXIST ? EPOLL_CTL_MOD
+             : errno == ENOENT ? EPOLL_CTL_ADD : -1;
+        if (op < 0 || epoll_ctl(sc->epfd, op, fd, &ev) != 0)
+            return -1;
+    }
+    if (!sockp)
+        curl_multi_assign(sc->multi, fd, sc);
     return 0;
 }
 
