@@ -208,3 +208,5 @@ if want api; then
     printf '    whole command incl. start-up and writing the bundle: %.2f s = %.1f/s\n' \
         "$s" "$(calc "$reqs / $s")"
 fi
+# the client at book scale (issue 9), BENCH_ONLY=client: scripts/bench-client.sh
+if want client; then BENCH_DIR="$DIR" BENCH_RUNS="$RUNS" scripts/bench-client.sh; fi
