@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -403,6 +404,13 @@ static int finish(struct run *r, const char *journal_path,
         return err ? err->code : ENG_EIO;
     struct buf b;
     buf_init(&b, (size_t)-1 / 2);
+    /* the journal mapped, read in place; else a read per line */
+    char *map = NULL;
+    if (r->end > 0) {
+        void *m = mmap(NULL, (size_t)r->end, PROT_READ, MAP_SHARED, r->fd, 0);
+        if (m != MAP_FAILED)
+            map = m;
+    }
     int rc = ENG_OK;
     for (size_t i = 0; rc == ENG_OK && i < r->st->rows; i++) {
         const struct place *p = &r->places[i];
@@ -411,19 +419,26 @@ static int finish(struct run *r, const char *journal_path,
                              i + 1);
             break;
         }
-        buf_reset(&b);
-        char *dst = buf_extend(&b, p->len, err);
-        if (!dst) {
-            rc = ENG_ENOMEM;
-            break;
+        const char *line = map ? map + p->off : NULL;
+        if (!map) {
+            buf_reset(&b);
+            char *dst = buf_extend(&b, p->len, err);
+            if (!dst) {
+                rc = ENG_ENOMEM;
+                break;
+            }
+            if (pread(r->fd, dst, p->len, p->off) != (ssize_t)p->len) {
+                rc = eng_err_set(err, ENG_EIO, "cannot read '%s'",
+                                 journal_path);
+                break;
+            }
+            line = dst;
         }
-        if (pread(r->fd, dst, p->len, p->off) != (ssize_t)p->len) {
-            rc = eng_err_set(err, ENG_EIO, "cannot read '%s'", journal_path);
-            break;
-        }
-        count_status(r->st, dst, p->len);
-        rc = out_write(o, dst, p->len, err);
+        count_status(r->st, line, p->len);
+        rc = out_write(o, line, p->len, err);
     }
+    if (map)
+        munmap(map, (size_t)r->end);
     buf_release(&b);
     if (rc == ENG_OK) {
         rc = out_commit(o, err);
