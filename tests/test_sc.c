@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -553,6 +554,40 @@ static void test_sc_new_refuses_bad_configuration(void)
     tok_store_free(st);
 }
 
+static void test_sc_new_makes_room_for_its_sockets(void)
+{
+    struct rlimit saved;
+    CU_ASSERT_FATAL(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 1200)
+        return; /* no room to test in */
+    struct rlimit low = saved;
+    low.rlim_cur = 256;
+    CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct sc_config c;
+    struct eng_err e;
+    sc_config_init(&c);
+    c.tokens = st;
+    c.api_origin = "http://127.0.0.1:9";
+    c.concurrency = 1024;
+    struct sc_client *sc = sc_new(&c, &e);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    struct rlimit now;
+    CU_ASSERT(getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CU_ASSERT(now.rlim_cur >= 1024 + 64);
+    sc_free(sc);
+    /* a limit high enough already is left alone */
+    CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    c.concurrency = 16;
+    sc = sc_new(&c, &e);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    CU_ASSERT(getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CU_ASSERT_EQUAL(now.rlim_cur, 256);
+    sc_free(sc);
+    tok_store_free(st);
+    setrlimit(RLIMIT_NOFILE, &saved);
+}
+
 static void test_sc_user_agent_names_program_system_and_libcurl(void)
 {
     struct tok_store *st = tok_store_open(NULL, NULL);
@@ -641,6 +676,8 @@ static CU_TestInfo sc_tests[] = {
      test_sc_new_refuses_bad_configuration},
     {"user agent names program, system and libcurl",
      test_sc_user_agent_names_program_system_and_libcurl},
+    {"sc_new raises the open-file limit its sockets need",
+     test_sc_new_makes_room_for_its_sockets},
     {"token URL appends the path once",
      test_sc_token_url_appends_the_path_once},
     CU_TEST_INFO_NULL,

@@ -28,6 +28,9 @@
 #define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
 #define SC_BODY_KEEP (1u << 20) /* a slot keeps this much buffer between
                                    transfers; bigger ones are released */
+#define SC_FD_SPARE 64          /* open files beyond one per transfer:
+                                   the cache's spare connections, the
+                                   run's own files */
 
 /* What a request is for. */
 enum sc_kind {
