@@ -45,6 +45,11 @@ double model_percentile(const struct model *m, int feat, double x)
     return NAN;
 }
 
+double model_band_share(const struct model *m, int b)
+{
+    return m->has_band_share && b >= 0 && b < 5 ? m->band_share[b] : NAN;
+}
+
 double model_mean_frequency(const struct model *m)
 {
     return exp(m->log_mean_rate);
@@ -589,6 +594,9 @@ static cJSON *model_json(const struct model *m)
         put(b, "band", cJSON_CreateString(name));
         put(b, "min_score", i < 4 ? num(m->band_cuts[i])
                                   : cJSON_CreateNumber(m->score_min));
+        /* what the training rows gave; informs reports, not scores */
+        if (m->has_band_share)
+            put(b, "share", num(m->band_share[i]));
         cJSON_AddItemToArray(bands, b);
     }
     put(o, "bands", bands);
@@ -1436,6 +1444,18 @@ static void read_bands(struct reader *r, const cJSON *root, struct model *m)
         double cut = get_num(r, b, "min_score", 0, 0);
         if (r->rc < 0)
             return;
+        if (i == 0)
+            m->has_band_share =
+                cJSON_GetObjectItemCaseSensitive(b, "share") != NULL;
+        if (m->has_band_share) {
+            m->band_share[i] = get_num(r, b, "share", 0, 0);
+            if (r->rc == ENG_OK &&
+                !(m->band_share[i] >= 0 && m->band_share[i] <= 1))
+                fail(r, "'%s.share' (%g) is outside 0..1", r->where,
+                     m->band_share[i]);
+            if (r->rc < 0)
+                return;
+        }
         if (i == 4) {
             if (cut != m->score_min)
                 fail(r, "'bands[4].min_score' (%g) must equal score.min "

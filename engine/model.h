@@ -122,6 +122,13 @@ double model_eta(const struct model *m, const struct feat_vec *f,
  */
 double model_percentile(const struct model *m, int feat, double x);
 
+/*
+ * The share (0..1) of the training rows that fell in band b (0 = A .. 4 =
+ * E), as train recorded it; NAN when the file does not say (older files)
+ * or b is out of range.  Cannot fail.
+ */
+double model_band_share(const struct model *m, int b);
+
 /* The training portfolio's mean claim frequency (per year); > 0. */
 double model_mean_frequency(const struct model *m);
 

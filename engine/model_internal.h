@@ -127,6 +127,8 @@ struct model {
     double score_factor;             /* PDO / ln 2 = 72.1348 for PDO 50 */
     int score_min, score_max;
     double band_cuts[4];             /* A >= cuts[0] > B >= cuts[1] ... */
+    int has_band_share;              /* band_share[] known (train sets it) */
+    double band_share[5];            /* training rows per band, A..E */
     struct model_fit fit;
     char trained_at[32];
     char command[512];

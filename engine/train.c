@@ -1315,6 +1315,17 @@ static int train_once(const struct train_config *cfg,
     for (int b = 0; b < 4; b++)
         m->band_cuts[b] = band_cut(eta, n, 0.8 - 0.2 * b);
     separate_cuts(m);
+    /* the training rows per band: what a report of a run compares with */
+    size_t in_band[5] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int b = 0;
+        while (b < 4 && eta[i] < m->band_cuts[b])
+            b++;
+        in_band[b]++;
+    }
+    m->has_band_share = n > 0;
+    for (int b = 0; b < 5; b++)
+        m->band_share[b] = n ? (double)in_band[b] / (double)n : 0;
 
     /* deviance residuals, as summary.glm prints their quantiles */
     for (size_t i = 0; i < n; i++) {

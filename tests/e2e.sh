@@ -266,6 +266,8 @@ bad_model() {   # name, sed expression, text the error must hold
 }
 bad_model "format version 2" 's/"format":[[:space:]]*1,/"format": 2,/' 'format version 2'
 bad_model "no portfolio" 's/"portfolio":/"portfolio_x":/' "missing 'portfolio'"
+bad_model "a band share above 1" '0,/"share":/s/"share":[^}]*/"share": 1.5/' \
+    "'bands\\[0\\].share' (1.5) is outside 0..1"
 bad_model "a string coefficient" '0,/"estimate":/s/"estimate":[^,]*/"estimate": "x"/' \
     "'intercept.estimate' is not a finite number"
 bad_model "an unknown feature" '0,/"name":/s/"name":[^,]*/"name": "no_such_feature"/' \

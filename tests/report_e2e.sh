@@ -75,6 +75,11 @@ fig=$(figure "$T/run.html" chart-bands)
 expect "band chart: axes and one bar per band" \
     '[ $(grep -o "class=\"bar s0\"" <<<"$fig" | wc -l) -eq 5 ] &&
      grep -q "class=\"axis-x\"" <<<"$fig" && grep -q "class=\"axis-y\"" <<<"$fig"' 
+want_a=$(awk '/"band":[[:space:]]*"A"/ { a = 1 } a && /"share"/ { printf "%.1f%%", $2 * 100; exit }' models/default.json)
+expect "band chart: the model's expected share beside each band (A: $want_a)" \
+    '[ $(grep -o "class=\"bar s1\"" <<<"$fig" | wc -l) -eq 5 ] && [ -n "$want_a" ] &&
+     section "$T/run.html" bands | grep -q "<td>A</td><td class=\"n\">[0-9]*</td><td class=\"n\">[0-9.]*%</td><td class=\"n\">$want_a<" &&
+     ! section "$T/run.html" bands | grep -q "not recorded"'
 hist_sum=$(part "$T/run.html" '<table class="scores">' '</table>' |
            grep -o '<td class="n">[0-9]*</td><td class="n">[0-9.]*%' |
            sed 's/<td class="n">\([0-9]*\).*/\1/' | awk '{s += $1} END {print s}')

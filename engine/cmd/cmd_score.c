@@ -739,6 +739,8 @@ int cmd_score(int argc, char **argv)
     for (int i = 0; i < cfg.jobs; i++)
         runsum_merge(&sum.rows, &acc[i]);
     sum.has_scores = 1;
+    for (int b = 0; b < 5; b++)
+        sum.band_expected[b] = model_band_share(model, b);
     sum.model_id = model_id(model);
     eng_format_day(c.as_of, sum.as_of);
     if (c.vehicles)
