@@ -68,6 +68,7 @@ struct sc_vehicle {
     char *vehicle_id;
     char *user_id;
     struct tok_pair *pair;
+    char since[11];         /* window start, "" = the client's */
     struct sc_task task;
     struct sc_vehicle *wnext; /* waiting for discovery */
 };
