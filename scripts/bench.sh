@@ -210,3 +210,4 @@ if want api; then
 fi
 
 if want store; then BENCH_DIR=$DIR BENCH_RUNS=$RUNS BENCH_BIG=$BIG scripts/bench-store.sh; fi
+if want incr; then BENCH_DIR=$DIR scripts/bench-incr.sh; fi
