@@ -108,8 +108,7 @@ static const char *const migrations[] = {
     " reason_3 TEXT,"
     " reason_4 TEXT,"
     " model_id TEXT,"
-    " PRIMARY KEY (run, row)) WITHOUT ROWID;"
-    "CREATE INDEX score_vin ON score(run, vin, band, score);",
+    " PRIMARY KEY (run, row)) WITHOUT ROWID;",
     /* 1 -> 2: powertrain (bundle lines may carry it), the run's drift */
     "ALTER TABLE vehicle ADD COLUMN powertrain TEXT;"
     "ALTER TABLE vehicle ADD COLUMN powertrain_source TEXT;"
@@ -125,16 +124,14 @@ static const char *const migrations[] = {
  * journal: nothing there needs a rollback).
  */
 static const char temp_tables[] =
-    "PRAGMA temp.cache_size = -32768;"
+    "PRAGMA temp.cache_size = -65536;"
     "PRAGMA temp.journal_mode = OFF;"
     "CREATE TEMP TABLE IF NOT EXISTS trun (id INTEGER PRIMARY KEY,"
     " uid TEXT, started_at TEXT, ended_at TEXT, command TEXT, model_id TEXT,"
     " as_of TEXT, rows INTEGER, ok INTEGER, no_history INTEGER,"
     " errors INTEGER, exit_code INTEGER, drift TEXT);"
     "CREATE TEMP TABLE IF NOT EXISTS tscore (run INTEGER, row INTEGER,"
-    " vin TEXT, status TEXT, score INTEGER, band TEXT);"
-    "CREATE INDEX IF NOT EXISTS temp.tscore_vin ON tscore(run, vin, band,"
-    " score, row);";
+    " vin TEXT, status TEXT, score INTEGER, band TEXT);";
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
                STORE_SCHEMA_VERSION, "one migration per schema version");
@@ -145,7 +142,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 enum stmt_id {
     ST_VEH_GET, ST_VEH_INSERT, ST_VEH_UPDATE, ST_FETCH_FIND, ST_FETCH_INSERT,
     ST_VEH_FETCHED, ST_FETCH_COUNTS, ST_REC_SEQ, ST_REC_INSERT,
-    ST_HIST_VEH, ST_HIST_RECS, ST_NEXT_VIN, ST_STATE, ST_SCORE, ST_TSCORE,
+    ST_HIST_VEH, ST_HIST_RECS, ST_HIST_RAW, ST_FETCH_AT, ST_NEXT_VIN, ST_STATE, ST_SCORE, ST_TSCORE,
     ST_NEXT_RUN, ST_COUNT
 };
 
@@ -327,12 +324,14 @@ struct store *store_open(const char *path, int flags, struct eng_err *err)
     if (!s->readonly)
         rc = exec(s, "PRAGMA journal_mode = WAL;"
                      "PRAGMA synchronous = NORMAL;", err);
-    /* a writer's indexes want a large cache; a reader's pages pass once */
+    /*
+     * 64 MiB of page cache per connection: a book's VIN index (about 40
+     * bytes a vehicle) stays in it, so looking vehicles up in list order
+     * does not read the same pages again and again.
+     */
     if (rc == ENG_OK)
-        rc = exec(s, s->readonly ? "PRAGMA foreign_keys = ON;"
-                                   "PRAGMA cache_size = -16384;"
-                                 : "PRAGMA foreign_keys = ON;"
-                                   "PRAGMA cache_size = -65536;", err);
+        rc = exec(s, "PRAGMA foreign_keys = ON;"
+                     "PRAGMA cache_size = -65536;", err);
     if (rc == ENG_OK)
         rc = migrate(s, path, err);
     if (rc == ENG_OK)
@@ -817,15 +816,14 @@ static int merge_parsed(struct store *s, long long vehicle,
 
     char fetched_at[40] = "";
     if (fetch_id) {
-        sqlite3_stmt *f;
-        if (sqlite3_prepare_v2(s->db, "SELECT fetched_at FROM fetch WHERE "
-                               "id = ?1", -1, &f, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(f, 1, fetch_id);
-            if (sqlite3_step(f) == SQLITE_ROW)
-                snprintf(fetched_at, sizeof(fetched_at), "%s",
-                         col_text(f, 0));
-            sqlite3_finalize(f);
-        }
+        sqlite3_stmt *f = prep(s, ST_FETCH_AT, "SELECT fetched_at FROM fetch"
+                               " WHERE id = ?1", err);
+        if (!f)
+            return ENG_EIO;
+        sqlite3_bind_int64(f, 1, fetch_id);
+        if (sqlite3_step(f) == SQLITE_ROW)
+            copy_col(f, 0, fetched_at, sizeof(fetched_at));
+        sqlite3_reset(f);
     }
     q = prep(s, ST_REC_INSERT, "INSERT OR IGNORE INTO record (vehicle, seq,"
              " ident, service_id, service_date, day, odometer_km, cost,"
@@ -1014,21 +1012,15 @@ int store_get(struct store *s, const char *vin, int want_raw,
     if (e < 0)
         return e;
     free_raw(s);
-    q = prep(s, ST_HIST_RECS, want_raw
-             ? "SELECT day, odometer_km, cost, currency, cat_mask, n_tasks,"
-               " source, service_id, raw, shape, imperial FROM record"
-               " WHERE vehicle = ?1 ORDER BY seq"
-             : "SELECT day, odometer_km, cost, currency, cat_mask, n_tasks,"
-               " source, service_id FROM record WHERE vehicle = ?1"
-               " ORDER BY seq", err);
+    q = want_raw
+        ? prep(s, ST_HIST_RAW, "SELECT day, odometer_km, cost, currency,"
+               " cat_mask, n_tasks, source, service_id, raw, shape, imperial"
+               " FROM record WHERE vehicle = ?1 ORDER BY seq", err)
+        : prep(s, ST_HIST_RECS, "SELECT day, odometer_km, cost, currency,"
+               " cat_mask, n_tasks, source, service_id FROM record"
+               " WHERE vehicle = ?1 ORDER BY seq", err);
     if (!q)
         return ENG_EIO;
-    /* the statement is cached for one of the two texts: re-prepare on change */
-    if ((sqlite3_column_count(q) == 11) != (want_raw != 0)) {
-        sqlite3_finalize(s->st[ST_HIST_RECS]);
-        s->st[ST_HIST_RECS] = NULL;
-        return store_get(s, vin, want_raw, h, err);
-    }
     sqlite3_bind_int64(q, 1, out.id);
     size_t n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1746,35 +1738,40 @@ int store_drift(struct store *s, long long id, struct store_drift *d,
     if (rc < 0 || d->prev == 0)
         return rc;
     args[1] = d->prev;
-    const char *ct = score_table(id);
-    const char *cx = id < 0 ? "tscore_vin" : "score_vin";
-    char sql[1024];
     /*
-     * Grouped by VIN (a VIN listed twice has one score), walking the
-     * (run, vin, band, score) index of both runs.
+     * The banded rows of both runs, copied and indexed by VIN in bulk: an
+     * index by VIN kept while scores arrive in list order would rewrite
+     * random pages at every commit, costing more than the run itself.
      */
-    snprintf(sql, sizeof(sql), "SELECT pb, cb, count(*), total(d) FROM"
-             " (SELECT c.vin, c.band AS cb, p.band AS pb,"
-             " c.score - p.score AS d FROM %s c INDEXED BY %s"
-             " JOIN main.score p INDEXED BY score_vin ON p.run = ?2 AND"
-             " p.vin = c.vin AND p.band IS NOT NULL"
-             " WHERE c.run = ?1 AND c.band IS NOT NULL GROUP BY c.vin)"
-             " GROUP BY 1, 2", ct, cx);
-    rc = query(s, sql, args, 2, matrix_row, d, err);
-    if (rc == ENG_OK) {
-        snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM %s c"
-                 " WHERE c.run = ?1 AND c.band IS NOT NULL AND NOT EXISTS"
-                 " (SELECT 1 FROM main.score p WHERE p.run = ?2 AND"
-                 " p.vin = c.vin AND p.band IS NOT NULL)", ct);
-        rc = query(s, sql, args, 2, count_row, &d->added, err);
-    }
-    if (rc == ENG_OK) {
-        snprintf(sql, sizeof(sql), "SELECT count(DISTINCT vin) FROM"
-                 " main.score p WHERE p.run = ?2 AND p.band IS NOT NULL AND"
-                 " NOT EXISTS (SELECT 1 FROM %s c WHERE c.run = ?1 AND"
-                 " c.vin = p.vin AND c.band IS NOT NULL)", ct);
-        rc = query(s, sql, args, 2, count_row, &d->gone, err);
-    }
+    char sql[512];
+    snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS temp.dcur;"
+             "DROP TABLE IF EXISTS temp.dprev;"
+             "CREATE TEMP TABLE dcur AS SELECT vin, band, score FROM %s"
+             " WHERE run = %lld AND band IS NOT NULL;"
+             "CREATE TEMP TABLE dprev AS SELECT vin, band, score FROM"
+             " main.score WHERE run = %lld AND band IS NOT NULL;"
+             "CREATE INDEX temp.dcur_vin ON dcur(vin, band, score);"
+             "CREATE INDEX temp.dprev_vin ON dprev(vin, band, score);",
+             score_table(id), id, d->prev);
+    rc = exec(s, sql, err);
+    /* grouped by VIN: a VIN listed twice has one score */
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT pb, cb, count(*), total(d) FROM"
+                   " (SELECT c.vin, c.band AS cb, p.band AS pb,"
+                   " c.score - p.score AS d FROM temp.dcur c INDEXED BY"
+                   " dcur_vin JOIN temp.dprev p INDEXED BY dprev_vin"
+                   " ON p.vin = c.vin GROUP BY c.vin) GROUP BY 1, 2",
+                   args, 0, matrix_row, d, err);
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT count(DISTINCT vin) FROM temp.dcur WHERE vin"
+                   " NOT IN (SELECT vin FROM temp.dprev)", args, 0,
+                   count_row, &d->added, err);
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT count(DISTINCT vin) FROM temp.dprev WHERE vin"
+                   " NOT IN (SELECT vin FROM temp.dcur)", args, 0,
+                   count_row, &d->gone, err);
+    sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.dcur;"
+                 "DROP TABLE IF EXISTS temp.dprev;", NULL, NULL, NULL);
     d->mean_change = d->both ? d->mean_change / (double)d->both : 0;
     return rc;
 }

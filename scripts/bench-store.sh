@@ -97,7 +97,7 @@ if [ "$BIG" = 1 ]; then
     db=$(store 1000000)
     read -r is ir _ < "$db.import"
     size=$(stat -c %s "$db")
-    printf '  import: %.0f s (%.0f vehicles/s), peak RSS %.1f MB; file %.2f GB = %.0f bytes per vehicle\n' \
+    printf '  import: %.0f s (%.0f vehicles/s), peak RSS %.1f MB; file now (recorded runs included) %.2f GB = %.0f bytes per vehicle\n' \
         "$is" "$(calc "1000000 / $is")" "$(calc "$ir / 1024")" \
         "$(calc "$size / 1073741824")" "$(calc "$size / 1000000")"
     read -r s r c <<<"$(timed $BIN score --store "$db" --no-record --as-of $AS_OF \

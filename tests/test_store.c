@@ -51,7 +51,6 @@ static const char schema_v1[] =
     " status TEXT NOT NULL, score INTEGER, band TEXT, relativity REAL,"
     " reason_1 TEXT, reason_2 TEXT, reason_3 TEXT, reason_4 TEXT,"
     " model_id TEXT, PRIMARY KEY (run, row)) WITHOUT ROWID;"
-    "CREATE INDEX score_vin ON score(run, vin, band, score);"
     "PRAGMA user_version = 1;";
 
 static const char vin1[] = "1HGCM82633A004352";

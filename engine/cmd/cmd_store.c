@@ -24,7 +24,7 @@ static const char usage[] =
     "           stores (shards) to OUT\n"
     "  runs     lists the recorded runs\n"
     "\noptions:\n"
-    "  --store FILE         the store (created when missing)\n"
+    "  --store FILE         the store (import and merge create it)\n"
     "  --histories BUNDLE   import: the bundle, - for stdin\n"
     "  --out BUNDLE         export: the bundle, - for stdout\n"
     "  --vehicles FILE      export: only these vehicles, in this order\n"
