@@ -368,6 +368,46 @@ stop_sim
 expect "SIGTERM stops cleanly with status 0" '[ $? = 0 ]'
 check "the server says it stopped" grep -q stopping "$T/sim.err"
 
+# --- v3 vehicle object: powertrainType from the fleet's powertrain column -
+mkdir -p "$T/ptfleet"
+cp "$FLEET/histories.jsonl" "$T/ptfleet/"
+awk -F, -v OFS=, 'NR == 1 { print $0, "powertrain"; next }
+    { print $0, (NR == 2 ? "bev" : NR == 3 ? "HEV" : NR == 4 ? "" : "steam") }' \
+    "$FLEET/vehicles.csv" > "$T/ptfleet/vehicles.csv"
+FLEET_KEEP=$FLEET; FLEET=$T/ptfleet
+start_sim || bad "the simulator starts on a fleet with a powertrain column"
+FLEET=$FLEET_KEEP
+call POST /oauth2/token --data @"$T/form_cc"
+field access_token > "$T/v3tok"; bearer_file "$T/v3tok" "$T/authv3"
+get "/v3/vehicles/${V}1" -H @"$T/authv3" -H 'sc-user-id: user-0001'
+V3_VEH='{"data":{"id":"'"${V}1"'","type":"vehicle","attributes":{'
+V3_VEH+='"make":"FORD","model":"UNKNOWN","year":2019,"powertrainType":"BEV",'
+V3_VEH+='"mode":"simulated"},"links":{"self":"/v3/vehicles/'"${V}1"'"}}}'
+expect "v3 vehicle object is JSON:API with powertrainType from the fleet" \
+    '[ $CODE = 200 ] && [ "$(body)" = "$V3_VEH" ]'
+get "/v3/vehicles/${V}2" -H @"$T/authv3" -H 'sc-user-id: user-0001'
+expect "v3 vehicle object serves HEV" \
+    '[ $CODE = 200 ] && has "\"powertrainType\":\"HEV\""'
+get "/v3/vehicles/${V}3" -H @"$T/authv3" -H 'sc-user-id: user-0001'
+expect "an empty powertrain cell is served as null" \
+    '[ $CODE = 200 ] && has "\"powertrainType\":null"'
+get "/v3/vehicles/${V}4" -H @"$T/authv3" -H 'sc-user-id: user-0002'
+expect "an unknown powertrain name is served as null" \
+    '[ $CODE = 200 ] && has "\"powertrainType\":null"'
+get "/v3/vehicles/${V}4" -H @"$T/authv3" -H 'sc-user-id: user-0001'
+expect "v3 vehicle object of another user's vehicle is 403" '[ $CODE = 403 ]'
+get "/v3/vehicles/${V}1" -H @"$T/auth1"
+expect "v3 vehicle object takes a vehicle access token too" \
+    '[ $CODE = 200 ] && has "\"type\":\"vehicle\""'
+expect "the log names the v3 vehicle path" \
+    'in_log "route=vehicle_v3 path=/v3/vehicles/${V}1 "'
+stop_sim
+start_sim
+get "/v3/vehicles/${V}1" -H @"$T/auth1"
+expect "without a powertrain column powertrainType is null" \
+    '[ $CODE = 200 ] && has "\"powertrainType\":null"'
+stop_sim
+
 # --- faults, one kind at a time -------------------------------------------
 fault_sim() { start_sim --fault-rate 1 --fault-mix "$1=1" "${@:2}"; }
 

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "api/sc.h"
+#include "ptrain.h"
 #include "test_util.h"
 
 /* The simulator built with the tests; SVCSCORE_SIM may name another. */
@@ -78,21 +79,25 @@ static void make_dir(const char *name, char *out, size_t n)
     mkdir(out, 0700);
 }
 
-static void write_fleet(const char *dir, const struct fv *v, size_t n)
+/* The fleet of v; ptrain NULL, or the powertrain cell of each (NULL: ""). */
+static void write_fleet_pt(const char *dir, const struct fv *v, size_t n,
+                           const char *const *ptrain)
 {
     char path[160];
     snprintf(path, sizeof(path), "%s/vehicles.csv", dir);
     FILE *f = fopen(path, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fprintf(f, "vin,vehicle_id,policy_id,make,model_year,unit_system,"
-               "user_id,access_token,refresh_token,expires_at\n");
+               "user_id,access_token,refresh_token,expires_at,"
+               "powertrain\n");
     for (size_t i = 0; i < n; i++) {
         char exp[24] = "";
         if (v[i].expires_in)
             in_secs(v[i].expires_in, exp);
-        fprintf(f, "%s,%s,POL-%zu,Ford,2019,%s,%s,%s,%s,%s\n", v[i].vin,
-                v[i].vid, i, v[i].unit ? v[i].unit : "metric", v[i].user,
-                v[i].access, v[i].refresh, exp);
+        fprintf(f, "%s,%s,POL-%zu,Ford,2019,%s,%s,%s,%s,%s,%s\n",
+                v[i].vin, v[i].vid, i, v[i].unit ? v[i].unit : "metric",
+                v[i].user, v[i].access, v[i].refresh, exp,
+                ptrain && ptrain[i] ? ptrain[i] : "");
     }
     fclose(f);
     snprintf(path, sizeof(path), "%s/histories.jsonl", dir);
@@ -106,6 +111,11 @@ static void write_fleet(const char *dir, const struct fv *v, size_t n)
                 v[i].unit ? v[i].unit : "metric", v[i].history);
     }
     fclose(f);
+}
+
+static void write_fleet(const char *dir, const struct fv *v, size_t n)
+{
+    write_fleet_pt(dir, v, n, NULL);
 }
 
 static const char *const HIST_OLD_AND_NEW =
@@ -254,6 +264,7 @@ struct got {
     char message[256];
     char request_id[80];
     int attempts;
+    int powertrain;
     size_t body_len;
     char *body;
     int order;
@@ -268,6 +279,7 @@ struct run {
     size_t outstanding;
     int fail_next_at;   /* next() fails at this index; -1 never */
     int fail_done_at;   /* done() fails on this call; -1 never */
+    int want_ptrain[MAX_JOBS]; /* job.want_powertrain by index */
     int dones;
     double t0;
     struct got got[MAX_JOBS];
@@ -309,6 +321,7 @@ static int next_job(void *ud, struct sc_job *job)
     job->vehicle_id = j->vid;
     job->user_id = j->user;
     job->tokens = j->pair;
+    job->want_powertrain = r->want_ptrain[job->index];
     r->outstanding++;
     if (r->outstanding > r->max_outstanding)
         r->max_outstanding = r->outstanding;
@@ -330,6 +343,7 @@ static int job_done(void *ud, const struct sc_result *res)
     snprintf(g->message, sizeof(g->message), "%s", res->message);
     snprintf(g->request_id, sizeof(g->request_id), "%s", res->request_id);
     g->attempts = res->attempts;
+    g->powertrain = res->powertrain;
     g->body_len = res->body_len;
     free(g->body);
     g->body = res->body ? strndup(res->body, res->body_len) : NULL;
@@ -492,6 +506,7 @@ struct fix {
     struct run r;
     struct sc_config c;
     struct sc_stats stats;
+    const char *ptrain[4];  /* the fleet's powertrain cells, NULL empty */
 };
 
 /* Makes the directory and the standard fleet (not yet written). */
@@ -510,7 +525,7 @@ static void fix_init(struct fix *f, const char *name, long long u1_expires,
  */
 static int fix_serve(struct fix *f, size_t njobs, ...)
 {
-    write_fleet(f->dir, f->fleet, 4);
+    write_fleet_pt(f->dir, f->fleet, 4, f->ptrain);
     va_list ap;
     va_start(ap, njobs);
     int rc = sim_vstart(&f->s, f->dir, ap);
@@ -1590,6 +1605,119 @@ static void test_sc_sim_fails_a_never_issued_refresh_token(void)
     fix_release(&f);
 }
 
+/*
+ * The powertrain from the v3 vehicle object: asked only for the jobs that
+ * want it (one request more each), read from powertrainType; a null
+ * powertrainType leaves it unknown; the history is fetched as before.
+ */
+static void test_sc_sim_learns_the_powertrain_from_the_vehicle_object(void)
+{
+    struct fix f;
+    fix_init(&f, "ptrain", 86400, 86400);
+    f.ptrain[0] = "BEV";
+    f.ptrain[1] = "hev";
+    f.ptrain[3] = "PHEV";
+    CU_ASSERT_FATAL(fix_serve(&f, 4, NULL) == 0);
+
+    /* nobody wants it: one request per vehicle, as before */
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    CU_ASSERT_EQUAL(f.stats.vehicle_requests, 0);
+    CU_ASSERT_EQUAL(f.stats.requests, 4);
+    CU_ASSERT_EQUAL(f.r.got[0].powertrain, PTRAIN_UNKNOWN);
+
+    fix_rerun(&f, f.jobs, 4);
+    for (int i = 0; i < 3; i++)
+        f.r.want_ptrain[i] = 1;  /* vehicle 3's list gave it */
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[1].status, "ok");
+    CU_ASSERT_STRING_EQUAL(f.r.got[2].status, "no_history");
+    CU_ASSERT_STRING_EQUAL(f.r.got[3].status, "ok");
+    CU_ASSERT_EQUAL(f.r.got[0].powertrain, PTRAIN_BEV);
+    CU_ASSERT_EQUAL(f.r.got[1].powertrain, PTRAIN_HEV);
+    CU_ASSERT_EQUAL(f.r.got[2].powertrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_EQUAL(f.r.got[3].powertrain, PTRAIN_UNKNOWN);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(f.r.got[i].attempts, 1);
+    CU_ASSERT_EQUAL(f.stats.vehicle_requests, 3);
+    CU_ASSERT_EQUAL(f.stats.powertrains, 2);
+    CU_ASSERT_EQUAL(f.stats.history_requests, 4);
+    CU_ASSERT_EQUAL(f.stats.requests, 7);
+    char *log = slurp(f.s.log);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=vehicle_v3", NULL), 3);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=vehicle_v3", "veh-0004"),
+                    0);
+    CU_ASSERT_EQUAL(count_lines_with(log, "route=vehicle_v3", "status=200"),
+                    3);
+    free(log);
+    fix_check_no_secrets(&f);
+    fix_release(&f);
+}
+
+/* v3: the vehicle object with the application token and sc-user-id. */
+static void test_sc_sim_learns_the_powertrain_in_v3(void)
+{
+    struct fix f;
+    fix_init(&f, "ptrain3", 86400, 86400);
+    f.ptrain[3] = "BEV";
+    CU_ASSERT_FATAL(fix_serve(&f, 1, NULL) == 0);
+    struct jobspec jobs[1] = {
+        {f.fleet[3].vin, f.fleet[3].vid, "user-2", NULL},
+    };
+    f.r.jobs = jobs;
+    f.r.want_ptrain[0] = 1;
+    f.c.tokens = NULL;
+    f.c.api_version = "3";
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_EQUAL(f.r.got[0].powertrain, PTRAIN_BEV);
+    CU_ASSERT_EQUAL(f.stats.vehicle_requests, 1);
+    CU_ASSERT_EQUAL(f.stats.token_requests, 1);
+    fix_release(&f);
+}
+
+/*
+ * A vehicle object that cannot be had is no row error: the history comes,
+ * the powertrain stays unknown, the log says why.  v2.0 without a v3
+ * origin configured does not ask at all.
+ */
+static void test_sc_sim_fetches_the_history_when_the_powertrain_fails(void)
+{
+    struct fix f;
+    fix_init(&f, "ptrainfail", 86400, 86400);
+    f.ptrain[0] = "BEV";
+    CU_ASSERT_FATAL(fix_serve(&f, 1, NULL) == 0);
+    f.r.want_ptrain[0] = 1;
+    f.c.api_v3_origin = "http://127.0.0.1:1";
+    f.c.retries = 1;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_EQUAL(f.r.got[0].attempts, 1);
+    CU_ASSERT_EQUAL(f.r.got[0].powertrain, PTRAIN_UNKNOWN);
+    CU_ASSERT_EQUAL(f.stats.vehicle_requests, 2);
+    CU_ASSERT_EQUAL(f.stats.errors, 0);
+    CU_ASSERT_EQUAL(count_lines_with(f.r.log ? f.r.log : "",
+                                     "powertrain of 1FTFW1E50NFA00001",
+                                     "history fetched anyway"), 1);
+
+    char *saved = getenv("SMARTCAR_API_V3_ORIGIN");
+    saved = saved ? strdup(saved) : NULL;
+    unsetenv("SMARTCAR_API_V3_ORIGIN");
+    fix_rerun(&f, f.jobs, 1);
+    f.r.want_ptrain[0] = 1;
+    f.c.api_v3_origin = NULL;
+    CU_ASSERT_EQUAL(fix_drive(&f), ENG_OK);
+    if (saved)
+        setenv("SMARTCAR_API_V3_ORIGIN", saved, 1);
+    free(saved);
+    CU_ASSERT_STRING_EQUAL(f.r.got[0].status, "ok");
+    CU_ASSERT_EQUAL(f.stats.vehicle_requests, 0);
+    CU_ASSERT_EQUAL(f.stats.requests, 1);
+    fix_release(&f);
+}
+
 static CU_TestInfo sim_tests[] = {
     {"fetches the full history window",
      test_sc_sim_fetches_the_full_history_window},
@@ -1639,6 +1767,11 @@ static CU_TestInfo sim_tests[] = {
      test_sc_sim_stores_nothing_from_a_token_answer_with_crlf},
     {"fails a never-issued refresh token",
      test_sc_sim_fails_a_never_issued_refresh_token},
+    {"learns the powertrain from the vehicle object",
+     test_sc_sim_learns_the_powertrain_from_the_vehicle_object},
+    {"learns the powertrain in v3", test_sc_sim_learns_the_powertrain_in_v3},
+    {"fetches the history when the powertrain fails",
+     test_sc_sim_fetches_the_history_when_the_powertrain_fails},
     CU_TEST_INFO_NULL,
 };
 

@@ -14,6 +14,7 @@
 #include "hist.h"
 #include "jscan.h"
 #include "out.h"
+#include "ptrain.h"
 #include "shard.h"
 #include "store.h"
 #include "tok.h"
@@ -57,6 +58,9 @@ struct run {
     long until;                    /* the window's end (day) */
     long long now;                 /* the run's start, Unix seconds */
     struct store_import_stats ist;
+    int api_ptrain;                /* enum ptrain the API gave the vehicle
+                                      job_done() is journalling, else
+                                      PTRAIN_UNKNOWN */
 };
 
 static double now_s(void)
@@ -184,6 +188,10 @@ static int journal(struct run *r, size_t index, const char *vin,
         rc = buf_printf(b, err, ",\"window_from\":\"%s\","
                         "\"window_to\":\"%s\"", from, to);
     }
+    if (rc == ENG_OK && r->api_ptrain != PTRAIN_UNKNOWN)
+        rc = buf_printf(b, err, ",\"powertrain\":\"%s\","
+                        "\"powertrain_source\":\"api\"",
+                        ptrain_name(r->api_ptrain));
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"history\":", err);
     if (rc == ENG_OK && body) {
@@ -423,6 +431,8 @@ static int next_job(void *ud, struct sc_job *job)
         job->tokens = pair;
         job->since_day = r->places[row->index].since > r->cfg->sc.since_day
                          ? r->places[row->index].since : 0;
+        /* the list's column wins: ask the API only where it is empty */
+        job->want_powertrain = row->powertrain == PTRAIN_UNKNOWN;
         return 1;
     }
 }
@@ -446,9 +456,12 @@ static int job_done(void *ud, const struct sc_result *res)
                  res->message ? res->message : "");
         r->cfg->log(r->cfg->log_ud, line);
     }
-    return journal(r, res->index, res->vin, res->vehicle_id,
-                   res->unit_system, res->fetched_at, res->status,
-                   res->request_id, body, len, &r->werr);
+    r->api_ptrain = res->powertrain;
+    int rc = journal(r, res->index, res->vin, res->vehicle_id,
+                     res->unit_system, res->fetched_at, res->status,
+                     res->request_id, body, len, &r->werr);
+    r->api_ptrain = PTRAIN_UNKNOWN;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -24,6 +24,8 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "ptrain.h"
+
 #define SC_MAX_IDS 100000       /* vehicles listed for one user, at most */
 #define SC_MAX_WAIT_MS 1000     /* longest poll, so cfg.stop is seen */
 
@@ -142,6 +144,7 @@ static void job_finish(struct sc_client *sc, struct sc_vehicle *j,
         .message = message ? message : "",
         .http_status = http,
         .attempts = j->task.attempts,
+        .powertrain = j->ptrain,
         .fetched_at = at,
     };
     sc->stats.jobs++;
@@ -164,13 +167,24 @@ static void job_finish(struct sc_client *sc, struct sc_vehicle *j,
         sc->stop_rc = rc;
 }
 
+/* The job's next request: its vehicle object when asked, else its history. */
 static void queue_history(struct sc_client *sc, struct sc_vehicle *j)
 {
-    j->task.kind = SC_K_HISTORY;
+    j->task.kind = j->ask_ptrain ? SC_K_VEHICLE : SC_K_HISTORY;
     j->task.job = j;
     j->task.pair = sc->v3mode ? NULL : j->pair;
     j->task.due = 0;
     queue_back(sc, &j->task);
+}
+
+/* The vehicle object is answered or given up: on to the history, afresh. */
+static void vehicle_step_done(struct sc_client *sc, struct sc_vehicle *j)
+{
+    queue_remove(&j->task);
+    j->ask_ptrain = 0;
+    j->task.attempts = 0;
+    j->task.reauthed = 0;
+    queue_history(sc, j);
 }
 
 /* ---- discovery ---- */
@@ -386,6 +400,14 @@ static void task_fail(struct sc_client *sc, struct sc_task *t,
     case SC_K_HISTORY:
         job_finish(sc, t->job, status, NULL, http, request_id, message);
         return;
+    case SC_K_VEHICLE:
+        say(sc, "powertrain of %s: %s%s%s%s%s; unknown, history fetched "
+            "anyway", job_name(t->job), status,
+            request_id && *request_id ? " request_id=" : "",
+            request_id ? request_id : "", message && *message ? ": " : "",
+            message ? message : "");
+        vehicle_step_done(sc, t->job);
+        return;
     case SC_K_LIST:
         t->disc->listed = 1;
         /* fall through */
@@ -435,6 +457,9 @@ static const char *task_name(const struct sc_task *t, char *buf, size_t n)
     switch (t->kind) {
     case SC_K_HISTORY:
         snprintf(buf, n, "history of %s", job_name(t->job));
+        break;
+    case SC_K_VEHICLE:
+        snprintf(buf, n, "powertrain of %s", job_name(t->job));
         break;
     case SC_K_LIST:
         snprintf(buf, n, "vehicle list of pair %s offset %zu",
@@ -659,6 +684,33 @@ static int on_cc(struct sc_client *sc, cJSON *o)
     return 1;
 }
 
+/*
+ * GET /v3/vehicles/{id}: data.attributes.powertrainType, read by
+ * ptrain_parse().  null or absent: the API does not know it; a value
+ * ptrain_parse() does not know is logged and left unknown.  0 when the
+ * body is not a vehicle object.
+ */
+static int on_vehicle(struct sc_client *sc, struct sc_vehicle *j,
+                      const cJSON *o)
+{
+    const cJSON *a = item(item(o, "data"), "attributes");
+    if (!cJSON_IsObject(a))
+        return 0;
+    const cJSON *pt = item(a, "powertrainType");
+    if (!cJSON_IsString(pt))
+        return 1;
+    j->ptrain = ptrain_parse(pt->valuestring);
+    if (j->ptrain != PTRAIN_UNKNOWN) {
+        sc->stats.powertrains++;
+    } else if (pt->valuestring[0]) {
+        char v[40];
+        sc_clean_token(pt->valuestring, v, sizeof(v), 0);
+        say(sc, "powertrain of %s: powertrainType '%s' is not one svcscore "
+            "knows; unknown", job_name(j), v);
+    }
+    return 1;
+}
+
 /* What a 2xx answer amounted to. */
 enum answer {
     ANSWER_DONE,      /* the task is finished (and freed unless HISTORY) */
@@ -679,6 +731,17 @@ static enum answer on_success(struct sc_client *sc, struct sc_task *t,
             return ANSWER_SHAPE;
         job_finish(sc, t->job, n > 0 ? "ok" : "no_history", s, http,
                    s->request_id, NULL);
+        return ANSWER_DONE;
+    }
+    if (t->kind == SC_K_VEHICLE) {
+        cJSON *o = sc_json_parse(s->body.p, s->body.len);
+        if (!o)
+            return ANSWER_MALFORMED;
+        int r = on_vehicle(sc, t->job, o);
+        cJSON_Delete(o);
+        if (r == 0)
+            return ANSWER_SHAPE;
+        vehicle_step_done(sc, t->job);
         return ANSWER_DONE;
     }
     if (t->kind == SC_K_REFRESH) {
@@ -758,6 +821,7 @@ static int start(struct sc_client *sc, struct sc_slot *s, struct sc_task *t,
     case SC_K_HISTORY: sc->stats.history_requests++; break;
     case SC_K_LIST: sc->stats.list_requests++; break;
     case SC_K_VIN: sc->stats.vin_requests++; break;
+    case SC_K_VEHICLE: sc->stats.vehicle_requests++; break;
     case SC_K_REFRESH:
         sc->stats.refreshes++;
         sc->refreshes_running++;
@@ -886,7 +950,7 @@ static double schedule(struct sc_client *sc, double now)
         const char *access = NULL;
         unsigned gen = 0;
         enum tok_state st = TOK_READY;
-        if (t->kind == SC_K_HISTORY && sc->v3mode) {
+        if (t->job && sc->v3mode) {
             st = cc_state(sc, &access, &gen);
         } else if (api) {
             st = pair_state(sc, t->pair);
@@ -894,7 +958,7 @@ static double schedule(struct sc_client *sc, double now)
             gen = tok_pair_generation(t->pair);
         }
         if (st == TOK_FAILED) {
-            const char *why = t->kind == SC_K_HISTORY && sc->v3mode
+            const char *why = t->job && sc->v3mode
                                   ? sc->cc.fail
                                   : tok_pair_failure(t->pair);
             task_fail(sc, t, why ? why : "error:AUTHENTICATION", 0, NULL,
@@ -954,6 +1018,7 @@ static void job_begin(struct sc_client *sc, const struct sc_job *in)
         j->user_id = dup_job_field(in->user_id, &failed);
         if (in->since_day > 0)
             eng_format_day(in->since_day, j->since);
+        j->ask_ptrain = in->want_powertrain && sc->ptrain_ok;
     }
     if (failed) {
         job_free(j);
@@ -1015,7 +1080,7 @@ static void job_begin(struct sc_client *sc, const struct sc_job *in)
 static void drop_task(struct sc_client *sc, struct sc_task *t)
 {
     queue_remove(t);
-    if (t->kind == SC_K_HISTORY) {
+    if (t->kind == SC_K_HISTORY || t->kind == SC_K_VEHICLE) {
         job_free(t->job);
         sc->active--;
         return;

@@ -18,6 +18,11 @@
  * {v3}/v3/vehicles/{id}/signals/service-records with the same window and an
  * application token from the client-credentials grant).  start_date and
  * end_date are always sent: without them the API answers only the last year.
+ * A job with want_powertrain first asks GET {v3}/v3/vehicles/{id} for the
+ * vehicle object's powertrainType (v3 with the application token; v2.0
+ * with the user's token, and only when a v3 origin was configured: field
+ * or $SMARTCAR_API_V3_ORIGIN); whatever that answers, the history follows,
+ * and a failure there only leaves the powertrain unknown (logged).
  *
  * Retries and statuses follow the one table in the README (API client
  * section), implemented by sc_policy.c: transient failures are retried
@@ -123,6 +128,8 @@ struct sc_job {
     long since_day;           /* this vehicle's window start (days since
                                  1970-01-01), later than cfg.since_day;
                                  0: cfg.since_day */
+    int want_powertrain;      /* ask the API for the powertrain first (one
+                                 request more; see above when it is sent) */
 };
 
 /* What became of one job; every pointer is borrowed for done() only. */
@@ -141,6 +148,9 @@ struct sc_result {
     const char *message;      /* one-line detail for an error, else "" */
     long http_status;         /* of the last answer, 0 if none */
     int attempts;             /* HTTP requests made for the history */
+    int powertrain;           /* enum ptrain from the vehicle object's
+                                 powertrainType; PTRAIN_UNKNOWN when not
+                                 asked, not given or not learnt */
     const char *fetched_at;   /* "YYYY-MM-DDTHH:MM:SSZ", completion time */
 };
 
@@ -194,6 +204,8 @@ struct sc_stats {
     unsigned long history_requests;
     unsigned long list_requests;    /* GET /vehicles pages */
     unsigned long vin_requests;     /* GET /vehicles/{id}/vin */
+    unsigned long vehicle_requests; /* GET /v3/vehicles/{id} (powertrain) */
+    unsigned long powertrains;      /* powertrains learnt from them */
     unsigned long refreshes;        /* refresh requests sent */
     unsigned long rotations;        /* refreshes that gave a new pair */
     unsigned long refresh_failures; /* pairs that ended FAILED */

@@ -203,6 +203,9 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
                           "https://api.smartcar.com", &bad);
     sc->v3 = origin_from(cfg->api_v3_origin, "SMARTCAR_API_V3_ORIGIN",
                          "https://vehicle.api.smartcar.com", &bad);
+    /* v2.0 asks v3 for the powertrain only where it was told to go */
+    sc->ptrain_ok = sc->v3mode || cfg->api_v3_origin
+                    || getenv("SMARTCAR_API_V3_ORIGIN");
     if (bad) {
         free(auth);
         eng_err_set(err, ENG_EUSAGE, "an API or auth origin is not an "

@@ -20,9 +20,9 @@
  * Everything here belongs to one struct sc_client and is read and written
  * only by the client's files; tests use sc_policy.h.  A slot owns its easy
  * handle, buffers, header list and request body; a task is owned by its
- * vehicle (SC_K_HISTORY, embedded) or by the client (the others, freed when
- * they finish); a discovery record is owned by the client and hung on its
- * pair's user slot for the length of one sc_run().
+ * vehicle (SC_K_HISTORY, SC_K_VEHICLE, embedded) or by the client (the
+ * others, freed when they finish); a discovery record is owned by the
+ * client and hung on its pair's user slot for the length of one sc_run().
  */
 
 #define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
@@ -35,7 +35,8 @@ enum sc_kind {
     SC_K_LIST,    /* a page of a user's vehicle ids */
     SC_K_VIN,     /* the vin of one listed vehicle */
     SC_K_REFRESH, /* a refresh of a user's token pair */
-    SC_K_CCTOKEN  /* the v3 application token */
+    SC_K_CCTOKEN, /* the v3 application token */
+    SC_K_VEHICLE  /* a vehicle's v3 object, for its powertrain */
 };
 
 struct sc_vehicle;
@@ -69,7 +70,9 @@ struct sc_vehicle {
     char *user_id;
     struct tok_pair *pair;
     char since[11];         /* window start, "" = the client's */
-    struct sc_task task;
+    int ask_ptrain;         /* the VEHICLE step is still to do */
+    int ptrain;             /* enum ptrain it gave, else PTRAIN_UNKNOWN */
+    struct sc_task task;    /* VEHICLE first when asked, then HISTORY */
     struct sc_vehicle *wnext; /* waiting for discovery */
 };
 
@@ -138,6 +141,8 @@ struct sc_client {
     char *unit;
     char *ua;
     int v3mode;
+    int ptrain_ok;          /* the powertrain can be asked: v3, or v2.0
+                               with a v3 origin configured */
     char since[11];
     char until[11];
     CURLM *multi;
@@ -168,7 +173,7 @@ struct sc_client {
 static inline int sc_is_api(const struct sc_task *t)
 {
     return t->kind == SC_K_HISTORY || t->kind == SC_K_LIST
-           || t->kind == SC_K_VIN;
+           || t->kind == SC_K_VIN || t->kind == SC_K_VEHICLE;
 }
 
 /* Monotonic seconds, and Unix seconds; cannot fail. */

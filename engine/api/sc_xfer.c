@@ -166,6 +166,12 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
                                 sc->api, id, t->job->since[0] ?
                                 t->job->since : sc->since, sc->until);
         break;
+    case SC_K_VEHICLE:
+        id = sc_escape(t->job->vehicle_id);
+        if (!id)
+            goto out;
+        s->url = sc_fmt_new("%s/v3/vehicles/%s", sc->v3, id);
+        break;
     case SC_K_LIST:
         s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu",
                             sc->api, SC_LIST_LIMIT, t->arg);
@@ -208,7 +214,7 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
         if (add_bearer(&s->headers, access) < 0
             || add_header(&s->headers, unit) < 0)
             goto out;
-        if (sc->v3mode && t->kind == SC_K_HISTORY && t->job->user_id) {
+        if (sc->v3mode && t->job && t->job->user_id) {
             char line[128];
             char uid[96];
             sc_clean_token(t->job->user_id, uid, sizeof(uid), 0);

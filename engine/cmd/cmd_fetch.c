@@ -94,12 +94,14 @@ void cli_print_fetch_summary(const struct fetch_stats *st)
                  "as stored)", st->not_due);
     }
     snprintf(reqs, sizeof(reqs), "fetch: %lu requests (%lu histories, %lu "
-             "vehicle lists, %lu VIN look-ups); %lu retries (rate limits %lu "
+             "vehicle lists, %lu VIN look-ups, %lu vehicle objects giving "
+             "%lu powertrains); %lu retries (rate limits %lu "
              "vehicle + %lu application, server %lu, vehicle state %lu, "
              "network %lu, timeouts %lu, bad bodies %lu); %lu token "
              "refreshes, %lu token rotations, %lu refresh failures, %.1f s "
              "paused", s->requests, s->history_requests, s->list_requests,
-             s->vin_requests, s->retries, s->retry_rate_vehicle,
+             s->vin_requests, s->vehicle_requests, s->powertrains,
+             s->retries, s->retry_rate_vehicle,
              s->retry_rate_app, s->retry_server, s->retry_vehicle_state,
              s->retry_network, s->retry_timeout, s->retry_parse,
              s->refreshes, s->rotations, s->refresh_failures,

@@ -606,7 +606,7 @@ static void add_data_headers(const struct sim_api *api, struct sim_reply *rp,
 /* ===== vehicle routes ===== */
 
 enum route {
-    R_NONE, R_ATTRIBUTES, R_VIN, R_HISTORY, R_V3_RECORDS
+    R_NONE, R_ATTRIBUTES, R_VIN, R_HISTORY, R_V3_RECORDS, R_V3_VEHICLE
 };
 
 static int vehicle_route(struct sim_api *api, const struct sim_request *rq,
@@ -614,7 +614,8 @@ static int vehicle_route(struct sim_api *api, const struct sim_request *rq,
                          enum route route, const char *id, size_t idlen,
                          const char *rid)
 {
-    enum shape shape = route == R_V3_RECORDS ? SHAPE_V3 : SHAPE_V2;
+    enum shape shape = route == R_V3_RECORDS || route == R_V3_VEHICLE
+                       ? SHAPE_V3 : SHAPE_V2;
     const struct sim_vehicle *v = sim_fleet_find(api->fleet, id, idlen);
     lr->vehicle = v;    /* for the log only: auth is still checked first */
     enum sim_auth_kind kind;
@@ -675,6 +676,23 @@ static int vehicle_route(struct sim_api *api, const struct sim_request *rq,
         sim_buf_puts(&b, ",\"model\":");
         sim_buf_json_cstr(&b, v->model);
         sim_buf_printf(&b, ",\"year\":%d}", v->year);
+    } else if (route == R_V3_VEHICLE) {
+        /* JSON:API: data{id, type, attributes{...}, links{self}} */
+        sim_buf_puts(&b, "{\"data\":{\"id\":");
+        sim_buf_json_cstr(&b, v->id);
+        sim_buf_puts(&b, ",\"type\":\"vehicle\",\"attributes\":{\"make\":");
+        sim_buf_json_cstr(&b, v->make);
+        sim_buf_puts(&b, ",\"model\":");
+        sim_buf_json_cstr(&b, v->model);
+        sim_buf_printf(&b, ",\"year\":%d,\"powertrainType\":", v->year);
+        if (v->powertrain)
+            sim_buf_json_cstr(&b, v->powertrain);
+        else
+            sim_buf_puts(&b, "null");
+        sim_buf_puts(&b, ",\"mode\":\"simulated\"},\"links\":{\"self\":");
+        sim_buf_puts(&b, "\"/v3/vehicles/");
+        sim_buf_puts(&b, v->id);    /* path-safe by the fleet's check */
+        sim_buf_puts(&b, "\"}}}");
     } else {
         lr->unit = imperial ? "imperial" : "metric";
         lr->records = route == R_HISTORY
@@ -788,6 +806,9 @@ static void write_log(struct sim_api *api, const struct sim_request *rq,
     else if (strcmp(lr->route, "attributes") == 0)
         snprintf(path, sizeof(path), "/v2.0/vehicles/%s",
                  lr->vehicle ? vid : "?");
+    else if (strcmp(lr->route, "vehicle_v3") == 0)
+        snprintf(path, sizeof(path), "/v3/vehicles/%s",
+                 lr->vehicle ? vid : "?");
     else if (strcmp(lr->route, "service_records") == 0)
         snprintf(path, sizeof(path),
                  "/v3/vehicles/%s/signals/service-records",
@@ -860,6 +881,12 @@ static int route_request(struct sim_api *api, const struct sim_request *rq,
                                      len[2], rid);
             }
         }
+    }
+    if (get && n == 3 && seg_is(seg[0], len[0], "v3")
+        && seg_is(seg[1], len[1], "vehicles")) {
+        lr->route = "vehicle_v3";
+        return vehicle_route(api, rq, rp, lr, R_V3_VEHICLE, seg[2], len[2],
+                             rid);
     }
     if (get && n == 5 && seg_is(seg[0], len[0], "v3")
         && seg_is(seg[1], len[1], "vehicles")

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jscan.h"
 #include "tab.h"
@@ -163,13 +164,24 @@ static void *reserve(void *p, size_t *cap, size_t need, size_t size)
 enum col {
     COL_VIN, COL_VEHICLE_ID, COL_MAKE, COL_MODEL, COL_MODEL_YEAR,
     COL_UNIT_SYSTEM, COL_USER_ID, COL_ACCESS, COL_REFRESH, COL_EXPIRES,
-    COL_COUNT
+    COL_POWERTRAIN, COL_COUNT
 };
 
 static const char *const col_names[COL_COUNT] = {
     "vin", "vehicle_id", "make", "model", "model_year", "unit_system",
-    "user_id", "access_token", "refresh_token", "expires_at"
+    "user_id", "access_token", "refresh_token", "expires_at", "powertrain"
 };
+
+/* The powertrain a cell names (case-insensitive), as a static string. */
+static const char *powertrain_of(const char *s)
+{
+    static const char *const names[] = {"ICE", "HEV", "PHEV", "BEV"};
+    for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(s, names[i]) == 0)
+            return names[i];
+    }
+    return NULL;
+}
 
 struct fleet_csv {
     struct sim_fleet *f;
@@ -283,6 +295,7 @@ static int add_row(struct fleet_csv *st)
     v->imperial = imperial;
     const char *year = cell(st, COL_MODEL_YEAR);
     v->year = year ? (int)strtol(year, NULL, 10) : 0;
+    v->powertrain = powertrain_of(cell(st, COL_POWERTRAIN));
     char *sid = strdup(id);
     char *vin = dup_or(cell(st, COL_VIN), "");
     char *make = dup_or(cell(st, COL_MAKE), "UNKNOWN");

@@ -8,7 +8,9 @@
  *                    unit_system,user_id,access_token,refresh_token,
  *                    expires_at (RFC 4180; column order free; unknown
  *                    columns ignored; an optional model column names the
- *                    model).  vehicle_id and user_id are required per row.
+ *                    model, an optional powertrain column the powertrain
+ *                    the v3 vehicle object serves).  vehicle_id and
+ *                    user_id are required per row.
  *                    Rows sharing user_id belong to one user and normally
  *                    carry the same token pair.
  *   histories.jsonl  one line per vehicle: {"vin", "vehicle_id",
@@ -44,6 +46,9 @@ struct sim_vehicle {
     const char *make;       /* upper case; "UNKNOWN" when absent */
     const char *model;      /* "UNKNOWN" when absent */
     int year;               /* 0 when absent */
+    const char *powertrain; /* ICE, HEV, PHEV or BEV (upper case), from
+                               the optional powertrain column; NULL when
+                               absent, empty or anything else */
     int imperial;           /* stored odometers are miles */
     size_t user;            /* user index */
     const char *fetched_at; /* from histories.jsonl, or NULL */
