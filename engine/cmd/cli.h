@@ -252,12 +252,12 @@ struct cli_incr {
     const char *data_dir;          /* taxonomy folder (--data) */
 };
 #define CLI_INCR_HELP \
-    "  --overlap DAYS       a stored vehicle is asked from its latest record\n" \
-    "                       less DAYS (default 90)\n" \
-    "  --refresh-after DAYS fetch only vehicles last fetched DAYS or more ago\n" \
-    "                       (new ones and transient failures always)\n" \
-    "  --retry-errors       fetch again vehicles whose last fetch failed for\n" \
-    "                       good (permission, billing, compatibility, ...)\n"
+    "  --overlap DAYS       a stored vehicle is asked from its latest\n" \
+    "                       record less DAYS (default 90)\n" \
+    "  --refresh-after DAYS fetch only vehicles last fetched DAYS or more\n" \
+    "                       ago (new ones and transient failures always)\n" \
+    "  --retry-errors       fetch again vehicles whose last fetch failed\n" \
+    "                       for good (permission, billing, ...)\n"
 
 /* Defaults; cannot fail. */
 void cli_incr_init(struct cli_incr *in);
