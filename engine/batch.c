@@ -653,6 +653,11 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
     int rc = ENG_OK;
     struct hist stored = {0};
     const char *stored_id = NULL;
+    /* what the store knows of the vehicle besides its records, as a
+       bundle line would carry it */
+    struct hist_entry stored_line;
+    memset(&stored_line, 0, sizeof(stored_line));
+    stored_line.powertrain = PTRAIN_UNKNOWN;
 
     buf_reset(&w->log);
     hist_clear(&w->hist);
@@ -691,6 +696,12 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
             stored.rec = (struct hist_rec *)sh.rec;
             stored.n = sh.n;
             stored_id = sh.vehicle_id;
+            if (sh.powertrain && sh.powertrain[0]) {
+                stored_line.powertrain = ptrain_parse(sh.powertrain);
+                stored_line.powertrain_src =
+                    ptrain_src_parse(sh.powertrain_source);
+            }
+            stored_line.model_year = sh.model_year;
             if (strcmp(sh.status, "ok") != 0)
                 status = sh.status;
         }
@@ -738,14 +749,16 @@ static int work_item(void *ud, int worker, const struct pipe_item *it,
         if (!v.make)
             v.make = task_make_of_vin(cfg->sched, v.vin);
         int pt, src;
-        resolve_ptrain(cfg, j, it->in[0] == TAG_LINE ? e : NULL, v.vin,
-                       &pt, &src);
+        const struct hist_entry *line = it->in[0] == TAG_LINE ? e
+                                        : it->in[0] == TAG_STORED
+                                        ? &stored_line : NULL;
+        resolve_ptrain(cfg, j, line, v.vin, &pt, &src);
         const struct task_sched *sc = task_sched_find(cfg->sched, v.make,
                                                       pt);
         int ay, am, ad;
         eng_civil_from_days(cfg->as_of, &ay, &am, &ad);
         int my = j && j->model_year ? j->model_year
-                 : it->in[0] == TAG_LINE && e->model_year ? e->model_year
+                 : line && line->model_year ? line->model_year
                  : veh_vin_model_year(v.vin, ay + 1);
         /* a model year's vehicles are sold around its first of January */
         long start = my ? eng_days_from_civil(my, 1, 1) : HIST_NO_DAY;

@@ -233,6 +233,96 @@ int eval_compute(const struct eval_row *rows, size_t n, size_t n_buckets,
     return ENG_OK;
 }
 
+static const char *const group_names[EVAL_N_GROUPS] = {
+    "history from new", "history mid-life", "ICE", "HEV", "PHEV", "BEV",
+    "powertrain unknown", "high mileage", "normal mileage"
+};
+
+/* Is row r in group g? */
+static int in_group(const struct eval_row *r, int g)
+{
+    switch (g) {
+    case EVAL_G_NEW: return r->history == EVAL_HIST_NEW;
+    case EVAL_G_MIDLIFE: return r->history == EVAL_HIST_MIDLIFE;
+    case EVAL_G_ICE: return r->ptrain == EVAL_PT_ICE;
+    case EVAL_G_HEV: return r->ptrain == EVAL_PT_HEV;
+    case EVAL_G_PHEV: return r->ptrain == EVAL_PT_PHEV;
+    case EVAL_G_BEV: return r->ptrain == EVAL_PT_BEV;
+    case EVAL_G_PT_UNKNOWN: return r->ptrain == EVAL_PT_UNKNOWN;
+    case EVAL_G_HIGH_KM: return r->mileage == EVAL_KM_HIGH;
+    case EVAL_G_NORMAL_KM: return r->mileage == EVAL_KM_NORMAL;
+    default: return 0;
+    }
+}
+
+int eval_subgroups(const struct eval_row *rows, size_t n, size_t min_rows,
+                   struct eval_report *r, struct eng_err *err)
+{
+    if (min_rows == 0)
+        min_rows = EVAL_MIN_GROUP;
+    int any_pt = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct eval_row *w = &rows[i];
+        if (w->history > EVAL_HIST_MIDLIFE || w->ptrain > EVAL_PT_BEV
+            || w->mileage > EVAL_KM_HIGH)
+            return eng_err_set(err, ENG_EDATA, "row %zu: a subgroup key is "
+                               "out of range", i + 1);
+        any_pt |= w->ptrain != EVAL_PT_UNKNOWN;
+    }
+    struct key *k = n <= SIZE_MAX / sizeof(*k) ? malloc(n * sizeof(*k))
+                                                : NULL;
+    if (!k && n)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory sorting %zu rows",
+                           n);
+    struct eval_group groups[EVAL_N_GROUPS];
+    memset(groups, 0, sizeof(groups));
+    for (int g = 0; g < EVAL_N_GROUPS; g++) {
+        struct eval_group *o = &groups[g];
+        o->name = group_names[g];
+        size_t m = 0;
+        int has_truth = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!in_group(&rows[i], g))
+                continue;
+            k[m].rel = rows[i].pred / rows[i].exposure;
+            k[m].y = rows[i].y;
+            k[m].e = rows[i].exposure;
+            k[m].p = rows[i].pred;
+            k[m].t = rows[i].truth;
+            k[m].band = rows[i].band;
+            has_truth = !isnan(rows[i].truth);
+            o->exposure += k[m].e;
+            o->actual += k[m].y;
+            o->predicted += k[m].p;
+            m++;
+        }
+        /* "unknown" is a group only beside known powertrains */
+        if (g == EVAL_G_PT_UNKNOWN && !any_pt)
+            m = 0;
+        o->n = m;
+        o->small = m < min_rows;
+        o->ae = o->gini = o->gini_oracle = o->gini_ratio = NAN;
+        if (m == 0 || o->small)
+            continue;
+        o->ae = o->actual / o->predicted;
+        qsort(k, m, sizeof(*k), key_cmp);
+        o->gini = gini_sorted(k, m);
+        if (has_truth) {
+            for (size_t i = 0; i < m; i++)
+                k[i].rel = k[i].t / k[i].e;
+            qsort(k, m, sizeof(*k), key_cmp);
+            o->gini_oracle = gini_sorted(k, m);
+        }
+        if (isfinite(o->gini) && isfinite(o->gini_oracle)
+            && o->gini_oracle != 0.0)
+            o->gini_ratio = o->gini / o->gini_oracle;
+    }
+    free(k);
+    memcpy(r->groups, groups, sizeof(groups));
+    r->min_group = min_rows;
+    return ENG_OK;
+}
+
 int eval_gini(const double *y, const double *exposure, const double *score,
               size_t n, double *gini, struct eng_err *err)
 {
@@ -385,6 +475,32 @@ int eval_print_text(const struct eval_report *r, FILE *f,
             put_bucket(f, &bad, label, &r->bands[b]);
         }
     }
+    int any_group = 0;
+    for (int g = 0; r->min_group && g < EVAL_N_GROUPS; g++)
+        any_group |= r->groups[g].n > 0;
+    if (any_group) {
+        put(f, &bad, "\nsubgroups (figures for groups of %zu rows or more)"
+            "\n%-20s%8s%11s%8s%8s%8s%8s%8s\n", r->min_group, "group",
+            "rows", "exposure", "actual", "A/E", "Gini", "oracle", "ratio");
+        for (int g = 0; g < EVAL_N_GROUPS; g++) {
+            const struct eval_group *o = &r->groups[g];
+            char e[48], a[48], x[48], gi[48], go[48], gr[48];
+            if (o->n == 0)
+                continue;
+            if (o->small) {
+                put(f, &bad, "%-20s%8zu  fewer than %zu rows: not "
+                    "reported\n", o->name, o->n, r->min_group);
+                continue;
+            }
+            put(f, &bad, "%-20s%8zu%11s%8s%8s%8s%8s%8s\n", o->name, o->n,
+                num(e, sizeof(e), o->exposure, 1),
+                count(a, sizeof(a), o->actual),
+                num(x, sizeof(x), o->ae, 3),
+                num(gi, sizeof(gi), o->gini, 4),
+                num(go, sizeof(go), o->gini_oracle, 4),
+                num(gr, sizeof(gr), o->gini_ratio, 3));
+        }
+    }
     if (fflush(f) != 0 || ferror(f))
         bad = 1;
     if (bad)
@@ -427,6 +543,39 @@ static int add_bucket(cJSON *arr, const char *key, const char *label,
     return 0;
 }
 
+static int add_groups(cJSON *o, const struct eval_report *r)
+{
+    if (add_num(o, "min_group", (double)r->min_group) < 0)
+        return -1;
+    cJSON *arr = cJSON_AddArrayToObject(o, "subgroups");
+    if (!arr)
+        return -1;
+    for (int g = 0; g < EVAL_N_GROUPS; g++) {
+        const struct eval_group *s = &r->groups[g];
+        if (s->n == 0)
+            continue;
+        cJSON *e = cJSON_CreateObject();
+        if (!e)
+            return -1;
+        if (!cJSON_AddItemToArray(arr, e)) {
+            cJSON_Delete(e);
+            return -1;
+        }
+        if (!cJSON_AddStringToObject(e, "group", s->name)
+            || add_num(e, "n", (double)s->n) < 0
+            || !cJSON_AddBoolToObject(e, "small", s->small)
+            || add_num(e, "exposure", s->exposure) < 0
+            || add_num(e, "actual", s->actual) < 0
+            || add_num(e, "predicted", s->predicted) < 0
+            || add_num(e, "ae", s->ae) < 0
+            || add_num(e, "gini", s->gini) < 0
+            || add_num(e, "gini_oracle", s->gini_oracle) < 0
+            || add_num(e, "gini_ratio", s->gini_ratio) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static cJSON *report_json(const struct eval_report *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -459,6 +608,8 @@ static cJSON *report_json(const struct eval_report *r)
         if (add_bucket(bands, "band", label, 0.0, &r->bands[b]) < 0)
             goto out;
     }
+    if (r->min_group && add_groups(o, r) < 0)
+        goto out;
     return o;
 out:
     cJSON_Delete(o);

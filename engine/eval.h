@@ -1,8 +1,9 @@
 /*
  * eval — validation statistics of a claim-frequency model, as actuaries read
  * them (README.md, The model; models/README.md): Gini of the ordered Lorenz
- * curve beside the oracle Gini, an equal-exposure lift table, actual / expected
- * by band and the mean Poisson deviance.
+ * curve beside the oracle Gini, an
+ * equal-exposure lift table, actual / expected by band and by subgroup,
+ * and the mean Poisson deviance.
  *
  * Everything here is a pure function of the arrays passed in: no global
  * state, no file I/O except eval_print_text() writing to the caller's
@@ -49,6 +50,14 @@
  *   (1/n) sum 2 (y log(y / mu) - y + mu), with y log(y / mu) = 0 when
  *   y = 0; every mu must be > 0.
  *
+ *   Subgroups (eval_subgroups).  Rows are grouped by the keys they carry:
+ *   history from new / mid-life, each powertrain (and "unknown" when some
+ *   rows know theirs), high / normal mileage.  A dimension no row knows
+ *   gives no groups.  Per group: rows, exposure, actual, predicted, A/E,
+ *   Gini and oracle Gini of the group's rows alone, and their ratio; a
+ *   group with fewer than min_rows rows is marked small and its A/E and
+ *   Ginis are NAN (noise, not figures).
+ *
  * Ties and order.  eval_compute() and eval_gini() sort on the relativity
  * and then on every other field of a row, so a permutation of the input
  * rows gives a bit-for-bit identical result.  Relativities tie only when
@@ -69,6 +78,21 @@
 #define EVAL_DEFAULT_BUCKETS 10
 #define EVAL_MAX_BUCKETS 100
 #define EVAL_N_BANDS 5  /* 'A'..'E' */
+#define EVAL_MIN_GROUP 2000     /* default smallest subgroup reported */
+
+/* Subgroup keys of a row; 0 always means "not known". */
+enum eval_history { EVAL_HIST_UNKNOWN, EVAL_HIST_NEW, EVAL_HIST_MIDLIFE };
+enum eval_ptrain {
+    EVAL_PT_UNKNOWN, EVAL_PT_ICE, EVAL_PT_HEV, EVAL_PT_PHEV, EVAL_PT_BEV
+};
+enum eval_mileage { EVAL_KM_UNKNOWN, EVAL_KM_NORMAL, EVAL_KM_HIGH };
+
+/* The subgroups, in report order. */
+enum eval_group_id {
+    EVAL_G_NEW, EVAL_G_MIDLIFE, EVAL_G_ICE, EVAL_G_HEV, EVAL_G_PHEV,
+    EVAL_G_BEV, EVAL_G_PT_UNKNOWN, EVAL_G_HIGH_KM, EVAL_G_NORMAL_KM,
+    EVAL_N_GROUPS
+};
 
 /* One scored row.  All fields are read only. */
 struct eval_row {
@@ -77,6 +101,23 @@ struct eval_row {
     double pred;      /* model's expected count for the row, > 0 */
     double truth;     /* true expected count (>= 0), or NAN when unknown */
     char band;        /* 'A'..'E', or 0 when the row has no band */
+    unsigned char history;  /* enum eval_history */
+    unsigned char ptrain;   /* enum eval_ptrain */
+    unsigned char mileage;  /* enum eval_mileage */
+};
+
+/* One subgroup's figures (see Subgroups above). */
+struct eval_group {
+    const char *name;       /* static text, e.g. "history mid-life" */
+    size_t n;               /* rows; 0: the group is not reported */
+    int small;              /* n below the minimum: figures are NAN */
+    double exposure;
+    double actual;
+    double predicted;
+    double ae;
+    double gini;
+    double gini_oracle;
+    double gini_ratio;
 };
 
 /* Sums over a group of rows (a lift bucket or a band). */
@@ -108,6 +149,8 @@ struct eval_report {
     size_t n_buckets;
     struct eval_bucket lift[EVAL_MAX_BUCKETS];
     struct eval_bucket bands[EVAL_N_BANDS];
+    size_t min_group;              /* 0: no subgroups computed */
+    struct eval_group groups[EVAL_N_GROUPS];
 };
 
 /*
@@ -125,6 +168,15 @@ struct eval_report {
  */
 int eval_compute(const struct eval_row *rows, size_t n, size_t n_buckets,
                  struct eval_report *out, struct eng_err *err);
+
+/*
+ * Fills r->groups and r->min_group from the same rows r was computed on
+ * (eval_compute() leaves them empty); min_rows 0 means EVAL_MIN_GROUP.
+ * Returns ENG_OK, or ENG_EDATA (a key out of range, the row named) or
+ * ENG_ENOMEM, with *r unchanged.
+ */
+int eval_subgroups(const struct eval_row *rows, size_t n, size_t min_rows,
+                   struct eval_report *r, struct eng_err *err);
 
 /*
  * The ordered-Lorenz Gini (definition above) of losses y with base premium
@@ -149,7 +201,8 @@ int eval_mean_poisson_deviance(const double *y, const double *mu, size_t n,
 /*
  * Writes the report to f as aligned plain-text tables (totals, Gini, lift,
  * then the bands that hold rows); NAN shows as "-".  Lines fit in 80
- * columns while the figures fit their columns.  Returns ENG_OK, or ENG_EIO
+ * columns while the figures fit their columns.  Subgroups follow when
+ * computed, a small one as "fewer than N rows".  Returns ENG_OK, or ENG_EIO
  * when writing or flushing f fails (part of the text may have been
  * written).  Does not close f.
  */
@@ -162,7 +215,10 @@ int eval_print_text(const struct eval_report *r, FILE *f,
  * and Gini fields of struct eval_report under the same names, "n_buckets",
  * "lift": [one object per bucket with "bucket" (from 1) and the fields of
  * struct eval_bucket] and "bands": [five objects, "band": "A".."E", same
- * fields].  NAN values are written as null.
+ * fields] and, when computed, "min_group" and "subgroups": [one object
+ * per reported group: "group", "n", "small" (true/false), "exposure",
+ * "actual", "predicted", "ae", "gini", "gini_oracle", "gini_ratio"].
+ * NAN values are written as null.
  */
 char *eval_to_json(const struct eval_report *r, struct eng_err *err);
 

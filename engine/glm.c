@@ -558,6 +558,16 @@ struct irls {
     size_t rank;
     gsl_matrix *xtwx;   /* p x p */
     gsl_vector *xtwz;   /* p */
+    /*
+     * Sparse columns (indicators of levels and their interactions: at
+     * most a quarter of the rows nonzero) are not centred and enter the
+     * sums by their nonzero entries only.  perm lists the dense columns
+     * first, then the sparse ones; pd counts the dense.  perm is NULL when
+     * no column is sparse (the dense path alone).
+     */
+    size_t *perm;
+    unsigned char *sparse;  /* by original column */
+    size_t pd;
     gsl_matrix *red;    /* leading rank x rank: the last factorisation */
     gsl_vector *sol;    /* p */
 
@@ -673,6 +683,8 @@ static void irls_release(struct irls *ir)
     free(ir->next_shift);
     free(ir->shift);
     free(ir->part);
+    free(ir->perm);
+    free(ir->sparse);
     memset(ir, 0, sizeof(*ir));
 }
 
@@ -701,6 +713,58 @@ static int irls_alloc(struct irls *ir, struct eng_err *err)
         || !ir->sol)
         return eng_err_set(err, ENG_ENOMEM, "glm: out of memory for %zu "
                            "columns", p);
+    return ENG_OK;
+}
+
+/* A column is sparse when at most a quarter of its rows are nonzero. */
+#define SPARSE_SHARE 0.25
+#define SPARSE_ROW_MAX 64
+
+/*
+ * Finds the sparse columns (one pass over x) and orders the columns dense
+ * first.  Leaves perm NULL (and so the dense path) when fewer than a
+ * quarter of the columns are sparse, when the model is not centred, or
+ * for the null model.
+ */
+static int plan_sparse(struct irls *ir, struct eng_err *err)
+{
+    size_t p = ir->p, n = ir->n;
+    if (!ir->x || p < 3 || !ir->centre || n == 0)
+        return ENG_OK;
+    size_t *nz = calloc(p, sizeof(size_t));
+    if (!nz)
+        return eng_err_set(err, ENG_ENOMEM, "glm: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const double *xi = ir->x + i * p;
+        for (size_t j = 1; j < p; j++)
+            nz[j] += xi[j] != 0.0;
+    }
+    size_t ns = 0;
+    for (size_t j = 1; j < p; j++)
+        ns += (double)nz[j] <= SPARSE_SHARE * (double)n;
+    /* a few sparse columns save less than the gather costs */
+    if (ns == 0 || 4 * ns < p) {
+        free(nz);
+        return ENG_OK;
+    }
+    ir->perm = malloc(p * sizeof(size_t));
+    ir->sparse = calloc(p, 1);
+    if (!ir->perm || !ir->sparse) {
+        free(nz);
+        return eng_err_set(err, ENG_ENOMEM, "glm: out of memory");
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < p; j++) {
+        ir->sparse[j] = j > 0 && (double)nz[j] <= SPARSE_SHARE * (double)n;
+        if (!ir->sparse[j])
+            ir->perm[k++] = j;
+    }
+    ir->pd = k;
+    for (size_t j = 0; j < p; j++) {
+        if (ir->sparse[j])
+            ir->perm[k++] = j;
+    }
+    free(nz);
     return ENG_OK;
 }
 
@@ -948,6 +1012,52 @@ static void rank_update(double *restrict m, double *restrict b,
     }
 }
 
+/*
+ * A row of a design with sparse columns, in permuted order: its dense
+ * part, centred, into u and v (for the blocked rank update), and its
+ * sparse entries straight into m and b: against the dense part, against
+ * each other, and into X'Wz.
+ */
+static void sparse_row(const struct irls *ir, const double *xi, double w,
+                       double zi, double *u, double *v, double *m,
+                       double *b)
+{
+    size_t pd = ir->pd, p = ir->p, pp = ir->pp;
+    for (size_t j = 0; j < pd; j++) {
+        size_t o = ir->perm[j];
+        u[j] = xi[o] - ir->shift[o];
+        v[j] = w * u[j];
+    }
+    /* the row's nonzero sparse entries so far; a row with more than
+     * SPARSE_ROW_MAX of them pairs the rest by scanning instead */
+    size_t idx[SPARSE_ROW_MAX];
+    double val[SPARSE_ROW_MAX];
+    size_t nnz = 0;
+    int scan = 0;
+    for (size_t j = pd; j < p; j++) {
+        double x = xi[ir->perm[j]];
+        if (x == 0.0)
+            continue;
+        double wx = w * x;
+        double *mj = m + j * pp;
+        for (size_t k = 0; k < pd; k++)
+            mj[k] += wx * u[k];
+        if (!scan && nnz == SPARSE_ROW_MAX)
+            scan = 1;
+        if (scan) {
+            for (size_t k = pd; k < j; k++)
+                mj[k] += wx * xi[ir->perm[k]];
+            mj[j] += wx * x;
+        } else {
+            idx[nnz] = j;
+            val[nnz++] = x;
+            for (size_t a = 0; a < nnz; a++)
+                mj[idx[a]] += wx * val[a];
+        }
+        b[j] += wx * zi;
+    }
+}
+
 /* X'WX and X'Wz of one chunk, centred. */
 static void pass_accumulate(struct irls *ir, size_t c)
 {
@@ -972,9 +1082,13 @@ static void pass_accumulate(struct irls *ir, size_t c)
             const double *xi = row_of(ir, i);
             double *uk = u + k * pp;
             double *vk = v + k * pp;
-            for (size_t j = 0; j < p; j++) {
-                uk[j] = xi[j] - ir->shift[j];
-                vk[j] = w * uk[j];
+            if (ir->perm) {
+                sparse_row(ir, xi, w, zi, uk, vk, m, b);
+            } else {
+                for (size_t j = 0; j < p; j++) {
+                    uk[j] = xi[j] - ir->shift[j];
+                    vk[j] = w * uk[j];
+                }
             }
             z[k] = zi;
             k++;
@@ -986,7 +1100,7 @@ static void pass_accumulate(struct irls *ir, size_t c)
             memset(v + k * pp, 0, p * sizeof(*v));
             z[k] = 0.0;
         }
-        rank_update(m, b, u, v, z, p, pp);
+        rank_update(m, b, u, v, z, ir->perm ? ir->pd : p, pp);
     }
 }
 
@@ -1041,10 +1155,23 @@ static int gather_system(struct irls *ir, struct eng_err *err)
     memset(ir->sums, 0, sizeof(ir->sums));
     for (size_t c = 0; c < ir->nchunks; c++) {
         const double *m = slot_of(ir, c);
-        for (size_t j = 0; j < p; j++) {
-            for (size_t k = 0; k <= j; k++)
-                a[j * p + k] += m[j * pp + k];
-            b[j] += m[pp * pp + j];
+        if (ir->perm) {
+            /* back to the caller's order, into the lower triangle */
+            for (size_t j = 0; j < p; j++) {
+                size_t oj = ir->perm[j];
+                for (size_t k = 0; k <= j; k++) {
+                    size_t ok = ir->perm[k];
+                    size_t hi = oj > ok ? oj : ok, lo = oj > ok ? ok : oj;
+                    a[hi * p + lo] += m[j * pp + k];
+                }
+                b[oj] += m[pp * pp + j];
+            }
+        } else {
+            for (size_t j = 0; j < p; j++) {
+                for (size_t k = 0; k <= j; k++)
+                    a[j * p + k] += m[j * pp + k];
+                b[j] += m[pp * pp + j];
+            }
         }
         const double *sc = scalars_of(ir, c);
         ir->sums[SC_GOOD] += sc[SC_GOOD];
@@ -1072,7 +1199,7 @@ static int gather_system(struct irls *ir, struct eng_err *err)
         double s = ir->shift[j];
         double u = a[j * p + j];
         ir->next_shift[j] = 0.0;
-        if (ir->centre && j > 0) {
+        if (ir->centre && j > 0 && !(ir->sparse && ir->sparse[j])) {
             u += 2.0 * s * a[j] + s * s * a[0];
             ir->next_shift[j] = s + a[j] / a[0];
         }
@@ -1260,7 +1387,8 @@ static int irls_run(struct irls *ir, struct eng_err *err)
             wsum += b[ir->p + SC_WSUM];
         }
         for (size_t j = 1; j < ir->p; j++)
-            ir->shift[j] /= wsum;
+            ir->shift[j] = ir->sparse && ir->sparse[j] ? 0.0
+                                                       : ir->shift[j] / wsum;
     }
     run_chunks(ir, pass_start);
     reduce_scalars(ir);
@@ -1738,6 +1866,8 @@ struct glm_result *glm_fit(const struct glm_data *data,
     }
     irls_configure(&ir, data, opts, eta, mu, wt);
     rc = irls_alloc(&ir, err);
+    if (rc == ENG_OK)
+        rc = plan_sparse(&ir, err);
     if (rc < 0)
         goto out;
     rc = irls_run(&ir, err);

@@ -32,7 +32,13 @@
  *     reparameterisation, undone before anything is reported: prior
  *     weights at the first iteration, the previous iteration's working
  *     weights after, which costs no extra pass), and the system is
- *     equilibrated to unit diagonal before it is factorised.  On the
+ *     equilibrated to unit diagonal before it is factorised.  When at
+ *     least a quarter of the columns are zero on three rows in four or
+ *     more (the indicators of categorical levels and their interactions),
+ *     those are left uncentred, which is as exact, and enter X'WX by their
+ *     nonzero entries only: a design with two 20-level factors and a
+ *     numeric x factor term (76 columns)
+ *     costs about what its 19 dense columns do.  On the
  *     benchmark design (a model year near 2019, correlated normals, 2e5
  *     rows) the estimates agree with an IRLS solved by SVD to 2e-12
  *     relative; at the default epsilon both stop within about 1e-10 of the

@@ -72,6 +72,12 @@ static int level_index(const struct model_input *in, const char *make)
     return -1;
 }
 
+/* The make, or an own text factor. */
+static int is_cat(const struct model_input *in)
+{
+    return in->categorical || in->feat == MODEL_INPUT_MAKE;
+}
+
 /* An aliased (NaN) coefficient contributes nothing. */
 static double coef(double b)
 {
@@ -107,12 +113,97 @@ double model_transform(const struct model_input *in, double x)
     return (x - in->center) / in->scale;
 }
 
+double model_raw_value(const struct model_input *in,
+                       const struct feat_vec *f,
+                       const struct model_factors *fx)
+{
+    if (in->feat >= 0)
+        return f->v[in->feat];
+    if (in->feat != MODEL_INPUT_OWN || !fx || !fx->value)
+        return NAN;
+    const char *s = fx->value(fx->ud, in->name);
+    if (!s || !*s)
+        return NAN;
+    char *end;
+    double v = strtod(s, &end);
+    return *end || !isfinite(v) ? NAN : v;
+}
+
+int model_level(const struct model_input *in, const char *make,
+                const struct model_factors *fx, int *unseen)
+{
+    const char *v = make;
+    if (in->feat == MODEL_INPUT_OWN)
+        v = fx && fx->value ? fx->value(fx->ud, in->name) : NULL;
+    if (!v || !*v || strcmp(v, in->base_level) == 0)
+        return -1;
+    int k = level_index(in, v);
+    if (k < 0 && unseen)
+        *unseen = 1;
+    return k;
+}
+
+/* A numeric operand's transformed value; 0 where it does not apply. */
+static double operand_z(const struct model_input *in,
+                        const struct feat_vec *f,
+                        const struct model_factors *fx)
+{
+    if (in->feat >= 0 && !feat_applies(in->feat, f))
+        return 0.0;
+    return model_transform(in, model_raw_value(in, f, fx));
+}
+
+double model_contribution(const struct model *m, size_t i,
+                          const struct feat_vec *f, const char *make,
+                          const struct model_factors *fx, int *unseen)
+{
+    const struct model_input *in = &m->inputs[i];
+    if (in->feat == MODEL_INPUT_INTERACTION) {
+        const struct model_input *a = &m->inputs[in->ia];
+        const struct model_input *b = &m->inputs[in->ib];
+        if (!is_cat(a) && !is_cat(b))
+            return coef(in->beta) * operand_z(a, f, fx) *
+                   operand_z(b, f, fx);
+        if (is_cat(a) && is_cat(b)) {
+            int ka = model_level(a, make, fx, NULL);
+            int kb = model_level(b, make, fx, NULL);
+            if (ka < 0 || kb < 0)
+                return 0.0;
+            return coef(in->beta_level[(size_t)kb * a->n_levels +
+                                       (size_t)ka]);
+        }
+        const struct model_input *c = is_cat(a) ? a : b;
+        const struct model_input *x = is_cat(a) ? b : a;
+        int k = model_level(c, make, fx, NULL);
+        return k < 0 ? 0.0 : coef(in->beta_level[k]) * operand_z(x, f, fx);
+    }
+    if (is_cat(in)) {
+        int k = model_level(in, make, fx, unseen);
+        return k < 0 ? 0.0 : coef(in->beta_level[k]);
+    }
+    if (in->feat == MODEL_INPUT_OWN) {
+        double x = model_raw_value(in, f, fx);
+        double c = isnan(x) && in->has_missing ? coef(in->beta_missing) : 0;
+        return c + coef(in->beta) * model_transform(in, x);
+    }
+    return model_input_contribution(in, f, make);
+}
+
+int model_has_own(const struct model *m)
+{
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        if (m->inputs[i].feat == MODEL_INPUT_OWN)
+            return 1;
+    }
+    return 0;
+}
+
 double model_eta(const struct model *m, const struct feat_vec *f,
                  const char *make)
 {
     double eta = m->intercept;
     for (size_t i = 0; i < m->n_inputs; i++)
-        eta += model_input_contribution(&m->inputs[i], f, make);
+        eta += model_contribution(m, i, f, make, NULL, NULL);
     return eta;
 }
 
@@ -271,6 +362,13 @@ static char band_of(const struct model *m, int score)
 void model_score(const struct model *m, const struct feat_vec *f,
                  const char *make, struct model_result *out)
 {
+    model_score_with(m, f, make, NULL, out, NULL);
+}
+
+void model_score_with(const struct model *m, const struct feat_vec *f,
+                      const char *make, const struct model_factors *fx,
+                      struct model_result *out, int *unseen)
+{
     double eta = m->intercept;
     /* points below baseline of each input; the top ones become reasons */
     double pts[MODEL_MAX_REASONS];
@@ -278,8 +376,15 @@ void model_score(const struct model *m, const struct feat_vec *f,
     int n = 0;
     for (size_t i = 0; i < m->n_inputs; i++) {
         const struct model_input *in = &m->inputs[i];
-        double c = model_input_contribution(in, f, make);
+        int u = 0;
+        double c = model_contribution(m, i, f, make, fx, &u);
+        if (u && unseen)
+            (*unseen)++;
         eta += c;
+        /* own factors and interactions rate; they give no reasons */
+        if (in->feat == MODEL_INPUT_OWN ||
+            in->feat == MODEL_INPUT_INTERACTION)
+            continue;
         /* not applicable: no reason either way */
         if (in->feat != MODEL_INPUT_MAKE && !feat_applies(in->feat, f))
             continue;
@@ -362,18 +467,20 @@ static cJSON *input_json(const struct model_input *in)
 {
     cJSON *o = cJSON_CreateObject();
     put(o, "name", cJSON_CreateString(in->name));
-    if (in->feat == MODEL_INPUT_MAKE) {
+    if (in->feat == MODEL_INPUT_INTERACTION) {
+        put(o, "kind", cJSON_CreateString("interaction"));
+        cJSON *of = cJSON_CreateArray();
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)in->ia));
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)in->ib));
+        put(o, "of", of);
+        if (in->n_levels == 0) {
+            put(o, "estimate", num(in->beta));
+            put(o, "se", num(in->se));
+        }
+    } else if (is_cat(in)) {
         put(o, "kind", cJSON_CreateString("categorical"));
         put(o, "base_level", cJSON_CreateString(in->base_level));
-        cJSON *levels = cJSON_CreateArray();
-        for (size_t k = 0; k < in->n_levels; k++) {
-            cJSON *l = cJSON_CreateObject();
-            put(l, "level", cJSON_CreateString(in->levels[k]));
-            put(l, "estimate", num(in->beta_level[k]));
-            put(l, "se", num(in->se_level[k]));
-            cJSON_AddItemToArray(levels, l);
-        }
-        put(o, "levels", levels);
+        put(o, "base_exposure", num(in->base_exposure));
     } else {
         put(o, "kind", cJSON_CreateString("numeric"));
         cJSON *t = cJSON_CreateObject();
@@ -394,8 +501,38 @@ static cJSON *input_json(const struct model_input *in)
         } else {
             put(o, "missing_indicator", cJSON_CreateNull());
         }
+        if (in->n_bins) {
+            cJSON *bins = cJSON_CreateObject();
+            cJSON *e = cJSON_CreateArray(), *x = cJSON_CreateArray();
+            for (int k = 0; k < in->n_bins; k++) {
+                if (k + 1 < in->n_bins)
+                    cJSON_AddItemToArray(e, num(in->bin_edges[k]));
+                cJSON_AddItemToArray(x, num(in->bin_exposure[k]));
+            }
+            put(bins, "edges", e);
+            put(bins, "exposure", x);
+            put(o, "bins", bins);
+        }
     }
+    if (is_cat(in) || (in->feat == MODEL_INPUT_INTERACTION &&
+                            in->n_levels > 0)) {
+        cJSON *levels = cJSON_CreateArray();
+        for (size_t k = 0; k < in->n_levels; k++) {
+            cJSON *l = cJSON_CreateObject();
+            put(l, "level", cJSON_CreateString(in->levels[k]));
+            put(l, "estimate", num(in->beta_level[k]));
+            put(l, "se", num(in->se_level[k]));
+            if (is_cat(in))
+                put(l, "exposure", num(in->level_exposure[k]));
+            cJSON_AddItemToArray(levels, l);
+        }
+        put(o, "levels", levels);
+    }
+    if (in->feat == MODEL_INPUT_OWN)
+        put(o, "own", cJSON_CreateTrue());
     put(o, "baseline", num(in->baseline));
+    if (in->feat == MODEL_INPUT_OWN || in->feat == MODEL_INPUT_INTERACTION)
+        goto benchmark;
     cJSON *r = cJSON_CreateObject();
     put(r, "code", cJSON_CreateString(in->code));
     put(r, "text", cJSON_CreateString(in->text));
@@ -404,6 +541,7 @@ static cJSON *input_json(const struct model_input *in)
     if (in->feat != MODEL_INPUT_MAKE)
         put(r, "value_of", cJSON_CreateString(feat_name(in->shown)));
     put(o, "reason", r);
+benchmark:
     if (in->has_benchmark) {
         cJSON *bm = cJSON_CreateObject();
         put(bm, "median", num(in->median));
@@ -526,7 +664,23 @@ static void canon_input(struct canon *c, const struct model_input *in,
     char p[96];
 #define AT(field) (snprintf(p, sizeof(p), "inputs[%zu].%s", i, field), p)
     canon_str(c, AT("name"), in->name);
-    if (in->feat == MODEL_INPUT_MAKE) {
+    if (in->feat == MODEL_INPUT_OWN)
+        canon_str(c, AT("own"), "true");
+    if (in->feat == MODEL_INPUT_INTERACTION) {
+        canon_str(c, AT("kind"), "interaction");
+        canon_num(c, AT("of[0]"), (double)in->ia);
+        canon_num(c, AT("of[1]"), (double)in->ib);
+        if (in->n_levels == 0)
+            canon_num(c, AT("estimate"), in->beta);
+        for (size_t k = 0; k < in->n_levels; k++) {
+            char q[96];
+            snprintf(q, sizeof(q), "inputs[%zu].levels[%zu].estimate", i, k);
+            canon_num(c, q, in->beta_level[k]);
+        }
+        canon_num(c, AT("baseline"), in->baseline);
+        return;
+    }
+    if (is_cat(in)) {
         canon_str(c, AT("kind"), "categorical");
         canon_str(c, AT("base_level"), in->base_level);
         for (size_t k = 0; k < in->n_levels; k++) {
@@ -551,6 +705,8 @@ static void canon_input(struct canon *c, const struct model_input *in,
             canon_num(c, AT("missing_indicator"), NAN);
     }
     canon_num(c, AT("baseline"), in->baseline);
+    if (in->feat == MODEL_INPUT_OWN)
+        return;
     canon_str(c, AT("reason.code"), in->code);
     canon_str(c, AT("reason.text"), in->text);
     canon_str(c, AT("reason.missing_text"), in->missing_text);
@@ -914,6 +1070,9 @@ static void read_reason(struct reader *r, const cJSON *o,
     }
 }
 
+/* An optional number: NaN when absent, null or not a number. */
+static double opt_num(const cJSON *obj, const char *name);
+
 static void read_levels(struct reader *r, const cJSON *o,
                         struct model_input *in, size_t i)
 {
@@ -940,6 +1099,7 @@ static void read_levels(struct reader *r, const cJSON *o,
         get_str(r, l, "level", in->levels[k], sizeof(in->levels[k]));
         in->beta_level[k] = get_num(r, l, "estimate", 1, NAN);
         in->se_level[k] = get_se(r, l, "se");
+        in->level_exposure[k] = opt_num(l, "exposure");
         if (r->rc < 0)
             return;
         if (!in->levels[k][0])
@@ -956,10 +1116,10 @@ static void read_levels(struct reader *r, const cJSON *o,
 }
 
 static void read_numeric(struct reader *r, const cJSON *o,
-                         struct model_input *in, size_t i)
+                         struct model_input *in, size_t i, int own)
 {
-    in->feat = feat_find(in->name);
-    if (in->feat < 0 || in->feat == FEAT_CURRENCY) {
+    in->feat = own ? MODEL_INPUT_OWN : feat_find(in->name);
+    if (!own && (in->feat < 0 || in->feat == FEAT_CURRENCY)) {
         fail(r, "inputs[%zu]: unknown feature '%s'", i, in->name);
         return;
     }
@@ -992,6 +1152,97 @@ static void read_numeric(struct reader *r, const cJSON *o,
     }
 }
 
+/* The optional rating-table bins of a numeric input. */
+static void read_bins(struct reader *r, const cJSON *o,
+                      struct model_input *in, size_t i)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bins");
+    if (!b || r->rc < 0)
+        return;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(b, "edges");
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(b, "exposure");
+    if (cJSON_GetArraySize(e) != MODEL_N_BINS - 1 ||
+        cJSON_GetArraySize(x) != MODEL_N_BINS) {
+        fail(r, "'inputs[%zu].bins' must hold %d edges and %d exposures", i,
+             MODEL_N_BINS - 1, MODEL_N_BINS);
+        return;
+    }
+    for (int k = 0; k < MODEL_N_BINS; k++) {
+        const cJSON *v = cJSON_GetArrayItem(x, k);
+        in->bin_exposure[k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        if (k + 1 < MODEL_N_BINS) {
+            v = cJSON_GetArrayItem(e, k);
+            in->bin_edges[k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+            if (!isfinite(in->bin_edges[k]) ||
+                (k > 0 && in->bin_edges[k] < in->bin_edges[k - 1])) {
+                fail(r, "'inputs[%zu].bins.edges' must be finite and "
+                     "increasing", i);
+                return;
+            }
+        }
+    }
+    in->n_bins = MODEL_N_BINS;
+}
+
+/* An interaction: its operands (earlier inputs) and coefficients. */
+static void read_interaction(struct reader *r, const cJSON *o,
+                             struct model_input *in, size_t i)
+{
+    const cJSON *of = cJSON_GetObjectItemCaseSensitive(o, "of");
+    const cJSON *a = cJSON_GetArrayItem(of, 0), *b = cJSON_GetArrayItem(of, 1);
+    if (cJSON_GetArraySize(of) != 2 || !cJSON_IsNumber(a) ||
+        !cJSON_IsNumber(b) || !(a->valuedouble >= 0) ||
+        !(a->valuedouble < b->valuedouble) || !(b->valuedouble < (double)i)) {
+        fail(r, "'inputs[%zu].of' must name two earlier inputs by index, "
+             "in order", i);
+        return;
+    }
+    in->ia = (int)a->valuedouble;
+    in->ib = (int)b->valuedouble;
+    in->beta = NAN;
+    const cJSON *levels = cJSON_GetObjectItemCaseSensitive(o, "levels");
+    if (!levels) {
+        in->beta = get_num(r, o, "estimate", 1, NAN);
+        in->se = get_se(r, o, "se");
+        return;
+    }
+    if (!cJSON_IsArray(levels) ||
+        cJSON_GetArraySize(levels) > MODEL_MAX_LEVELS) {
+        fail(r, "'inputs[%zu].levels' is not a list of at most %d", i,
+             MODEL_MAX_LEVELS);
+        return;
+    }
+    const cJSON *l;
+    cJSON_ArrayForEach(l, levels) {
+        size_t k = in->n_levels++;
+        enter(r, "inputs[%zu].levels[%zu]", i, k);
+        get_str(r, l, "level", in->levels[k], sizeof(in->levels[k]));
+        in->beta_level[k] = get_num(r, l, "estimate", 1, NAN);
+        in->se_level[k] = get_se(r, l, "se");
+        if (r->rc < 0)
+            return;
+    }
+}
+
+/* The operands of each interaction must fit its coefficients. */
+static void check_interactions(struct reader *r, const struct model *m)
+{
+    for (size_t i = 0; i < m->n_inputs && r->rc == ENG_OK; i++) {
+        const struct model_input *in = &m->inputs[i];
+        if (in->feat != MODEL_INPUT_INTERACTION)
+            continue;
+        const struct model_input *a = &m->inputs[in->ia];
+        const struct model_input *b = &m->inputs[in->ib];
+        size_t want = is_cat(a) && is_cat(b) ? a->n_levels * b->n_levels
+                      : is_cat(a) ? a->n_levels
+                      : is_cat(b) ? b->n_levels : 0;
+        if (a->feat == MODEL_INPUT_INTERACTION ||
+            b->feat == MODEL_INPUT_INTERACTION || in->n_levels != want)
+            fail(r, "inputs[%zu]: the interaction's terms do not match its "
+                 "operands (%zu terms for %zu)", i, in->n_levels, want);
+    }
+}
+
 static void read_input(struct reader *r, const cJSON *o, size_t i,
                        struct model_input *in)
 {
@@ -1002,23 +1253,37 @@ static void read_input(struct reader *r, const cJSON *o, size_t i,
         return;
     }
     get_str(r, o, "name", in->name, sizeof(in->name));
-    static const char *const kinds[] = {"numeric", "categorical"};
-    int kind = get_choice(r, o, "kind", kinds, 2,
-                          "'numeric' or 'categorical'");
+    static const char *const kinds[] = {"numeric", "categorical",
+                                        "interaction"};
+    int kind = get_choice(r, o, "kind", kinds, 3,
+                          "'numeric', 'categorical' or 'interaction'");
     if (r->rc < 0)
         return;
+    int own = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "own"));
+    if (kind == 2) {
+        in->feat = MODEL_INPUT_INTERACTION;
+        read_interaction(r, o, in, i);
+        enter(r, "inputs[%zu]", i);
+        in->baseline = get_num(r, o, "baseline", 0, 0);
+        return;
+    }
     if (kind == 1) {
-        in->feat = MODEL_INPUT_MAKE;
+        in->feat = own ? MODEL_INPUT_OWN : MODEL_INPUT_MAKE;
+        in->categorical = 1;
         in->beta = NAN;
-        if (strcmp(in->name, "make") != 0)
-            fail(r, "inputs[%zu]: only 'make' can be categorical", i);
+        if (!own && strcmp(in->name, "make") != 0)
+            fail(r, "inputs[%zu]: only 'make' and own factors can be "
+                 "categorical", i);
         read_levels(r, o, in, i);
+        in->base_exposure = opt_num(o, "base_exposure");
     } else {
-        read_numeric(r, o, in, i);
+        read_numeric(r, o, in, i, own);
+        read_bins(r, o, in, i);
     }
     enter(r, "inputs[%zu]", i);
     in->baseline = get_num(r, o, "baseline", 0, 0);
-    read_reason(r, o, in, i);
+    if (!own)
+        read_reason(r, o, in, i);
     read_benchmark(r, o, in, i);
 }
 
@@ -1102,7 +1367,8 @@ static void read_inputs(struct reader *r, const cJSON *root, struct model *m)
             if (strcmp(m->inputs[j].name, m->inputs[i].name) == 0)
                 fail(r, "'inputs[%zu].name' repeats inputs[%zu] ('%s')", i,
                      j, m->inputs[i].name);
-            else if (strcmp(m->inputs[j].code, m->inputs[i].code) == 0)
+            else if (m->inputs[i].code[0] &&
+                     strcmp(m->inputs[j].code, m->inputs[i].code) == 0)
                 fail(r, "'inputs[%zu].reason.code' repeats inputs[%zu]'s "
                      "('%s')", i, j, m->inputs[i].code);
         }
@@ -1227,6 +1493,7 @@ static void read_model(struct reader *r, const cJSON *root, struct model *m)
         enter(r, "%s", "");
     }
     read_inputs(r, root, m);
+    check_interactions(r, m);
     read_scaling(r, root, m);
     read_bands(r, root, m);
     read_record(root, m);

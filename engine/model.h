@@ -50,6 +50,29 @@ struct model_result {
 };
 
 /*
+ * The vehicle's own rating factors (README.md, The model: own factors):
+ * value(ud, name) gives the text of the vehicle's column name, or NULL
+ * when it has none.
+ */
+struct model_factors {
+    const char *(*value)(const void *ud, const char *name);
+    const void *ud;
+};
+
+/*
+ * As model_score() with own factors (fx may be NULL).  *unseen (may be
+ * NULL) is increased by the number of categorical inputs whose level the
+ * training never saw: they are scored at their base level.  Own factors
+ * and interactions give no reasons.
+ */
+void model_score_with(const struct model *m, const struct feat_vec *f,
+                      const char *make, const struct model_factors *fx,
+                      struct model_result *out, int *unseen);
+
+/* 1 if the model has own rating factors (needs a model_factors). */
+int model_has_own(const struct model *m);
+
+/*
  * Reads and validates a model file.  Returns a new model (free with
  * model_free()) or NULL with ENG_EIO (unreadable), ENG_ELIMIT (larger
  * than 16 MiB), ENG_EJSON (not JSON) or ENG_ENOMEM, or ENG_EDATA with a

@@ -8,7 +8,8 @@
  * categorical input).  A numeric input's value x goes through, in order:
  *   missing -> impute (and the missing indicator is 1, when the input has
  *   one); clamp to [cap_lo, cap_hi]; ln or ln(1 + x) as use_log says;
- *   (x - center) / scale.  Its contribution to eta is beta * z + beta_missing * indicator.
+ *   (x - center) / scale.  Its contribution to eta is beta * z +
+ *   beta_missing * indicator.
  * A categorical input contributes beta_level[k] for its level k, 0 for the
  * base level and for levels not seen in training.  An aliased coefficient
  * is stored as NaN and contributes 0.
@@ -24,7 +25,10 @@
 #define MODEL_SCORE_LO 1               /* score.min and score.max lie in */
 #define MODEL_SCORE_HI 999             /* MODEL_SCORE_LO .. MODEL_SCORE_HI */
 #define MODEL_INPUT_MAKE (-2)
-#define MODEL_MAX_LEVELS 32
+#define MODEL_INPUT_OWN (-3)           /* an own rating factor */
+#define MODEL_INPUT_INTERACTION (-4)   /* a:b of two earlier inputs */
+#define MODEL_MAX_LEVELS 64
+#define MODEL_N_BINS 10                /* rating-table bins, at deciles */
 #define MODEL_NAME_LEN 48
 #define MODEL_LEVEL_LEN 32
 #define MODEL_TEXT_LEN 96
@@ -58,6 +62,29 @@ struct model_input {
     char levels[MODEL_MAX_LEVELS][MODEL_LEVEL_LEN];
     double beta_level[MODEL_MAX_LEVELS];
     double se_level[MODEL_MAX_LEVELS];
+    /*
+     * Categorical inputs (the make, own text factors): categorical is 1;
+     * the training exposure of the base level and of each level.  Own
+     * inputs (MODEL_INPUT_OWN) have no reason and no feature id.
+     * Interactions (MODEL_INPUT_INTERACTION): ia < ib are the operands'
+     * input indices (main effects, earlier in the list); numeric x numeric
+     * has beta; numeric x categorical one coefficient per non-base level
+     * of the categorical operand (beta_level[k]); categorical x
+     * categorical one per pair of non-base levels, the first operand's
+     * level varying fastest (beta_level[kb * na + ka]), as R's model
+     * matrix orders them.  levels[] then hold the terms' names.
+     */
+    int categorical;
+    double base_exposure;
+    double level_exposure[MODEL_MAX_LEVELS];
+    int ia, ib;
+    /*
+     * Numeric inputs: rating-table bins, the raw values' deciles (n_bins
+     * - 1 inner edges) and the training exposure in each bin.
+     */
+    int n_bins;                      /* 0 (none) or MODEL_N_BINS */
+    double bin_edges[MODEL_N_BINS - 1];
+    double bin_exposure[MODEL_N_BINS];
     double baseline;                 /* mean contribution in training */
     char code[8];                    /* reason code, e.g. "R03" */
     char text[MODEL_TEXT_LEN];       /* reason text, "%s" = the value */
@@ -138,6 +165,25 @@ double model_transform(const struct model_input *in, double x);
  */
 double model_input_contribution(const struct model_input *in,
                                 const struct feat_vec *f, const char *make);
+
+/*
+ * The contribution of input i of m, own factors and interactions
+ * included (fx may be NULL: no own factors known).  *unseen, when not
+ * NULL, is set to 1 if the vehicle's level of a categorical input was not
+ * seen in training (it is scored at the base).
+ */
+double model_contribution(const struct model *m, size_t i,
+                          const struct feat_vec *f, const char *make,
+                          const struct model_factors *fx, int *unseen);
+
+/* An input's raw value for the vehicle (NaN: missing), numeric inputs. */
+double model_raw_value(const struct model_input *in,
+                       const struct feat_vec *f,
+                       const struct model_factors *fx);
+
+/* The level index of a categorical input, -1 at the base. */
+int model_level(const struct model_input *in, const char *make,
+                const struct model_factors *fx, int *unseen);
 
 
 #endif

@@ -1717,6 +1717,19 @@ static void matrix_row(sqlite3_stmt *q, void *ud)
     }
 }
 
+static void move_row(sqlite3_stmt *q, void *ud)
+{
+    struct store_drift *d = ud;
+    if (d->n_moves == STORE_MAX_MOVES)
+        return;
+    struct store_move *m = &d->moves[d->n_moves++];
+    snprintf(m->vin, sizeof(m->vin), "%s", col_text(q, 0));
+    m->from_score = sqlite3_column_int(q, 1);
+    m->to_score = sqlite3_column_int(q, 2);
+    m->from_band = col_text(q, 3)[0];
+    m->to_band = col_text(q, 4)[0];
+}
+
 static void count_row(sqlite3_stmt *q, void *ud)
 {
     *(size_t *)ud = (size_t)sqlite3_column_int64(q, 0);
@@ -1762,6 +1775,13 @@ int store_drift(struct store *s, long long id, struct store_drift *d,
                    " dcur_vin JOIN temp.dprev p INDEXED BY dprev_vin"
                    " ON p.vin = c.vin GROUP BY c.vin) GROUP BY 1, 2",
                    args, 0, matrix_row, d, err);
+    if (rc == ENG_OK)
+        rc = query(s, "SELECT c.vin, p.score, c.score, p.band, c.band FROM"
+                   " temp.dcur c INDEXED BY dcur_vin JOIN temp.dprev p"
+                   " INDEXED BY dprev_vin ON p.vin = c.vin"
+                   " WHERE c.score <> p.score GROUP BY c.vin"
+                   " ORDER BY abs(c.score - p.score) DESC, c.vin LIMIT 20",
+                   args, 0, move_row, d, err);
     if (rc == ENG_OK)
         rc = query(s, "SELECT count(DISTINCT vin) FROM temp.dcur WHERE vin"
                    " NOT IN (SELECT vin FROM temp.dprev)", args, 0,

@@ -309,6 +309,14 @@ int store_run_score(struct store *s, long long id,
                     const struct store_score *sc, struct eng_err *err);
 
 /* What changed since the previous run. */
+#define STORE_MAX_MOVES 20         /* the largest score moves kept */
+
+struct store_move {
+    char vin[24];
+    int from_score, to_score;
+    char from_band, to_band;       /* 'A'..'E' */
+};
+
 struct store_drift {
     long long prev;                /* previous run's id, 0 if none */
     char prev_started[32];
@@ -319,6 +327,9 @@ struct store_drift {
     size_t added;                  /* scored now, not in the previous run */
     size_t gone;                   /* scored then, not now */
     double mean_change;            /* mean score change over 'both' */
+    struct store_move moves[STORE_MAX_MOVES]; /* largest |change| first,
+                                                 then by VIN */
+    size_t n_moves;
 };
 
 /*

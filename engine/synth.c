@@ -29,109 +29,133 @@
 /* ======================= static data ======================= */
 
 /*
- * Makes as in data/makes.tsv (WMIs) and data/schedules.tsv (oil interval).
+ * Makes as in data/makes.tsv (WMIs) and data/schedules.tsv (intervals).
  * The tables are compiled in so the generator does not depend on the
  * working directory; the test suite checks them against the files.
  */
 const struct synth_make_info synth_makes[SYNTH_N_MAKES] = {
-    {"TOYOTA", {"4T1", "5YF", "JTD", "JTE", "2T3"}, 5, 12, 16000, 1},
-    {"LEXUS", {"JTH", "2T2"}, 2, 12, 16000, 1},
-    {"FORD", {"1FA", "1FT", "1FM", "3FA", "WF0"}, 5, 12, 16000, 1},
-    {"LINCOLN", {"5LM", "1LN"}, 2, 12, 16000, 1},
-    {"MAZDA", {"JM1", "JM3", "3MZ"}, 3, 12, 12000, 0},
-    {"VOLKSWAGEN", {"WVW", "WVG", "3VW", "1VW"}, 4, 12, 16000, 1},
-    {"HONDA", {"1HG", "2HG", "JHM"}, 3, 12, 16000, 1},
-    {"CHEVROLET", {"1G1", "3GN"}, 2, 12, 12000, 1},
-    {"NISSAN", {"1N4", "JN1"}, 2, 6, 8000, 1},
-    {"BMW", {"WBA", "5UX"}, 2, 24, 24000, 1},
-    {"MERCEDES-BENZ", {"WDD", "4JG"}, 2, 12, 24000, 1},
+    /* name, WMIs, oil months / km, rotation months / km, BEV rotation
+     * months / km, BEV cabin filter and brake fluid months, cost, tasks */
+    {"TOYOTA", {"4T1", "5YF", "JTD", "JTE", "2T3"}, 5, 12, 16000, 6, 8000,
+     6, 8000, 24, 24, 1, 1},
+    {"LEXUS", {"JTH", "2T2"}, 2, 12, 16000, 6, 8000, 6, 8000, 24, 24, 1, 1},
+    {"FORD", {"1FA", "1FT", "1FM", "3FA", "WF0"}, 5, 12, 16000, 12, 16000,
+     12, 16000, 24, 36, 1, 1},
+    {"LINCOLN", {"5LM", "1LN"}, 2, 12, 16000, 12, 16000, 12, 16000, 24, 24,
+     1, 0},
+    {"MAZDA", {"JM1", "JM3", "3MZ"}, 3, 12, 12000, 12, 12000, 12, 12000, 24,
+     24, 0, 1},
+    {"VOLKSWAGEN", {"WVW", "WVG", "3VW", "1VW"}, 4, 12, 16000, 12, 16000,
+     12, 16000, 24, 24, 1, 1},
+    {"HONDA", {"1HG", "2HG", "JHM"}, 3, 12, 16000, 12, 12000, 12, 12000, 24,
+     24, 1, 1},
+    {"CHEVROLET", {"1G1", "3GN"}, 2, 12, 12000, 12, 12000, 12, 12000, 24, 60,
+     1, 1},
+    {"NISSAN", {"1N4", "JN1"}, 2, 6, 8000, 6, 8000, 6, 12000, 12, 24, 1, 1},
+    {"BMW", {"WBA", "5UX"}, 2, 24, 24000, 12, 16000, 12, 16000, 24, 24, 1,
+     1},
+    {"MERCEDES-BENZ", {"WDD", "4JG"}, 2, 12, 24000, 12, 16000, 12, 16000, 24,
+     24, 1, 1},
+    /* electric only: no oil, no (make, *) row */
+    {"TESLA", {"5YJ", "7SA"}, 2, 0, 0, 0, 0, 12, 10000, 24, 48, 1, 1},
 };
 
 const struct synth_task_text synth_task_texts[] = {
-    {SYNTH_OIL, SYNTH_EN, "Oil and filter change"},
-    {SYNTH_OIL, SYNTH_EN, "Oil change"},
-    {SYNTH_OIL, SYNTH_EN, "Synthetic oil change 0W-20"},
-    {SYNTH_OIL, SYNTH_EN, "Engine oil and filter replacement"},
-    {SYNTH_OIL, SYNTH_EN, "Lube oil filter service"},
-    {SYNTH_OIL, SYNTH_FR, "Vidange huile moteur"},
-    {SYNTH_OIL, SYNTH_FR, "Vidange et filtre à huile"},
-    {SYNTH_OIL, SYNTH_DE, "Ölwechsel mit Filter"},
-    {SYNTH_OIL, SYNTH_DE, "Motoröl und Ölfilter erneuert"},
-    {SYNTH_OIL, SYNTH_ES, "Cambio de aceite y filtro"},
-    {SYNTH_OIL, SYNTH_ES, "Cambio de aceite de motor"},
-    {SYNTH_TIRE_ROTATION, SYNTH_EN, "Tire rotation"},
-    {SYNTH_TIRE_ROTATION, SYNTH_EN, "Rotate tires"},
-    {SYNTH_TIRE_ROTATION, SYNTH_FR, "Permutation des pneus"},
-    {SYNTH_TIRE_ROTATION, SYNTH_DE, "Reifen tauschen"},
-    {SYNTH_TIRE_ROTATION, SYNTH_DE, "Reifenrotation"},
-    {SYNTH_TIRE_ROTATION, SYNTH_ES, "Rotación de neumáticos"},
-    {SYNTH_TIRES, SYNTH_EN, "New tires, mount and balance"},
-    {SYNTH_TIRES, SYNTH_EN, "Tire replacement (4)"},
-    {SYNTH_TIRES, SYNTH_FR, "Pneus neufs (4)"},
-    {SYNTH_TIRES, SYNTH_DE, "Neue Reifen montiert"},
-    {SYNTH_TIRES, SYNTH_ES, "Neumáticos nuevos (4)"},
-    {SYNTH_BRAKES, SYNTH_EN, "Brake pad replacement"},
-    {SYNTH_BRAKES, SYNTH_EN, "Front brake pads and rotors"},
-    {SYNTH_BRAKES, SYNTH_FR, "Plaquettes de frein avant"},
-    {SYNTH_BRAKES, SYNTH_DE, "Bremsbeläge vorne erneuert"},
-    {SYNTH_BRAKES, SYNTH_ES, "Pastillas de freno delanteras"},
-    {SYNTH_FILTERS, SYNTH_EN, "Cabin air filter"},
-    {SYNTH_FILTERS, SYNTH_EN, "Engine air filter replacement"},
-    {SYNTH_FILTERS, SYNTH_FR, "Filtre d'habitacle"},
-    {SYNTH_FILTERS, SYNTH_FR, "Filtre à air moteur"},
-    {SYNTH_FILTERS, SYNTH_DE, "Innenraumfilter erneuert"},
-    {SYNTH_FILTERS, SYNTH_DE, "Luftfilter ersetzt"},
-    {SYNTH_FILTERS, SYNTH_ES, "Filtro de habitáculo"},
-    {SYNTH_FILTERS, SYNTH_ES, "Filtro de aire del motor"},
-    {SYNTH_FLUIDS, SYNTH_EN, "Coolant flush"},
-    {SYNTH_FLUIDS, SYNTH_EN, "Power steering fluid exchange"},
-    {SYNTH_FLUIDS, SYNTH_EN, "Transmission fluid exchange"},
-    {SYNTH_FLUIDS, SYNTH_FR, "Liquide de refroidissement"},
-    {SYNTH_FLUIDS, SYNTH_FR, "Remplacement liquide de refroidissement"},
-    {SYNTH_FLUIDS, SYNTH_DE, "Kühlmittel erneuert"},
-    {SYNTH_FLUIDS, SYNTH_DE, "Bremsflüssigkeit gewechselt"},
-    {SYNTH_FLUIDS, SYNTH_ES, "Cambio de refrigerante"},
-    {SYNTH_FLUIDS, SYNTH_ES, "Purga de refrigerante"},
-    {SYNTH_BATTERY, SYNTH_EN, "Battery replacement"},
-    {SYNTH_BATTERY, SYNTH_EN, "12V battery test and replace"},
-    {SYNTH_BATTERY, SYNTH_FR, "Remplacement batterie"},
-    {SYNTH_BATTERY, SYNTH_DE, "Batterie ersetzt"},
-    {SYNTH_BATTERY, SYNTH_ES, "Cambio de batería"},
-    {SYNTH_INSPECTION, SYNTH_EN, "Multi-point inspection"},
-    {SYNTH_INSPECTION, SYNTH_EN, "Safety check"},
-    {SYNTH_INSPECTION, SYNTH_FR, "Inspection multipoints"},
-    {SYNTH_INSPECTION, SYNTH_DE, "Inspektion"},
-    {SYNTH_INSPECTION, SYNTH_DE, "Durchsicht nach Herstellervorgabe"},
-    {SYNTH_INSPECTION, SYNTH_ES, "Inspección multipunto"},
-    {SYNTH_WIPERS, SYNTH_EN, "Wiper blades"},
-    {SYNTH_WIPERS, SYNTH_EN, "Replace wiper blades"},
-    {SYNTH_WIPERS, SYNTH_FR, "Balais d'essuie-glace"},
-    {SYNTH_WIPERS, SYNTH_DE, "Wischerblätter erneuert"},
-    {SYNTH_WIPERS, SYNTH_ES, "Escobillas limpiaparabrisas"},
-    {SYNTH_REPAIR, SYNTH_EN, "Repair: water pump"},
-    {SYNTH_REPAIR, SYNTH_EN, "Collision repair"},
-    {SYNTH_REPAIR, SYNTH_EN, "Repair: alternator"},
-    {SYNTH_REPAIR, SYNTH_EN, "Repair: A/C compressor"},
-    {SYNTH_REPAIR, SYNTH_FR, "Réparation : pompe à eau"},
-    {SYNTH_REPAIR, SYNTH_FR, "Réparation carrosserie"},
-    {SYNTH_REPAIR, SYNTH_DE, "Reparatur: Wasserpumpe"},
-    {SYNTH_REPAIR, SYNTH_DE, "Unfallinstandsetzung"},
-    {SYNTH_REPAIR, SYNTH_ES, "Reparación: bomba de agua"},
-    {SYNTH_REPAIR, SYNTH_ES, "Reparación de carrocería"},
-    {SYNTH_RECALL, SYNTH_EN, "Recall campaign 23V-123"},
-    {SYNTH_RECALL, SYNTH_EN, "Safety recall 21V-456"},
-    {SYNTH_RECALL, SYNTH_FR, "Rappel constructeur 23V-123"},
-    {SYNTH_RECALL, SYNTH_DE, "Rückruf 23V-123"},
-    {SYNTH_RECALL, SYNTH_ES, "Campaña de seguridad 23V-123"},
-    {SYNTH_OTHER, SYNTH_EN, "Software update"},
-    {SYNTH_OTHER, SYNTH_EN, "Key fob programming"},
-    {SYNTH_OTHER, SYNTH_FR, "Mise à jour logiciel"},
-    {SYNTH_OTHER, SYNTH_DE, "Software-Update"},
-    {SYNTH_OTHER, SYNTH_ES, "Actualización de software"},
+    {SYNTH_OIL, SYNTH_EN, "Oil and filter change", 0},
+    {SYNTH_OIL, SYNTH_EN, "Oil change", 0},
+    {SYNTH_OIL, SYNTH_EN, "Synthetic oil change 0W-20", 0},
+    {SYNTH_OIL, SYNTH_EN, "Engine oil and filter replacement", 0},
+    {SYNTH_OIL, SYNTH_EN, "Lube oil filter service", 0},
+    {SYNTH_OIL, SYNTH_FR, "Vidange huile moteur", 0},
+    {SYNTH_OIL, SYNTH_FR, "Vidange et filtre à huile", 0},
+    {SYNTH_OIL, SYNTH_DE, "Ölwechsel mit Filter", 0},
+    {SYNTH_OIL, SYNTH_DE, "Motoröl und Ölfilter erneuert", 0},
+    {SYNTH_OIL, SYNTH_ES, "Cambio de aceite y filtro", 0},
+    {SYNTH_OIL, SYNTH_ES, "Cambio de aceite de motor", 0},
+    {SYNTH_TIRE_ROTATION, SYNTH_EN, "Tire rotation", 0},
+    {SYNTH_TIRE_ROTATION, SYNTH_EN, "Rotate tires", 0},
+    {SYNTH_TIRE_ROTATION, SYNTH_FR, "Permutation des pneus", 0},
+    {SYNTH_TIRE_ROTATION, SYNTH_DE, "Reifen tauschen", 0},
+    {SYNTH_TIRE_ROTATION, SYNTH_DE, "Reifenrotation", 0},
+    {SYNTH_TIRE_ROTATION, SYNTH_ES, "Rotación de neumáticos", 0},
+    {SYNTH_TIRES, SYNTH_EN, "New tires, mount and balance", 0},
+    {SYNTH_TIRES, SYNTH_EN, "Tire replacement (4)", 0},
+    {SYNTH_TIRES, SYNTH_FR, "Pneus neufs (4)", 0},
+    {SYNTH_TIRES, SYNTH_DE, "Neue Reifen montiert", 0},
+    {SYNTH_TIRES, SYNTH_ES, "Neumáticos nuevos (4)", 0},
+    {SYNTH_BRAKES, SYNTH_EN, "Brake pad replacement", 0},
+    {SYNTH_BRAKES, SYNTH_EN, "Front brake pads and rotors", 0},
+    {SYNTH_BRAKES, SYNTH_FR, "Plaquettes de frein avant", 0},
+    {SYNTH_BRAKES, SYNTH_DE, "Bremsbeläge vorne erneuert", 0},
+    {SYNTH_BRAKES, SYNTH_ES, "Pastillas de freno delanteras", 0},
+    {SYNTH_FILTERS, SYNTH_EN, "Cabin air filter", 0},
+    {SYNTH_FILTERS, SYNTH_EN, "Engine air filter replacement", 1},
+    {SYNTH_FILTERS, SYNTH_FR, "Filtre d'habitacle", 0},
+    {SYNTH_FILTERS, SYNTH_FR, "Filtre à air moteur", 1},
+    {SYNTH_FILTERS, SYNTH_DE, "Innenraumfilter erneuert", 0},
+    {SYNTH_FILTERS, SYNTH_DE, "Luftfilter ersetzt", 1},
+    {SYNTH_FILTERS, SYNTH_ES, "Filtro de habitáculo", 0},
+    {SYNTH_FILTERS, SYNTH_ES, "Filtro de aire del motor", 1},
+    {SYNTH_FLUIDS, SYNTH_EN, "Coolant flush", 0},
+    {SYNTH_FLUIDS, SYNTH_EN, "Power steering fluid exchange", 1},
+    {SYNTH_FLUIDS, SYNTH_EN, "Transmission fluid exchange", 1},
+    {SYNTH_FLUIDS, SYNTH_EN, "Brake fluid flush", 0},
+    {SYNTH_FLUIDS, SYNTH_FR, "Liquide de refroidissement", 0},
+    {SYNTH_FLUIDS, SYNTH_FR, "Remplacement liquide de refroidissement", 0},
+    {SYNTH_FLUIDS, SYNTH_FR, "Remplacement liquide de frein", 0},
+    {SYNTH_FLUIDS, SYNTH_DE, "Kühlmittel erneuert", 0},
+    {SYNTH_FLUIDS, SYNTH_DE, "Bremsflüssigkeit gewechselt", 0},
+    {SYNTH_FLUIDS, SYNTH_ES, "Cambio de refrigerante", 0},
+    {SYNTH_FLUIDS, SYNTH_ES, "Purga de refrigerante", 0},
+    {SYNTH_FLUIDS, SYNTH_ES, "Cambio de líquido de frenos", 0},
+    {SYNTH_BATTERY, SYNTH_EN, "Battery replacement", 0},
+    {SYNTH_BATTERY, SYNTH_EN, "12V battery test and replace", 0},
+    {SYNTH_BATTERY, SYNTH_FR, "Remplacement batterie", 0},
+    {SYNTH_BATTERY, SYNTH_DE, "Batterie ersetzt", 0},
+    {SYNTH_BATTERY, SYNTH_ES, "Cambio de batería", 0},
+    {SYNTH_INSPECTION, SYNTH_EN, "Multi-point inspection", 0},
+    {SYNTH_INSPECTION, SYNTH_EN, "Safety check", 0},
+    {SYNTH_INSPECTION, SYNTH_FR, "Inspection multipoints", 0},
+    {SYNTH_INSPECTION, SYNTH_DE, "Inspektion", 0},
+    {SYNTH_INSPECTION, SYNTH_DE, "Durchsicht nach Herstellervorgabe", 0},
+    {SYNTH_INSPECTION, SYNTH_ES, "Inspección multipunto", 0},
+    {SYNTH_WIPERS, SYNTH_EN, "Wiper blades", 0},
+    {SYNTH_WIPERS, SYNTH_EN, "Replace wiper blades", 0},
+    {SYNTH_WIPERS, SYNTH_FR, "Balais d'essuie-glace", 0},
+    {SYNTH_WIPERS, SYNTH_DE, "Wischerblätter erneuert", 0},
+    {SYNTH_WIPERS, SYNTH_ES, "Escobillas limpiaparabrisas", 0},
+    {SYNTH_REPAIR, SYNTH_EN, "Repair: water pump", 0},
+    {SYNTH_REPAIR, SYNTH_EN, "Collision repair", 0},
+    {SYNTH_REPAIR, SYNTH_EN, "Repair: alternator", 0},
+    {SYNTH_REPAIR, SYNTH_EN, "Repair: A/C compressor", 0},
+    {SYNTH_REPAIR, SYNTH_FR, "Réparation : pompe à eau", 0},
+    {SYNTH_REPAIR, SYNTH_FR, "Réparation carrosserie", 0},
+    {SYNTH_REPAIR, SYNTH_DE, "Reparatur: Wasserpumpe", 0},
+    {SYNTH_REPAIR, SYNTH_DE, "Unfallinstandsetzung", 0},
+    {SYNTH_REPAIR, SYNTH_ES, "Reparación: bomba de agua", 0},
+    {SYNTH_REPAIR, SYNTH_ES, "Reparación de carrocería", 0},
+    {SYNTH_RECALL, SYNTH_EN, "Recall campaign 23V-123", 0},
+    {SYNTH_RECALL, SYNTH_EN, "Safety recall 21V-456", 0},
+    {SYNTH_RECALL, SYNTH_FR, "Rappel constructeur 23V-123", 0},
+    {SYNTH_RECALL, SYNTH_DE, "Rückruf 23V-123", 0},
+    {SYNTH_RECALL, SYNTH_ES, "Campaña de seguridad 23V-123", 0},
+    {SYNTH_OTHER, SYNTH_EN, "Software update", 0},
+    {SYNTH_OTHER, SYNTH_EN, "Key fob programming", 0},
+    {SYNTH_OTHER, SYNTH_FR, "Mise à jour logiciel", 0},
+    {SYNTH_OTHER, SYNTH_DE, "Software-Update", 0},
+    {SYNTH_OTHER, SYNTH_ES, "Actualización de software", 0},
 };
 
 const size_t synth_n_task_texts =
     sizeof(synth_task_texts) / sizeof(synth_task_texts[0]);
+
+const char *synth_ptrain_name(int ptrain)
+{
+    static const char *const names[SYNTH_N_PTRAINS] = {
+        "ICE", "HEV", "PHEV", "BEV"
+    };
+    return ptrain >= 0 && ptrain < SYNTH_N_PTRAINS ? names[ptrain] : "";
+}
 
 const char *synth_task_name(enum synth_task kind)
 {
@@ -160,7 +184,23 @@ static const char vin_chars[] = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
 void synth_params_default(struct synth_params *p)
 {
     static const double make_weight[SYNTH_N_MAKES] = {
-        0.16, 0.04, 0.15, 0.03, 0.06, 0.08, 0.14, 0.13, 0.10, 0.06, 0.05
+        0.16, 0.04, 0.15, 0.03, 0.06, 0.08, 0.14, 0.13, 0.10, 0.06, 0.05,
+        0.025
+    };
+    /* ICE (unused: the rest), HEV, PHEV, BEV; see synth.h */
+    static const double ptrain[SYNTH_N_MAKES][SYNTH_N_PTRAINS] = {
+        {0, 0.25, 0.02, 0.01},      /* TOYOTA */
+        {0, 0.30, 0.03, 0.02},      /* LEXUS */
+        {0, 0.05, 0.01, 0.04},      /* FORD */
+        {0, 0.04, 0.05, 0},         /* LINCOLN */
+        {0, 0, 0.01, 0.005},        /* MAZDA */
+        {0, 0, 0.01, 0.06},         /* VOLKSWAGEN */
+        {0, 0.12, 0, 0.005},        /* HONDA */
+        {0, 0, 0.01, 0.05},         /* CHEVROLET */
+        {0, 0.01, 0, 0.05},         /* NISSAN */
+        {0, 0, 0.08, 0.04},         /* BMW */
+        {0, 0.01, 0.03, 0.03},      /* MERCEDES-BENZ */
+        {0, 0, 0, 1},               /* TESLA */
     };
     static const double cost[SYNTH_N_TASKS] = {
         80, 30, 720, 320, 55, 140, 210, 45, 35, 900, 0, 60
@@ -170,7 +210,12 @@ void synth_params_default(struct synth_params *p)
     };
     memset(p, 0, sizeof(*p));
     memcpy(p->make_weight, make_weight, sizeof(make_weight));
-    p->min_model_year = 2015;
+    memcpy(p->ptrain_share, ptrain, sizeof(ptrain));
+    p->ptrain_list_p = 0.70;
+    p->ptrain_api_p = 0.60;
+    p->late_start_p = 0.75;
+    p->late_min_years = 1.5;
+    p->min_model_year = 2012;
     p->reg_sd_days = 75;
     p->imperial_share = 0.05;
     p->no_history_share = 0.027;
@@ -185,8 +230,11 @@ void synth_params_default(struct synth_params *p)
     p->km_median = 16700;
     p->km_sigma = 0.45;
     p->km_segment_sigma = 0.10;
+    p->high_km_share = 0.05;
+    p->high_km_min = 40000;
+    p->high_km_max = 60000;
 
-    p->interval_d = -0.30;
+    p->interval_d = -0.45;
     p->interval_sigma = 0.15;
     p->interval_sigma_d = -0.40;
     p->first_service_share = 0.5;
@@ -194,7 +242,7 @@ void synth_params_default(struct synth_params *p)
     p->skip_b = -1.0;
 
     p->rotation_a = 0.3;
-    p->rotation_b = 0.9;
+    p->rotation_b = 1.5;
     p->filter_p = 0.5;
     p->inspection_dealer_p = 0.6;
     p->inspection_owner_p = 0.15;
@@ -208,7 +256,7 @@ void synth_params_default(struct synth_params *p)
     p->repair_b = -0.6;
     p->recall_p = 0.02;
     p->dealer_a = 0.4;
-    p->dealer_b = 0.9;
+    p->dealer_b = 1.5;
 
     memcpy(p->task_cost, cost, sizeof(cost));
     memcpy(p->task_cost_sigma, cost_sigma, sizeof(cost_sigma));
@@ -259,6 +307,10 @@ struct param_rule {
 #define RULE(field, check) {#field, offsetof(struct synth_params, field), check}
 
 static const struct param_rule rules[] = {
+    RULE(ptrain_list_p, PROB), RULE(ptrain_api_p, PROB),
+    RULE(late_start_p, PROB), RULE(late_min_years, NONNEG),
+    RULE(high_km_share, PROB), RULE(high_km_min, POS),
+    RULE(high_km_max, POS),
     RULE(reg_sd_days, NONNEG), RULE(imperial_share, PROB),
     RULE(no_history_share, PROB), RULE(km_median, POS),
     RULE(km_sigma, NONNEG), RULE(km_segment_sigma, NONNEG),
@@ -341,6 +393,20 @@ int synth_params_check(const struct synth_params *p, struct eng_err *err)
         || check_weights(p->user_share, 3, "user_share", err)
         || check_weights(p->lang_share, SYNTH_N_LANGS, "lang_share", err))
         return ENG_EUSAGE;
+    for (int m = 0; m < SYNTH_N_MAKES; m++) {
+        double sum = 0;
+        for (int k = SYNTH_HEV; k < SYNTH_N_PTRAINS; k++) {
+            int rc = check_value(p->ptrain_share[m][k], PROB,
+                                 "ptrain_share", err);
+            if (rc < 0)
+                return rc;
+            sum += p->ptrain_share[m][k];
+        }
+        if (sum > 1 + 1e-12)
+            return eng_err_set(err, ENG_EUSAGE, "synth parameter "
+                               "ptrain_share of %s adds up to more than 1",
+                               synth_makes[m].name);
+    }
     if (p->min_model_year < 1981 || p->min_model_year > 2099)
         return eng_err_set(err, ENG_EUSAGE, "synth parameter min_model_year "
                            "must be within 1981..2099");
@@ -363,6 +429,9 @@ int synth_params_check(const struct synth_params *p, struct eng_err *err)
     if (p->rollback_min > p->rollback_max)
         return eng_err_set(err, ENG_EUSAGE, "synth parameter rollback_min "
                            "exceeds rollback_max");
+    if (p->high_km_min > p->high_km_max)
+        return eng_err_set(err, ENG_EUSAGE, "synth parameter high_km_min "
+                           "exceeds high_km_max");
     if (p->exposure_min > p->exposure_max)
         return eng_err_set(err, ENG_EUSAGE, "synth parameter exposure_min "
                            "exceeds exposure_max");
@@ -404,6 +473,12 @@ struct vehicle {
     long reg_day;
     char vin[VEH_VIN_LEN + 1];
     char id[40];
+    int ptrain;                 /* enum synth_ptrain */
+    int list_ptrain;            /* 1: vehicles.csv names it */
+    int api_ptrain;             /* 1: the history line carries it */
+    int from_new;               /* 1: the history starts at registration */
+    long start_day;             /* first day the history reports */
+    int high_km;                /* a high-mileage fleet vehicle */
     double d;
     double annual_km;
     int imperial;
@@ -525,6 +600,17 @@ static void draw_vehicle(struct gen *g, struct vehicle *v, long index)
     memset(v, 0, sizeof(*v));
     v->index = index;
     v->make = (int)gsl_ran_discrete(r, g->make_pick);
+    double u = gsl_rng_uniform(r);
+    v->ptrain = SYNTH_ICE;
+    for (int k = SYNTH_HEV; k < SYNTH_N_PTRAINS; k++) {
+        u -= p->ptrain_share[v->make][k];
+        if (u < 0) {
+            v->ptrain = k;
+            break;
+        }
+    }
+    v->list_ptrain = chance(r, p->ptrain_list_p);
+    v->api_ptrain = chance(r, p->ptrain_api_p);
     int years = g->as_of_year - p->min_model_year;
     v->model_year = p->min_model_year
                     + (int)gsl_rng_uniform_int(r, (unsigned long)years);
@@ -537,6 +623,18 @@ static void draw_vehicle(struct gen *g, struct vehicle *v, long index)
     random_uuid(r, v->id);
     v->d = gsl_ran_gaussian(r, 1.0);
     v->annual_km = p->km_median * exp(p->km_sigma * gsl_ran_gaussian(r, 1));
+    v->high_km = chance(r, p->high_km_share);
+    u = gsl_rng_uniform(r);
+    if (v->high_km)
+        v->annual_km = p->high_km_min + (p->high_km_max - p->high_km_min) * u;
+    /* a late start needs room: late_min_years, then two years to as-of */
+    long late_min = lround(p->late_min_years * DAYS_PER_YEAR);
+    long room = g->as_of - 730 - (v->reg_day + late_min);
+    int late = chance(r, p->late_start_p);
+    u = gsl_rng_uniform(r);
+    v->from_new = !(late && room > 0);
+    v->start_day = v->from_new ? v->reg_day
+                               : v->reg_day + late_min + lround(u * room);
     v->imperial = chance(r, p->imperial_share);
     v->lang = (int)gsl_ran_discrete(r, g->lang_pick);
     v->want_rollback = chance(r, p->rollback_share);
@@ -544,14 +642,24 @@ static void draw_vehicle(struct gen *g, struct vehicle *v, long index)
     v->no_history = chance(r, p->no_history_share);
 }
 
-static short pick_text(struct gen *g, enum synth_task kind, int lang)
+/* A text of the kind in the language; for a BEV none naming an engine
+ * part (every kind and language has one that does not). */
+static short pick_text(struct gen *g, enum synth_task kind, int lang,
+                       int bev)
 {
     struct text_range tr = g->texts[kind][lang];
     if (tr.count == 0)
         tr = g->texts[kind][SYNTH_EN];
-    return (short)(tr.first
-                   + (int)gsl_rng_uniform_int(g->hist,
-                                              (unsigned long)tr.count));
+    int usable = 0;
+    for (int i = tr.first; i < tr.first + tr.count; i++)
+        usable += !(bev && synth_task_texts[i].ice_only);
+    int k = (int)gsl_rng_uniform_int(g->hist, (unsigned long)usable);
+    for (int i = tr.first;; i++) {
+        if (bev && synth_task_texts[i].ice_only)
+            continue;
+        if (k-- == 0)
+            return (short)i;
+    }
 }
 
 static void add_task(struct gen *g, struct vehicle *v, struct rec *rc,
@@ -560,7 +668,8 @@ static void add_task(struct gen *g, struct vehicle *v, struct rec *rc,
     const struct synth_params *p = g->p;
     if (rc->ntasks == MAX_TASKS)
         return;
-    rc->text[rc->ntasks++] = pick_text(g, kind, v->lang);
+    rc->text[rc->ntasks++] = pick_text(g, kind, v->lang,
+                                       v->ptrain == SYNTH_BEV);
     if (p->task_cost[kind] > 0)
         rc->cost_usd += p->task_cost[kind]
                         * exp(p->task_cost_sigma[kind]
@@ -571,6 +680,7 @@ static void add_task(struct gen *g, struct vehicle *v, struct rec *rc,
 struct wear {
     double brake_km, tire_km;   /* odometer at the next renewal */
     long battery_day, fluid_day;
+    long cabin_day;             /* BEV: cabin filter due */
 };
 
 static double jitter(struct gen *g)
@@ -589,6 +699,50 @@ static struct rec *new_record(struct vehicle *v, long day, double odo,
     return rc;
 }
 
+/* A BEV's routine service (synth.h): no engine, so no oil. */
+static void add_bev_service(struct gen *g, struct vehicle *v, struct wear *w,
+                            struct rec *rc, long day, double odo)
+{
+    const struct synth_params *p = g->p;
+    const struct synth_make_info *m = &synth_makes[v->make];
+    gsl_rng *r = g->hist;
+    double keep = logistic(p->rotation_a + p->rotation_b * v->d);
+    if (chance(r, keep))
+        add_task(g, v, rc, SYNTH_TIRE_ROTATION);
+    if (day >= w->cabin_day && chance(r, keep)) {
+        add_task(g, v, rc, SYNTH_FILTERS);
+        w->cabin_day = day + lround(m->bev_cabin_months * DAYS_PER_MONTH
+                                    * jitter(g));
+    }
+    if (day >= w->fluid_day && chance(r, keep)) {
+        add_task(g, v, rc, SYNTH_FLUIDS);
+        w->fluid_day = day + lround(m->bev_fluid_months * DAYS_PER_MONTH
+                                    * jitter(g));
+    }
+    if (odo >= w->brake_km) {
+        add_task(g, v, rc, SYNTH_BRAKES);
+        w->brake_km = odo + 2 * p->brake_km * jitter(g);
+    }
+    if (odo >= w->tire_km) {
+        add_task(g, v, rc, SYNTH_TIRES);
+        w->tire_km = odo + p->tire_km * jitter(g);
+    }
+    if (day >= w->battery_day) {
+        add_task(g, v, rc, SYNTH_BATTERY);
+        w->battery_day = day + lround(p->battery_years * DAYS_PER_YEAR
+                                      * jitter(g));
+    }
+    double insp = rc->dealer ? p->inspection_dealer_p : p->inspection_owner_p;
+    if (chance(r, insp) || rc->ntasks == 0)
+        add_task(g, v, rc, SYNTH_INSPECTION);
+    if (chance(r, p->wiper_p))
+        add_task(g, v, rc, SYNTH_WIPERS);
+    if (chance(r, p->other_p))
+        add_task(g, v, rc, SYNTH_OTHER);
+    if (rc->dealer)
+        rc->cost_usd *= p->dealer_cost_factor;
+}
+
 static void add_service(struct gen *g, struct vehicle *v, struct wear *w,
                         long day, double odo)
 {
@@ -596,6 +750,10 @@ static void add_service(struct gen *g, struct vehicle *v, struct wear *w,
     gsl_rng *r = g->hist;
     struct rec *rc = new_record(v, day, odo, REC_SERVICE);
     rc->dealer = chance(r, logistic(p->dealer_a + p->dealer_b * v->d));
+    if (v->ptrain == SYNTH_BEV) {
+        add_bev_service(g, v, w, rc, day, odo);
+        return;
+    }
     add_task(g, v, rc, SYNTH_OIL);
     if (chance(r, logistic(p->rotation_a + p->rotation_b * v->d)))
         add_task(g, v, rc, SYNTH_TIRE_ROTATION);
@@ -676,15 +834,20 @@ static void draw_history(struct gen *g, struct vehicle *v)
     gsl_rng *r = g->hist;
     double daily = v->annual_km / DAYS_PER_YEAR;
     double scale = exp(p->interval_d * v->d);
-    double by_time = m->oil_months * DAYS_PER_MONTH * scale;
-    double by_km = m->oil_km * scale / daily;
+    int bev = v->ptrain == SYNTH_BEV;
+    double by_time = (bev ? m->bev_rotation_months : m->oil_months)
+                     * DAYS_PER_MONTH * scale;
+    double by_km = (bev ? m->bev_rotation_km : m->oil_km) * scale / daily;
     double sigma = p->interval_sigma * exp(p->interval_sigma_d * v->d);
     struct wear w;
     w.brake_km = p->brake_km * jitter(g);
     w.tire_km = p->tire_km * jitter(g);
     w.battery_day = v->reg_day + lround(p->battery_years * DAYS_PER_YEAR
                                         * jitter(g));
-    w.fluid_day = v->reg_day + lround(p->fluid_years * DAYS_PER_YEAR
+    double fluid_days = bev ? m->bev_fluid_months * DAYS_PER_MONTH
+                            : p->fluid_years * DAYS_PER_YEAR;
+    w.fluid_day = v->reg_day + lround(fluid_days * jitter(g));
+    w.cabin_day = v->reg_day + lround(m->bev_cabin_months * DAYS_PER_MONTH
                                       * jitter(g));
     long day = v->reg_day;
     double odo = 5 + 45 * gsl_rng_uniform(r);
@@ -715,6 +878,13 @@ static void draw_history(struct gen *g, struct vehicle *v)
         first = 0;
     }
     sort_records(v);
+    /* a used or late-connected vehicle: the earlier records are unseen */
+    int kept = 0;
+    for (int i = 0; i < v->nrec; i++) {
+        if (v->recs[i].day >= v->start_day)
+            v->recs[kept++] = v->recs[i];
+    }
+    v->nrec = kept;
 }
 
 /* Odometer faults and units: fills each record's reading. */
@@ -897,6 +1067,8 @@ static void render_record(struct gen *g, struct rbuf *b,
 
     rb_printf(b, ",\"serviceTasks\":[");
     int ntasks = chance(r, p->tasks_empty_p) ? 0 : rc->ntasks;
+    if (!synth_makes[v->make].gives_tasks)
+        ntasks = 0;
     for (int i = 0; i < ntasks; i++) {
         const struct synth_task_text *t = &synth_task_texts[rc->text[i]];
         rb_printf(b, "%s{\"taskId\":", i ? "," : "");
@@ -1050,10 +1222,11 @@ static const char *const file_names[N_FILES] = {
 
 static const char *const file_headers[N_FILES] = {
     "vin,vehicle_id,policy_id,make,model_year,unit_system,user_id,"
-    "access_token,refresh_token,expires_at\n",
+    "access_token,refresh_token,expires_at,powertrain\n",
     NULL,
     "vin,claim_count,exposure_years,claim_amount\n",
-    "vin,diligence,annual_km,rollback,unit_confusion,true_frequency\n"
+    "vin,diligence,annual_km,rollback,unit_confusion,true_frequency,"
+    "powertrain,history_from_new,high_mileage\n"
 };
 
 static int write_vehicle(struct gen *g, struct out_file *f,
@@ -1061,15 +1234,20 @@ static int write_vehicle(struct gen *g, struct out_file *f,
 {
     const struct vehicle *v = &g->v;
     const char *units = v->imperial ? "imperial" : "metric";
+    const char *ptrain = synth_ptrain_name(v->ptrain);
     fprintf(f[F_VEHICLES].fp, "%s,%s,POL-%07ld,%s,%d,%s,%s,%s,%s,"
-            "%sT00:00:00Z\n", v->vin, v->id, v->index + 1,
+            "%sT00:00:00Z,%s\n", v->vin, v->id, v->index + 1,
             synth_makes[v->make].name, v->model_year, units, g->user.id,
-            g->user.access, g->user.refresh, g->as_of_text);
+            g->user.access, g->user.refresh, g->as_of_text,
+            v->list_ptrain ? ptrain : "");
 
     FILE *h = f[F_HISTORIES].fp;
     fprintf(h, "{\"vin\":\"%s\",\"vehicle_id\":\"%s\",\"unit_system\":"
-            "\"%s\",\"fetched_at\":\"%sT00:00:00Z\",\"history\":[",
-            v->vin, v->id, units, g->as_of_text);
+            "\"%s\",\"fetched_at\":\"%sT00:00:00Z\",", v->vin, v->id,
+            units, g->as_of_text);
+    if (v->api_ptrain)
+        fprintf(h, "\"powertrain\":\"%s\",", ptrain);
+    fputs("\"history\":[", h);
     struct rbuf *b = &g->rb;
     int written = 0;
     for (int i = 0; i < v->nrec; i++) {
@@ -1089,8 +1267,9 @@ static int write_vehicle(struct gen *g, struct out_file *f,
 
     fprintf(f[F_CLAIMS].fp, "%s,%u,%.4f,%.2f\n", v->vin, v->claims,
             v->exposure, v->amount);
-    fprintf(f[F_TRUTH].fp, "%s,%.4f,%.0f,%d,%d,%.6f\n", v->vin, v->d,
-            v->annual_km, v->rollback, v->unit_confusion, v->lambda);
+    fprintf(f[F_TRUTH].fp, "%s,%.4f,%.0f,%d,%d,%.6f,%s,%d,%d\n", v->vin,
+            v->d, v->annual_km, v->rollback, v->unit_confusion, v->lambda,
+            ptrain, v->from_new, v->high_km);
 
     st->vehicles++;
     st->records += written;
@@ -1099,6 +1278,9 @@ static int write_vehicle(struct gen *g, struct out_file *f,
     st->rollbacks += v->rollback;
     st->unit_confusions += v->unit_confusion;
     st->claims += v->claims;
+    st->late_starts += !v->from_new;
+    st->high_mileage += v->high_km;
+    st->by_ptrain[v->ptrain]++;
     return ENG_OK;
 }
 

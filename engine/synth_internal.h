@@ -17,6 +17,7 @@ struct synth_task_text {
     enum synth_task kind;
     enum synth_lang lang;
     const char *text;       /* UTF-8 */
+    int ice_only;           /* 1: names an engine part (not for a BEV) */
 };
 
 struct synth_make_info {
@@ -25,7 +26,16 @@ struct synth_make_info {
     int n_wmi;
     double oil_months;          /* as in data/schedules.tsv */
     double oil_km;
+    double rotation_months;     /* the (make, *) row */
+    double rotation_km;
+    /* a BEV's: the (make, BEV) row, else rotation from (make, *) and the
+     * cabin filter and brake fluid from (default, BEV) */
+    double bev_rotation_months; /* also the BEV's service interval */
+    double bev_rotation_km;
+    double bev_cabin_months;
+    double bev_fluid_months;
     int gives_cost;             /* 0: every record's cost is null */
+    int gives_tasks;            /* 0: every record's task list is empty */
 };
 
 /* The compiled-in make table, indexed by enum synth_make. */

@@ -16,9 +16,18 @@
  * caps at the 1st and 99th percentiles (columns with more than two distinct
  * values); when the capped values are non-negative and their skewness is
  * above TRAIN_SKEW_LOG, ln (all positive) or ln(1 + x); centring on the
- * mean and scaling by the standard deviation.  "none": the columns enter as they are, rows with a missing
- * value are left out (counted), as R's na.omit would, so results compare one
- * to one with other GLM tools.
+ * mean and scaling by the standard deviation.  "none": the columns enter
+ * as they are, rows with a missing value are left out (counted), as R's
+ * na.omit would, so results compare one to one with other GLM tools.
+ *
+ * Columns: catalogue features, "make", own rating factors (any other
+ * column of the features CSV, else of cfg->factors_path joined by vin or
+ * policy_id: numeric when every value is a number, else categorical with
+ * the base from cfg->bases or the most frequent training level), and
+ * "a:b" interactions of two of them, after the main effects, as R's model
+ * matrix builds them.  cfg->signs: a fit whose estimate of a named input
+ * breaks its sign is refitted without it (out->sign_dropped says so).
+ * cfg->design_out: the design matrix, response, weight and offset as CSV.
  *
  * Families: poisson (claim_count with offset ln(exposure_years)), gamma
  * (claim_amount / claim_count, weighted by claim_count, rows with claims
@@ -40,6 +49,7 @@ struct glm_result;
 #define TRAIN_SKEW_LOG 1.0
 #define TRAIN_MIN_MISSING 50
 #define TRAIN_MAX_COLUMNS 64
+#define TRAIN_MAX_CATEGORICAL 8
 
 struct train_config {
     const char *features_path;
@@ -53,6 +63,13 @@ struct train_config {
     unsigned long seed;
     double lambda;                 /* L2 penalty, 0 = none */
     int jobs;
+    const char *factors_path;      /* own factors by vin or policy_id,
+                                      or NULL */
+    const char *const *bases;      /* "col=level": base levels */
+    size_t n_bases;
+    const char *const *signs;      /* "col=+" or "col=-": sign kept */
+    size_t n_signs;
+    const char *design_out;        /* design matrix CSV, or NULL */
     const char *command;           /* recorded in the model's provenance */
     const char *trained_at;        /* likewise, ISO-8601 */
 };
@@ -71,6 +88,12 @@ struct train_output {
     size_t skipped_label;          /* feature rows without a label */
     size_t skipped_missing;        /* transform none: rows with a NaN */
     size_t skipped_family;         /* gamma: rows without claims */
+    size_t unseen_test;            /* held-out rows with a level never
+                                      seen in training (scored at base) */
+    double resid_q[5];             /* deviance residuals: min, 1Q, median,
+                                      3Q, max (as summary.glm) */
+    char sign_dropped[512];        /* inputs refitted away by --sign:
+                                      "name (estimate -0.12, wanted +)" */
     struct train_row *test;        /* n_test held-out rows */
     char *test_vins;               /* n_test VINs, 18 bytes each */
 };

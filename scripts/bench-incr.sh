@@ -28,7 +28,7 @@ if [ ! -f "$W/f2/histories.jsonl" ]; then
     echo "  generating $N vehicles into $W ..." >&2
     $BIN synth --vehicles "$N" --seed 7 --out "$W/f1" 2>/dev/null
     # tokens valid past the run: each night's simulator accepts them as is
-    sed -i 's/,2026-06-30T00:00:00Z$/,2030-01-01T00:00:00Z/' \
+    sed -i -E 's/,2026-06-30T00:00:00Z(,[^,]*)?$/,2030-01-01T00:00:00Z\1/' \
         "$W/f1/vehicles.csv"
     mkdir -p "$W/f2"
     cp "$W/f1/vehicles.csv" "$W/f2/"

@@ -4,7 +4,8 @@
 #   BENCH_DIR   where fleets are generated (default: bench-data/, ignored by git)
 #   BENCH_RUNS  runs per measurement; the median is reported (default 3)
 #   BENCH_BIG   1 = also the 1,000,000-vehicle memory check (default 1)
-#   BENCH_ONLY  run one section: features, glm, score, api, store
+#   BENCH_ONLY  run one section: features, glm, glm-factors, score, quality, api,
+#               store, report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=bin/svcscore
@@ -108,6 +109,32 @@ if want glm; then
     fi
 fi
 
+if want glm-factors; then
+    echo "== glm-factors: 1,000,000 rows x 20 columns, two factors of 20 levels and n1:f1 (76 design columns; issue 11 target)"
+    make --no-print-directory bin/bench-glm >/dev/null
+    bin/bench-glm --rows 1000000 --threads 2 --factors --csv "$DIR/glmf.csv" > "$DIR/glmf-ours.txt"
+    ours=$(awk '$1 == "seconds" {print $2}' "$DIR/glmf-ours.txt")
+    printf '  svcscore glm_fit (2 threads): %.3f s, %s iterations (median of 3)\n' "$ours" \
+        "$(awk '$1 == "iterations" {print $2}' "$DIR/glmf-ours.txt")"
+    if command -v Rscript >/dev/null; then
+        Rscript scripts/bench-glm.R "$DIR/glmf.csv" factors > "$DIR/glmf-r.txt"
+        r=$(awk '$1 == "seconds" {print $2}' "$DIR/glmf-r.txt")
+        printf '  R %s glm(): %.3f s, %s iterations (one fit, same data)\n' \
+            "$(Rscript -e 'cat(R.version$major, R.version$minor, sep=".")')" \
+            "$r" "$(awk '$1 == "iterations" {print $2}' "$DIR/glmf-r.txt")"
+        printf '  speed-up: %.1fx (target >= 10x)\n' "$(calc "$r / $ours")"
+        # coefficients by name: R's and ours print "coef NAME VALUE"
+        awk '$1 == "coef" && NR == FNR {r[$2] = $3; next}
+             $1 == "coef" {n++; if (!($2 in r)) {miss++; next}
+                  d = $3 - r[$2]; if (d < 0) d = -d; s = r[$2] < 0 ? -r[$2] : r[$2];
+                  if (s < 1e-12) s = 1; if (d / s > mx) mx = d / s}
+             END {printf "  coefficients: %d compared by name (%d missing in R), max relative difference %.2e\n", n, miss, mx}' \
+            "$DIR/glmf-r.txt" "$DIR/glmf-ours.txt"
+    else
+        echo "  R not installed (apt-get install r-base-core): no baseline in this run"
+    fi
+fi
+
 if want score; then
     echo "== score: histories -> scores CSV, against features in the same run (issue 3 target)"
     d=$(fleet 100000)
@@ -122,18 +149,43 @@ if want score; then
     )
     printf '  score throughput = %.1f%% of features throughput (target >= 90%%)\n' "$(calc "100 * $f / $sc")"
 
-    echo "== model quality: shipped model on held-out synthetic fleets (issue 3 target)"
-    for seed in 11 12 13; do
-        v="$DIR/valid-$seed"
+fi
+
+if want score || want quality; then
+    echo "== model quality: shipped model on held-out synthetic fleets (issue 3 and 8 targets)"
+    # valid SEED N: generates (once) a held-out fleet and its features
+    valid() {
+        local v="$DIR/valid-$1-$2"
         if [ ! -f "$v/features.csv" ]; then
-            $BIN synth --vehicles 100000 --seed $seed --out "$v" 2>/dev/null
-            $BIN features --histories "$v/histories.jsonl" --as-of 2026-06-30 --out "$v/features.csv" 2>/dev/null
+            $BIN synth --vehicles "$2" --seed "$1" --out "$v" 2>/dev/null
+            $BIN features --vehicles "$v/vehicles.csv" --histories "$v/histories.jsonl" \
+                --as-of 2026-06-30 --out "$v/features.csv" 2>/dev/null
         fi
+        echo "$v"
+    }
+    # seed 11 large enough that every subgroup's Gini is more than noise
+    v=$(valid 11 300000)
+    $BIN evaluate --features "$v/features.csv" --labels "$v/claims.csv" --truth "$v/truth.csv" > "$DIR/quality-11.txt"
+    awk '/^Gini  /{g=$2} /oracle\)/{o=$NF} /Gini ratio/{r=$NF} /^actual \/ predicted/{ae=$NF}
+         /^subgroups/ {insub = 1; getline; next}
+         insub && / fewer than / {
+             for (k = 1; $k != "fewer"; k++) last = k
+             name = $1; for (k = 2; k < last; k++) name = name " " $k
+             line[++n] = sprintf("    %-20s %7d vehicles: below the minimum, not reported", name, $last); next}
+         insub && NF >= 8 {
+             name = $1; for (k = 2; k <= NF - 7; k++) name = name " " $k
+             ok = ($NF >= 0.85 && $(NF-3) >= 0.90 && $(NF-3) <= 1.10) ? "met" : "NOT MET"
+             line[++n] = sprintf("    %-20s %7d vehicles: ratio %.3f, A/E %.3f  %s", name, $(NF-6), $NF, $(NF-3), ok)}
+         END {printf "  seed 11, 300,000 vehicles: model Gini %.4f, oracle Gini %.4f, ratio %.3f (target >= 0.90), A/E %.3f\n", g, o, r, ae
+              print "  by subgroup (targets for 2,000 vehicles or more: ratio >= 0.85, A/E 0.90-1.10):"
+              for (k = 1; k <= n; k++) print line[k]}' "$DIR/quality-11.txt"
+    for seed in 12 13; do
+        v=$(valid $seed 100000)
         $BIN evaluate --features "$v/features.csv" --labels "$v/claims.csv" --truth "$v/truth.csv" |
-            awk -v s=$seed '/^Gini  /{g=$2} /oracle/{o=$NF} /Gini ratio/{r=$NF}
-                END {printf "  seed %s: model Gini %.4f, oracle Gini %.4f, ratio %.3f\n", s, g, o, r}'
+            awk -v s=$seed '/^Gini  /{g=$2} /oracle\)/{o=$NF} /Gini ratio/{r=$NF}
+                END {printf "  seed %s, 100,000 vehicles: model Gini %.4f, oracle Gini %.4f, ratio %.3f\n", s, g, o, r}'
     done
-    echo "  (target: ratio >= 0.90; models/default-validation.txt has seed 2027 with the lift table)"
+    echo "  (models/default-validation.txt has seed 2027 with the lift table and subgroups)"
 fi
 
 if want api; then
@@ -210,4 +262,7 @@ if want api; then
 fi
 
 if want store; then BENCH_DIR=$DIR BENCH_RUNS=$RUNS BENCH_BIG=$BIG scripts/bench-store.sh; fi
+if want report; then scripts/bench-report.sh; fi
+# the client at book scale (issue 9), BENCH_ONLY=client: scripts/bench-client.sh
+if want client; then BENCH_DIR="$DIR" BENCH_RUNS="$RUNS" scripts/bench-client.sh; fi
 if want incr; then BENCH_DIR=$DIR scripts/bench-incr.sh; fi

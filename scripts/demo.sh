@@ -10,7 +10,8 @@ BIN=bin/svcscore
 OUT=${DEMO_OUT:-out}
 AS_OF=2026-06-30
 mkdir -p "$OUT"
-rm -f "$OUT/scores.csv" "$OUT/scores.csv.histories.jsonl" "$OUT/tokens.jsonl"
+rm -f "$OUT/scores.csv" "$OUT/scores.csv.histories.jsonl" "$OUT/tokens.jsonl" \
+    "$OUT/report.html" "$OUT/scores.csv.manifest.json"
 
 # The simulator's clock starts the day after the sample's tokens expired,
 # so the run shows the token refresh (one per user, not per vehicle).
@@ -35,7 +36,7 @@ SMARTCAR_CLIENT_ID=demo-client SMARTCAR_CLIENT_SECRET=demo-secret \
 SMARTCAR_AUTH_ORIGIN="$origin" \
 $BIN score --vehicles data/sample/vehicles.csv --api "$origin" \
     --token-store "$OUT/tokens.jsonl" --concurrency 32 --as-of $AS_OF \
-    --out "$OUT/scores.csv" --log "$OUT/run.log"
+    --out "$OUT/scores.csv" --log "$OUT/run.log" --report "$OUT/report.html"
 
 echo
 echo "== summary"
@@ -59,3 +60,6 @@ echo
 echo "Files: $OUT/scores.csv (scores), $OUT/scores.csv.histories.jsonl (the pulled"
 echo "histories), $OUT/run.log (per-vehicle log), $OUT/tokens.jsonl (rotated tokens)."
 echo "One vehicle in detail: bin/svcscore explain --vin $(sed -n 2p "$OUT/scores.csv" | cut -d, -f1) --histories $OUT/scores.csv.histories.jsonl --as-of $AS_OF"
+echo
+echo "Run report (one page, opens offline in any browser): $(cd "$OUT" && pwd)/report.html"
+echo "The run in machine form: $OUT/scores.csv.manifest.json"

@@ -9,6 +9,8 @@ set -eu
 PKGS="gcc make pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev
 libcsv-dev libcunit1-dev libmicrohttpd-dev zlib1g-dev libsqlite3-dev sqlite3
 curl time bc"
+# 'make test' renders the HTML reports in headless Chromium (tests only)
+PKGS="$PKGS chromium"
 
 # 'make bench' also wants R, for its glm() baseline
 for arg in "$@"; do

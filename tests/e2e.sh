@@ -234,6 +234,23 @@ v1=$(sed -n 2p "$M/fleet/claims.csv" | cut -d, -f1)
 bad_labels "a VIN of 18 characters" "${v1}9,1,1" "vin '${v1}9' is not a VIN: vin has 18 characters"
 bad_labels "a zero exposure" "$v1,1,0" "vin '$v1': exposure_years must be a number > 0, not '0'"
 bad_labels "a VIN given twice" "$v1,0,1" "vin '$v1' appears twice (first on line 2)"
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" \
+    --labels "$M/fleet/claims.csv" --truth "$M/fleet/truth.csv" >"$M/eval.txt" 2>"$M/err"; rc=$?
+check "evaluate --truth lists the subgroups; under 2,000 vehicles they say so" \
+    bash -c "[ $rc -eq 0 ] && grep -q '^subgroups (figures for groups of 2000 rows or more)' '$M/eval.txt' &&
+        grep -qE '^history mid-life +[0-9]+  fewer than 2000 rows: not reported' '$M/eval.txt' &&
+        grep -qE '^BEV +[0-9]+  fewer than 2000 rows' '$M/eval.txt'"
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" --min-group 500 \
+    --labels "$M/fleet/claims.csv" --truth "$M/fleet/truth.csv" >"$M/eval.txt" 2>"$M/err"; rc=$?
+check "evaluate --min-group 500 gives the large subgroups figures" \
+    bash -c "[ $rc -eq 0 ] && grep -qE '^history mid-life +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$' '$M/eval.txt' &&
+        grep -qE '^ICE +[0-9]+ +[0-9.]+ ' '$M/eval.txt'"
+$BIN evaluate --model "$M/model.json" --features "$M/features.csv" --min-group 500 \
+    --labels "$M/fleet/claims.csv" --json >"$M/eval.json" 2>"$M/err"; rc=$?
+check "without --truth the subgroups come from the features' columns" \
+    bash -c "[ $rc -eq 0 ] && grep -q '\"group\":[[:space:]]*\"history from new\"' '$M/eval.json' &&
+        grep -q '\"group\":[[:space:]]*\"ICE\"' '$M/eval.json' &&
+        grep -q '\"min_group\":[[:space:]]*500' '$M/eval.json'"
 
 echo "e2e: bad model files"
 bad_model() {   # name, sed expression, text the error must hold

@@ -16,7 +16,8 @@ N=400
 $BIN synth --vehicles $N --seed 33 --out "$T/f1" 2>/dev/null
 # tokens valid past the test, so each night's simulator (a new process)
 # accepts them without a refresh
-sed -i 's/,2026-06-30T00:00:00Z$/,2030-01-01T00:00:00Z/' "$T/f1/vehicles.csv"
+sed -i -E 's/,2026-06-30T00:00:00Z(,[^,]*)?$/,2030-01-01T00:00:00Z\1/' \
+    "$T/f1/vehicles.csv"
 mkdir -p "$T/f2"
 cp "$T/f1/vehicles.csv" "$T/f2/"
 # night 2: every 33rd vehicle with a history has one more record, dated

@@ -1077,7 +1077,7 @@ static const struct bad_case bad_cases[] = {
     {"\"name\":\"days_since_last_service\"", "\"name\":\"currency\"",
      ENG_EDATA, "unknown feature 'currency'"},
     {"\"kind\":\"numeric\"", "\"kind\":\"ordinal\"", ENG_EDATA,
-     "'inputs[0].kind' must be 'numeric' or 'categorical'"},
+     "'inputs[0].kind' must be 'numeric', 'categorical' or 'interaction'"},
     /* a numeric input's transform and coefficients */
     {"\"transform\":{\"impute\"", "\"transform\":7,\"x\":{\"impute\"",
      ENG_EDATA, "'inputs[0].transform' is not an object"},
@@ -1147,11 +1147,11 @@ static const struct bad_case bad_cases[] = {
      ENG_EDATA, "'inputs[0].reason.value_of' names no numeric feature"},
     /* the make: levels */
     {"\"name\":\"make\"", "\"name\":\"model\"", ENG_EDATA,
-     "inputs[1]: only 'make' can be categorical"},
+     "inputs[1]: only 'make' and own factors can be categorical"},
     {"\"base_level\":\"KIA\"", "\"base_level\":\"\"", ENG_EDATA,
      "'inputs[1].base_level' is empty"},
     {"\"levels\":[", "\"levels\":{\"a\":1},\"x\":[", ENG_EDATA,
-     "'inputs[1].levels' is not a list of at most 32"},
+     "'inputs[1].levels' is not a list of at most 64"},
     {"[{\"level\":\"BMW\"", "[3,{\"level\":\"BMW\"", ENG_EDATA,
      "'inputs[1].levels[0]' is not an object"},
     {"\"level\":\"BMW\"", "\"level\":\"\"", ENG_EDATA,

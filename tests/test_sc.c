@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -420,6 +421,78 @@ static void test_sc_history_records_tells_broken_from_foreign_bodies(void)
     CU_ASSERT_EQUAL(sc_history_records("[]\r\n ", 5, &n), 1);
 }
 
+static void test_sc_history_records_finds_the_array_a_tree_would(void)
+{
+    long n = -1;
+    /* serviceHistory wins over values, wherever it comes */
+    const char *both = "{\"values\":[1],\"serviceHistory\":[1,2]}";
+    CU_ASSERT_EQUAL(sc_history_records(both, strlen(both), &n), 1);
+    CU_ASSERT_EQUAL(n, 2);
+    /* the first member of a name counts, as in a tree */
+    const char *dup = "{\"values\":{},\"values\":[1,2,3]}";
+    CU_ASSERT_EQUAL(sc_history_records(dup, strlen(dup), &n), 0);
+    const char *dup2 = "{\"values\":[1],\"values\":[1,2,3]}";
+    CU_ASSERT_EQUAL(sc_history_records(dup2, strlen(dup2), &n), 1);
+    CU_ASSERT_EQUAL(n, 1);
+    /* data.values before data.data before data.attributes */
+    const char *nest = "{\"data\":{\"attributes\":{\"values\":[1]},"
+                       "\"data\":{\"values\":[1,2]}}}";
+    CU_ASSERT_EQUAL(sc_history_records(nest, strlen(nest), &n), 1);
+    CU_ASSERT_EQUAL(n, 2);
+    const char *deep = "{\"data\":{\"data\":{\"attributes\":"
+                       "{\"values\":[{\"values\":[]},2,3,[4]]}}}}";
+    CU_ASSERT_EQUAL(sc_history_records(deep, strlen(deep), &n), 1);
+    CU_ASSERT_EQUAL(n, 4);
+    /* attributes of the body itself, or an escaped key, are not read */
+    n = 99;
+    const char *top = "{\"attributes\":{\"values\":[1]}}";
+    CU_ASSERT_EQUAL(sc_history_records(top, strlen(top), &n), 0);
+    const char *esc = "{\"\\u0076alues\":[1,2]}";
+    CU_ASSERT_EQUAL(sc_history_records(esc, strlen(esc), &n), 1);
+    CU_ASSERT_EQUAL(n, 2);
+    const char *inner = "{\"data\":{\"serviceHistory\":[1]}}";
+    CU_ASSERT_EQUAL(sc_history_records(inner, strlen(inner), &n), 0);
+    CU_ASSERT_EQUAL(n, 2);
+}
+
+static void test_sc_history_records_checks_the_whole_body(void)
+{
+    long n = 99;
+    /* found early, broken later: still not JSON */
+    const char *late = "{\"serviceHistory\":[],\"x\":[1,}";
+    CU_ASSERT_EQUAL(sc_history_records(late, strlen(late), &n), -1);
+    const char *ctl = "[\"a\tb\"]";
+    CU_ASSERT_EQUAL(sc_history_records(ctl, strlen(ctl), &n), -1);
+    CU_ASSERT_EQUAL(sc_history_records("[NaN]", 5, &n), -1);
+    CU_ASSERT_EQUAL(sc_history_records("[1,]", 4, &n), -1);
+    CU_ASSERT_EQUAL(sc_history_records("", 0, &n), -1);
+    CU_ASSERT_EQUAL(sc_history_records("[] []", 5, &n), -1);
+    /* the length given is the body: a NUL inside ends nothing */
+    CU_ASSERT_EQUAL(sc_history_records("[]\0", 3, &n), -1);
+    CU_ASSERT_EQUAL(n, 99);
+    /* nesting beyond the scanner's depth is refused, not overflowed */
+    size_t d = 100000;
+    char *b = malloc(2 * d + 1);
+    CU_ASSERT_FATAL(b != NULL);
+    memset(b, '[', d);
+    memset(b + d, ']', d);
+    b[2 * d] = '\0';
+    CU_ASSERT_EQUAL(sc_history_records(b, 2 * d, &n), -1);
+    free(b);
+    /* a large array is counted exactly */
+    size_t k = 5000;
+    b = malloc(2 * k + 2);
+    CU_ASSERT_FATAL(b != NULL);
+    b[0] = '[';
+    for (size_t i = 0; i < k; i++) {
+        b[1 + 2 * i] = '0';
+        b[2 + 2 * i] = i + 1 < k ? ',' : ']';
+    }
+    CU_ASSERT_EQUAL(sc_history_records(b, 2 * k + 1, &n), 1);
+    CU_ASSERT_EQUAL(n, (long)k);
+    free(b);
+}
+
 static void test_sc_escape_and_clean_token_keep_urls_and_statuses_safe(void)
 {
     char *e = sc_escape("a b/c?d=é");
@@ -479,6 +552,40 @@ static void test_sc_new_refuses_bad_configuration(void)
     c.unit_system = "furlongs";
     CU_ASSERT_PTR_NULL(sc_new(&c, &e));
     tok_store_free(st);
+}
+
+static void test_sc_new_makes_room_for_its_sockets(void)
+{
+    struct rlimit saved;
+    CU_ASSERT_FATAL(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 1200)
+        return; /* no room to test in */
+    struct rlimit low = saved;
+    low.rlim_cur = 256;
+    CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    struct tok_store *st = tok_store_open(NULL, NULL);
+    struct sc_config c;
+    struct eng_err e;
+    sc_config_init(&c);
+    c.tokens = st;
+    c.api_origin = "http://127.0.0.1:9";
+    c.concurrency = 1024;
+    struct sc_client *sc = sc_new(&c, &e);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    struct rlimit now;
+    CU_ASSERT(getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CU_ASSERT(now.rlim_cur >= 1024 + 64);
+    sc_free(sc);
+    /* a limit high enough already is left alone */
+    CU_ASSERT_FATAL(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    c.concurrency = 16;
+    sc = sc_new(&c, &e);
+    CU_ASSERT_PTR_NOT_NULL(sc);
+    CU_ASSERT(getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CU_ASSERT_EQUAL(now.rlim_cur, 256);
+    sc_free(sc);
+    tok_store_free(st);
+    setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 static void test_sc_user_agent_names_program_system_and_libcurl(void)
@@ -559,12 +666,18 @@ static CU_TestInfo sc_tests[] = {
      test_sc_history_records_accepts_the_known_shapes},
     {"history records tells broken from foreign bodies",
      test_sc_history_records_tells_broken_from_foreign_bodies},
+    {"history records: the array a tree would find",
+     test_sc_history_records_finds_the_array_a_tree_would},
+    {"history records: the whole body is checked",
+     test_sc_history_records_checks_the_whole_body},
     {"escape and clean_token keep URLs and statuses safe",
      test_sc_escape_and_clean_token_keep_urls_and_statuses_safe},
     {"sc_new refuses bad configuration",
      test_sc_new_refuses_bad_configuration},
     {"user agent names program, system and libcurl",
      test_sc_user_agent_names_program_system_and_libcurl},
+    {"sc_new raises the open-file limit its sockets need",
+     test_sc_new_makes_room_for_its_sockets},
     {"token URL appends the path once",
      test_sc_token_url_appends_the_path_once},
     CU_TEST_INFO_NULL,

@@ -112,11 +112,21 @@ struct vinfo {
     int rollback;
     int unit_confusion;
     double lambda;
+    char ptrain[8];
+    int from_new;
+    int high_km;
+    int api_ptrain;        /* the history line names the powertrain */
+    char api_name[8];
     int claims;
     double exposure;
     double amount;
     int imperial;
     int n_records;
+    int n_oil;             /* tasks whose text names engine oil */
+    int n_engine;          /* tasks naming another engine part */
+    int n_rotation;        /* tire rotations */
+    int n_routine;         /* cabin filters and fluids */
+    long first_day;        /* earliest dated record, or -1 */
     int n_dated;           /* distinct dated days */
     double mean_gap;       /* days between distinct dated records */
     double gap_cv;         /* their coefficient of variation */
@@ -150,6 +160,23 @@ static void parse_history(struct vinfo *vi, const cJSON *hist)
     const cJSON *rec;
     cJSON_ArrayForEach(rec, hist) {
         vi->n_records++;
+        const cJSON *task;
+        cJSON_ArrayForEach(task, cJSON_GetObjectItemCaseSensitive(
+                                     rec, "serviceTasks")) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(
+                task, "taskDescription");
+            for (size_t k = 0; cJSON_IsString(t) && k < synth_n_task_texts;
+                 k++) {
+                const struct synth_task_text *x = &synth_task_texts[k];
+                if (strcmp(x->text, t->valuestring) != 0)
+                    continue;
+                vi->n_oil += x->kind == SYNTH_OIL;
+                vi->n_engine += x->ice_only;
+                vi->n_rotation += x->kind == SYNTH_TIRE_ROTATION;
+                vi->n_routine += x->kind == SYNTH_FILTERS
+                                 || x->kind == SYNTH_FLUIDS;
+            }
+        }
         const cJSON *date = cJSON_GetObjectItemCaseSensitive(rec,
                                                              "serviceDate");
         long d;
@@ -158,6 +185,7 @@ static void parse_history(struct vinfo *vi, const cJSON *hist)
             days[nd++] = d;
     }
     qsort(days, (size_t)nd, sizeof(days[0]), cmp_long);
+    vi->first_day = nd ? days[0] : -1;
     int distinct = 0;
     for (int i = 0; i < nd; i++) {
         if (i == 0 || days[i] != days[i - 1])
@@ -202,8 +230,9 @@ static int fleet_init(void)
              && split_lines(hist, hl, FLEET_N + 2) == FLEET_N;
     for (int i = 0; ok && i < FLEET_N; i++) {
         struct vinfo *vi = &fleet.v[i];
-        char *f[8];
-        ok = split_fields(tl[i + 1], f, 8) == 6 && strlen(f[0]) == 17;
+        char *f[12];
+        ok = split_fields(tl[i + 1], f, 12) == 9 && strlen(f[0]) == 17
+             && strlen(f[6]) < sizeof(vi->ptrain);
         if (!ok)
             break;
         memcpy(vi->vin, f[0], 18);
@@ -212,6 +241,9 @@ static int fleet_init(void)
         vi->rollback = atoi(f[3]);
         vi->unit_confusion = atoi(f[4]);
         vi->lambda = atof(f[5]);
+        strcpy(vi->ptrain, f[6]);
+        vi->from_new = atoi(f[7]);
+        vi->high_km = atoi(f[8]);
         ok = split_fields(cl[i + 1], f, 8) == 4 && strcmp(f[0], vi->vin) == 0;
         if (!ok)
             break;
@@ -223,8 +255,14 @@ static int fleet_init(void)
         const cJSON *units = cJSON_GetObjectItemCaseSensitive(j,
                                                               "unit_system");
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "history");
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(j, "powertrain");
         ok = cJSON_IsString(vin) && strcmp(vin->valuestring, vi->vin) == 0
-             && cJSON_IsString(units) && cJSON_IsArray(h);
+             && cJSON_IsString(units) && cJSON_IsArray(h)
+             && (!pt || (cJSON_IsString(pt) && strlen(pt->valuestring) < 8));
+        if (ok && pt) {
+            vi->api_ptrain = 1;
+            strcpy(vi->api_name, pt->valuestring);
+        }
         if (ok) {
             vi->imperial = strcmp(units->valuestring, "imperial") == 0;
             parse_history(vi, h);
@@ -362,10 +400,11 @@ static void test_synth_headers_are_exact(void)
 {
     static const char *const headers[] = {
         "vin,vehicle_id,policy_id,make,model_year,unit_system,user_id,"
-        "access_token,refresh_token,expires_at",
+        "access_token,refresh_token,expires_at,powertrain",
         NULL,
         "vin,claim_count,exposure_years,claim_amount",
-        "vin,diligence,annual_km,rollback,unit_confusion,true_frequency"
+        "vin,diligence,annual_km,rollback,unit_confusion,true_frequency,"
+        "powertrain,history_from_new,high_mileage"
     };
     CU_ASSERT_FATAL(fleet.dir != NULL);
     for (int i = 0; i < N_FILES; i++) {
@@ -391,20 +430,20 @@ static int cmp_str(const void *a, const void *b)
 
 static void test_synth_vins_are_valid_unique_and_match_the_model_year(void)
 {
-    static const char year_chars[] = "FGHJKLMNPRST"; /* 2015..2026 */
+    static const char year_chars[] = "CDEFGHJKLMNPRST"; /* 2012..2026 */
     char path[512];
     snprintf(path, sizeof(path), "%s/vehicles.csv", fleet.dir);
     struct eng_err err = {0};
     struct veh_reader *r = veh_open(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-    CU_ASSERT_EQUAL(veh_columns(r), 10);
+    CU_ASSERT_EQUAL(veh_columns(r), 11);
     static char *vins[FLEET_N];
     struct veh_row row = VEH_ROW_INIT;
     int n = 0, bad = 0, unknown_wmi = 0;
     while (veh_next(r, &row, &err) == 1 && n < FLEET_N) {
         if (veh_vin_check(row.vin, NULL, 0) != VEH_VIN_OK || row.status[0]
-            || row.model_year < 2015 || row.model_year > 2025
-            || row.vin[9] != year_chars[row.model_year - 2015]
+            || row.model_year < 2012 || row.model_year > 2025
+            || row.vin[9] != year_chars[row.model_year - 2012]
             || strlen(row.vehicle_id) != 36
             || strncmp(row.access_token, "at_", 3) != 0
             || strlen(row.refresh_token) != 35
@@ -486,7 +525,8 @@ static void test_synth_fault_rates_are_close_to_the_parameters(void)
     CU_ASSERT_DOUBLE_EQUAL(rollback / (double)FLEET_N, 0.035, 0.015);
     CU_ASSERT_DOUBLE_EQUAL(imperial / (double)FLEET_N, 0.05, 0.015);
     CU_ASSERT_DOUBLE_EQUAL(confusion / (double)FLEET_N, 0.01, 0.008);
-    CU_ASSERT_DOUBLE_EQUAL(empty / (double)FLEET_N, 0.03, 0.015);
+    /* 2.7% drawn empty, more whose history starts within the last year */
+    CU_ASSERT_DOUBLE_EQUAL(empty / (double)FLEET_N, 0.045, 0.02);
     CU_ASSERT_EQUAL(fleet.stats.rollbacks, rollback);
     CU_ASSERT_EQUAL(fleet.stats.empty_histories, empty);
 }
@@ -495,17 +535,206 @@ static void test_synth_annual_km_is_lognormal_around_16700(void)
 {
     double km[FLEET_N];
     double sum_log = 0, sum_log2 = 0;
+    int n = 0, high = 0;
     for (int i = 0; i < FLEET_N; i++) {
-        km[i] = fleet.v[i].annual_km;
-        double l = log(km[i] / 16700);
+        if (fleet.v[i].high_km) {
+            high++;
+            CU_ASSERT(fleet.v[i].annual_km >= 40000
+                      && fleet.v[i].annual_km <= 60000);
+            continue;
+        }
+        km[n] = fleet.v[i].annual_km;
+        double l = log(km[n] / 16700);
         sum_log += l;
         sum_log2 += l * l;
+        n++;
     }
-    qsort(km, FLEET_N, sizeof(km[0]), cmp_double);
-    CU_ASSERT_DOUBLE_EQUAL(km[FLEET_N / 2], 16700, 900);
-    double mean = sum_log / FLEET_N;
-    double sd = sqrt(sum_log2 / FLEET_N - mean * mean);
+    /* 5% high-mileage fleet vehicles at 40,000-60,000 km a year */
+    CU_ASSERT_DOUBLE_EQUAL(high / (double)FLEET_N, 0.05, 0.015);
+    qsort(km, (size_t)n, sizeof(km[0]), cmp_double);
+    CU_ASSERT_DOUBLE_EQUAL(km[n / 2], 16700, 900);
+    double mean = sum_log / n;
+    double sd = sqrt(sum_log2 / n - mean * mean);
     CU_ASSERT_DOUBLE_EQUAL(sd, 0.45, 0.03);
+}
+
+/* ---------------- the mix ---------------- */
+
+static int make_of(const char *vin)
+{
+    for (int m = 0; m < SYNTH_N_MAKES; m++) {
+        for (int w = 0; w < synth_makes[m].n_wmi; w++) {
+            if (strncmp(vin, synth_makes[m].wmi[w], 3) == 0)
+                return m;
+        }
+    }
+    return -1;
+}
+
+static void test_synth_powertrains_follow_the_make(void)
+{
+    CU_ASSERT_TRUE_FATAL(fleet.parsed);
+    int n[SYNTH_N_MAKES] = {0}, hev[SYNTH_N_MAKES] = {0};
+    int bev[SYNTH_N_MAKES] = {0}, api = 0, api_wrong = 0, all_bev = 0;
+    for (int i = 0; i < FLEET_N; i++) {
+        const struct vinfo *vi = &fleet.v[i];
+        int m = make_of(vi->vin);
+        CU_ASSERT_FATAL(m >= 0);
+        n[m]++;
+        hev[m] += strcmp(vi->ptrain, "HEV") == 0;
+        bev[m] += strcmp(vi->ptrain, "BEV") == 0;
+        all_bev += strcmp(vi->ptrain, "BEV") == 0;
+        api += vi->api_ptrain;
+        api_wrong += vi->api_ptrain && strcmp(vi->api_name, vi->ptrain);
+    }
+    CU_ASSERT(n[SYNTH_TESLA] > 20);
+    CU_ASSERT_EQUAL(bev[SYNTH_TESLA], n[SYNTH_TESLA]);
+    CU_ASSERT_DOUBLE_EQUAL(hev[SYNTH_TOYOTA] / (double)n[SYNTH_TOYOTA], 0.25,
+                           0.06);
+    CU_ASSERT_EQUAL(hev[SYNTH_TESLA] + hev[SYNTH_VOLKSWAGEN], 0);
+    CU_ASSERT_DOUBLE_EQUAL(all_bev / (double)FLEET_N, 0.05, 0.015);
+    /* the API names it for 60%, always the true one */
+    CU_ASSERT_DOUBLE_EQUAL(api / (double)FLEET_N, 0.60, 0.04);
+    CU_ASSERT_EQUAL(api_wrong, 0);
+}
+
+static void test_synth_the_list_names_the_powertrain_on_part_of_the_rows(
+    void)
+{
+    char *csv = slurp(fleet.dir, "vehicles.csv", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    static char *lines[FLEET_N + 2];
+    CU_ASSERT_EQUAL_FATAL(split_lines(csv, lines, FLEET_N + 2), FLEET_N + 1);
+    int named = 0, wrong = 0;
+    for (int i = 0; i < FLEET_N; i++) {
+        char *f[16];
+        CU_ASSERT_EQUAL_FATAL(split_fields(lines[i + 1], f, 16), 11);
+        if (f[10][0]) {
+            named++;
+            wrong += strcmp(f[10], fleet.v[i].ptrain) != 0;
+        }
+    }
+    CU_ASSERT_DOUBLE_EQUAL(named / (double)FLEET_N, 0.70, 0.04);
+    CU_ASSERT_EQUAL(wrong, 0);
+    free(csv);
+}
+
+static void test_synth_electric_cars_have_no_oil_changes(void)
+{
+    CU_ASSERT_TRUE_FATAL(fleet.parsed);
+    int bev = 0, bev_oil = 0, ice = 0, ice_oil = 0, engine = 0;
+    int rotated = 0, routine = 0;
+    for (int i = 0; i < FLEET_N; i++) {
+        const struct vinfo *vi = &fleet.v[i];
+        if (vi->n_records < 3 || make_of(vi->vin) == SYNTH_LINCOLN)
+            continue;
+        if (strcmp(vi->ptrain, "BEV") == 0) {
+            bev++;
+            bev_oil += vi->n_oil > 0;
+            engine += vi->n_engine;
+            rotated += vi->n_rotation > 0;
+            routine += vi->n_routine > 0;
+        } else if (strcmp(vi->ptrain, "ICE") == 0) {
+            ice++;
+            ice_oil += vi->n_oil > 0;
+        }
+    }
+    CU_ASSERT(bev > 30);
+    CU_ASSERT_EQUAL(bev_oil, 0);
+    CU_ASSERT_EQUAL(engine, 0);
+    /* their schedule: tire rotations, cabin filter, brake fluid */
+    CU_ASSERT(rotated > 0.8 * bev);
+    CU_ASSERT(routine > 0.5 * bev);
+    CU_ASSERT(ice_oil > 0.95 * ice);
+}
+
+static void test_synth_used_histories_start_years_after_registration(void)
+{
+    CU_ASSERT_TRUE_FATAL(fleet.parsed);
+    int late = 0, eligible = 0, early_late = 0, new_late = 0;
+    char *csv = slurp(fleet.dir, "vehicles.csv", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    static char *lines[FLEET_N + 2];
+    CU_ASSERT_EQUAL_FATAL(split_lines(csv, lines, FLEET_N + 2), FLEET_N + 1);
+    for (int i = 0; i < FLEET_N; i++) {
+        const struct vinfo *vi = &fleet.v[i];
+        char *f[16];
+        split_fields(lines[i + 1], f, 16);
+        int year = atoi(f[4]);
+        late += !vi->from_new;
+        eligible += year <= AS_OF_Y - 4;
+        if (vi->first_day < 0)
+            continue;
+        /* registration is within 1 July of year - 1 .. ; a late start
+         * comes at least 1.5 years after it */
+        long reg_lo = eng_days_from_civil(year - 1, 7, 1);
+        if (!vi->from_new && vi->first_day < reg_lo + 547)
+            early_late++;
+        /* from new: the first service within about a year */
+        if (vi->from_new && vi->first_day > eng_days_from_civil(year + 2, 6,
+                                                                 1))
+            new_late++;
+    }
+    CU_ASSERT_DOUBLE_EQUAL(late / (double)FLEET_N, 0.60, 0.05);
+    CU_ASSERT(late < eligible);
+    CU_ASSERT_EQUAL(early_late, 0);
+    CU_ASSERT(new_late < FLEET_N / 100);
+    free(csv);
+}
+
+/*
+ * The frequency does not depend on the powertrain or on when the history
+ * starts: the same seed with every vehicle electric, or every history from
+ * new, gives every vehicle the same lambda (rollbacks aside, which need two
+ * records).
+ */
+static void test_synth_claims_ignore_powertrain_and_history_start(void)
+{
+    struct synth_params p;
+    synth_params_default(&p);
+    char *a = new_dir(), *b = new_dir(), *c = new_dir();
+    CU_ASSERT_FATAL(a && b && c);
+    CU_ASSERT_EQUAL_FATAL(write_fleet(a, &p, 300, 77), ENG_OK);
+    for (int m = 0; m < SYNTH_N_MAKES; m++) {
+        p.ptrain_share[m][SYNTH_HEV] = 0;
+        p.ptrain_share[m][SYNTH_PHEV] = 0;
+        p.ptrain_share[m][SYNTH_BEV] = 1;
+    }
+    CU_ASSERT_EQUAL_FATAL(write_fleet(b, &p, 300, 77), ENG_OK);
+    synth_params_default(&p);
+    p.late_start_p = 0;
+    CU_ASSERT_EQUAL_FATAL(write_fleet(c, &p, 300, 77), ENG_OK);
+    char *t[3] = {slurp(a, "truth.csv", NULL), slurp(b, "truth.csv", NULL),
+                  slurp(c, "truth.csv", NULL)};
+    CU_ASSERT_FATAL(t[0] && t[1] && t[2]);
+    static char *l[3][302];
+    for (int k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL_FATAL(split_lines(t[k], l[k], 302), 301);
+    int compared = 0, differ = 0, bev = 0, from_new = 0, late = 0;
+    for (int i = 1; i <= 300; i++) {
+        char *f[3][12];
+        for (int k = 0; k < 3; k++)
+            CU_ASSERT_EQUAL_FATAL(split_fields(l[k][i], f[k], 12), 9);
+        bev += strcmp(f[1][6], "BEV") == 0;
+        from_new += atoi(f[2][7]);
+        late += !atoi(f[0][7]);
+        for (int k = 1; k < 3; k++) {
+            if (strcmp(f[0][3], "0") || strcmp(f[k][3], "0"))
+                continue;
+            compared++;
+            differ += strcmp(f[0][5], f[k][5]) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(bev, 300);
+    CU_ASSERT_EQUAL(from_new, 300);
+    CU_ASSERT(late > 100);
+    CU_ASSERT(compared > 500);
+    CU_ASSERT_EQUAL(differ, 0);
+    for (int k = 0; k < 3; k++)
+        free(t[k]);
+    remove_dir(a);
+    remove_dir(b);
+    remove_dir(c);
 }
 
 static int cmp_diligence(const void *a, const void *b)
@@ -534,7 +763,7 @@ static void test_synth_diligent_owners_service_more_often_and_regularly(
         low_cv += v[i].gap_cv;
         high_cv += v[n - 1 - i].gap_cv;
     }
-    /* the top quartile's intervals are much shorter (exp(-0.3 d), fewer
+    /* the top quartile's intervals are much shorter (exp(-0.45 d), fewer
      * skipped services) and steadier (noise sigma 0.15 exp(-0.4 d)) */
     CU_ASSERT(high < 0.75 * low);
     CU_ASSERT(high_cv < 0.8 * low_cv);
@@ -667,7 +896,9 @@ static void test_synth_task_texts_match_the_taxonomy(void)
                 continue;
             if (strcmp(cat[k], want) == 0)
                 right++;
-            else
+            /* brake fluid is a fluid, and its wordings say "brake" */
+            else if (!(t->kind == SYNTH_FLUIDS
+                       && strcmp(cat[k], "brakes") == 0))
                 wrong++;
         }
         if ((t->kind == SYNTH_OTHER ? right + wrong != 0 : !right || wrong))
@@ -707,26 +938,64 @@ static void test_synth_make_table_matches_the_data_files(void)
         total += synth_makes[m].n_wmi;
     CU_ASSERT_EQUAL(found, total);
 
+    /* (make, *) rows give oil and rotation; (make, BEV) rows the BEV's
+     * rotation, cabin filter and brake fluid; a BEV without a row of its
+     * make takes the cabin filter and brake fluid of (default, BEV) */
     f = fopen("../data/schedules.tsv", "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    int checked = 0;
+    int checked = 0, with_oil = 0, bev_rows = 0;
+    double def_cabin = 0, def_fluid = 0;
+    int has_bev_row[SYNTH_N_MAKES] = {0};
     while (fgets(line, sizeof(line), f)) {
-        char make[32], ptrain[8];
-        double km, months;
+        char make[32], ptrain[8], c[8][16];
         if (line[0] == '#'
-            || sscanf(line, "%31s %7s %lf %lf", make, ptrain, &km,
-                      &months) != 4 || strcmp(ptrain, "*") != 0)
+            || sscanf(line, "%31s %7s %15s %15s %15s %15s %15s %15s %15s "
+                      "%15s", make, ptrain, c[0], c[1], c[2], c[3], c[4],
+                      c[5], c[6], c[7]) != 10)
             continue;
+        if (strcmp(make, "default") == 0 && strcmp(ptrain, "BEV") == 0) {
+            def_cabin = atof(c[4]);
+            def_fluid = atof(c[5]);
+        }
         for (int m = 0; m < SYNTH_N_MAKES; m++) {
-            if (strcmp(synth_makes[m].name, make) != 0)
+            const struct synth_make_info *mk = &synth_makes[m];
+            if (strcmp(mk->name, make) != 0)
                 continue;
-            CU_ASSERT_DOUBLE_EQUAL(synth_makes[m].oil_km, km, 1e-9);
-            CU_ASSERT_DOUBLE_EQUAL(synth_makes[m].oil_months, months, 1e-9);
-            checked++;
+            if (strcmp(ptrain, "*") == 0) {
+                CU_ASSERT_DOUBLE_EQUAL(mk->oil_km, atof(c[0]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->oil_months, atof(c[1]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->rotation_km, atof(c[2]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->rotation_months, atof(c[3]),
+                                       1e-9);
+                checked++;
+            } else if (strcmp(ptrain, "BEV") == 0) {
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_km, atof(c[2]), 1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_months, atof(c[3]),
+                                       1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_cabin_months, atof(c[4]),
+                                       1e-9);
+                CU_ASSERT_DOUBLE_EQUAL(mk->bev_fluid_months, atof(c[5]),
+                                       1e-9);
+                has_bev_row[m] = 1;
+                bev_rows++;
+            }
         }
     }
     fclose(f);
-    CU_ASSERT_EQUAL(checked, SYNTH_N_MAKES);
+    CU_ASSERT(def_cabin > 0 && def_fluid > 0);
+    for (int m = 0; m < SYNTH_N_MAKES; m++) {
+        const struct synth_make_info *mk = &synth_makes[m];
+        with_oil += mk->oil_months > 0;
+        if (has_bev_row[m])
+            continue;
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_km, mk->rotation_km, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_rotation_months, mk->rotation_months,
+                               1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_cabin_months, def_cabin, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(mk->bev_fluid_months, def_fluid, 1e-9);
+    }
+    CU_ASSERT_EQUAL(checked, with_oil);
+    CU_ASSERT(bev_rows >= 4);
 }
 
 /* ---------------- failures ---------------- */
@@ -847,6 +1116,15 @@ static CU_TestInfo synth_fleet_tests[] = {
      test_synth_diligent_owners_service_more_often_and_regularly},
     {"claims follow the frequency model",
      test_synth_claims_follow_the_frequency_model},
+    {"powertrains follow the make", test_synth_powertrains_follow_the_make},
+    {"the list names the powertrain on part of the rows",
+     test_synth_the_list_names_the_powertrain_on_part_of_the_rows},
+    {"electric cars have no oil changes",
+     test_synth_electric_cars_have_no_oil_changes},
+    {"used histories start years after registration",
+     test_synth_used_histories_start_years_after_registration},
+    {"claims ignore powertrain and history start",
+     test_synth_claims_ignore_powertrain_and_history_start},
     CU_TEST_INFO_NULL
 };
 

@@ -13,6 +13,7 @@
 #include "sc.h"
 #include "sc_internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 
 #include <cJSON.h>
 #include <curl/curl.h>
@@ -28,6 +30,7 @@
 
 #define SC_MAX_IDS 100000       /* vehicles listed for one user, at most */
 #define SC_MAX_WAIT_MS 1000     /* longest poll, so cfg.stop is seen */
+#define SC_EVENTS 256           /* socket events taken per wait */
 
 /* ---- logging ---- */
 
@@ -996,6 +999,41 @@ static double schedule(struct sc_client *sc, double now)
 
 /* ---- the run ---- */
 
+/*
+ * Waits up to ms for the transfers' sockets, and lets libcurl act on those
+ * that are ready and on its timer when due.  0, or -1 with the run failed.
+ */
+static int events(struct sc_client *sc, int ms)
+{
+    struct epoll_event ev[SC_EVENTS];
+    int n = epoll_wait(sc->epfd, ev, SC_EVENTS, ms);
+    if (n < 0 && errno != EINTR) {
+        fatal(sc, ENG_EHTTP, "waiting for the transfers' sockets failed");
+        return -1;
+    }
+    int running = 0;
+    for (int i = 0; i < n; i++) {
+        int what = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
+                   | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
+                   | (ev[i].events & (EPOLLERR | EPOLLHUP)
+                          ? CURL_CSELECT_ERR : 0);
+        if (curl_multi_socket_action(sc->multi, ev[i].data.fd, what,
+                                     &running) != CURLM_OK) {
+            fatal(sc, ENG_EHTTP, "libcurl socket action failed");
+            return -1;
+        }
+    }
+    if (sc_mono() >= sc->curl_due) {
+        sc->curl_due = HUGE_VAL; /* the call sets the next one */
+        if (curl_multi_socket_action(sc->multi, CURL_SOCKET_TIMEOUT, 0,
+                                     &running) != CURLM_OK) {
+            fatal(sc, ENG_EHTTP, "libcurl socket action failed");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static char *dup_job_field(const char *s, int *failed)
 {
     if (!s || !*s)
@@ -1165,21 +1203,16 @@ int sc_run(struct sc_client *sc, sc_next_fn next, sc_done_fn done, void *ud,
             break;
         if (eof && sc->active == 0 && sc->refreshes_running == 0)
             break;
+        if (sc->curl_due < wake)
+            wake = sc->curl_due;
         double wait = wake - sc_mono();
         int ms = wait <= 0 ? 0
                  : wait * 1000 > SC_MAX_WAIT_MS ? SC_MAX_WAIT_MS
                  : (int)ceil(wait * 1000);
-        if (curl_multi_poll(sc->multi, NULL, 0, ms, NULL) != CURLM_OK) {
-            fatal(sc, ENG_EHTTP, "libcurl multi poll failed");
+        if (events(sc, ms) < 0)
             break;
-        }
         if (sc->cfg.tick)
             sc->cfg.tick(sc->cfg.tick_ud);
-        int running = 0;
-        if (curl_multi_perform(sc->multi, &running) != CURLM_OK) {
-            fatal(sc, ENG_EHTTP, "libcurl multi perform failed");
-            break;
-        }
         CURLMsg *m;
         int left;
         while (!sc->stop_rc

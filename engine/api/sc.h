@@ -139,7 +139,8 @@ struct sc_result {
     const char *vehicle_id;   /* as given or discovered, or NULL */
     const char *status;       /* "ok", "no_history" or "error:..." */
     const char *body;         /* the response body when status is "ok" or
-                                 "no_history" (NUL-terminated), else NULL */
+                                 "no_history" (NUL-terminated, whole
+                                 RFC 8259 JSON: checked), else NULL */
     size_t body_len;
     const char *unit_system;  /* the SC-Unit-System response header
                                  ("metric"/"imperial"), else the one asked */
@@ -160,9 +161,10 @@ struct sc_client;
  * Checks the config (ENG_EUSAGE: version not "2.0"/"3", concurrency < 1,
  * retries < 0, timeouts <= 0, rate < 0, window ends before it starts,
  * max_body 0, origins not http(s)), copies what it needs and prepares
- * cfg.concurrency reusable transfers.  Returns a new client; free with
- * sc_free().  NULL with ENG_EUSAGE, ENG_EHTTP (libcurl refused) or
- * ENG_ENOMEM.
+ * cfg.concurrency reusable transfers.  Raises the soft limit on open files
+ * to cfg.concurrency + 64 when it is lower (ENG_EUSAGE when the hard limit
+ * does not allow it).  Returns a new client; free with sc_free().  NULL
+ * with ENG_EUSAGE, ENG_EHTTP (libcurl refused) or ENG_ENOMEM.
  */
 struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err);
 

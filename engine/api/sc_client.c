@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +85,32 @@ static char *base64(const char *s)
 }
 
 /* ---- set-up ---- */
+
+/*
+ * Each transfer holds a socket, and the connection cache a few more: a
+ * soft limit on open files below that (1,024 is a common default) would
+ * fail connections, then the run's own files.  Raises the soft limit to
+ * what the transfers need, within the hard one.
+ */
+static int fd_room(int concurrency, struct eng_err *err)
+{
+    rlim_t need = (rlim_t)concurrency + SC_FD_SPARE;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY
+        || rl.rlim_cur >= need)
+        return ENG_OK;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        return eng_err_set(err, ENG_EUSAGE, "concurrency %d needs %lu open "
+                           "files, over the hard limit of %lu (ulimit -Hn)",
+                           concurrency, (unsigned long)need,
+                           (unsigned long)rl.rlim_max);
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return eng_err_set(err, ENG_EUSAGE, "concurrency %d needs %lu open "
+                           "files, and the limit cannot be raised",
+                           concurrency, (unsigned long)need);
+    return ENG_OK;
+}
 
 void sc_config_init(struct sc_config *cfg)
 {
@@ -182,7 +209,7 @@ static int check_config(const struct sc_config *c, struct eng_err *err)
 
 struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
 {
-    if (check_config(cfg, err) < 0)
+    if (check_config(cfg, err) < 0 || fd_room(cfg->concurrency, err) < 0)
         return NULL;
     struct sc_client *sc = calloc(1, sizeof(*sc));
     if (!sc) {
@@ -191,6 +218,7 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
     }
     sc->cfg = *cfg;
     sc->queue.next = sc->queue.prev = &sc->queue;
+    sc->epfd = -1;
     sc->v3mode = strcmp(cfg->api_version, "3") == 0;
     sc->max_active = cfg->max_active > 0 ? (size_t)cfg->max_active
                                          : 2 * (size_t)cfg->concurrency;
@@ -269,6 +297,11 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
         eng_err_set(err, ENG_EHTTP, "libcurl multi interface unavailable");
         goto fail;
     }
+    if (sc_events_init(sc) < 0) {
+        eng_err_set(err, ENG_EHTTP, "cannot watch the transfers' sockets "
+                    "(epoll)");
+        goto fail;
+    }
     sc->slots = calloc((size_t)cfg->concurrency, sizeof(*sc->slots));
     if (!sc->slots)
         goto oom;
@@ -301,6 +334,8 @@ void sc_free(struct sc_client *sc)
     free(sc->slots);
     if (sc->multi)
         curl_multi_cleanup(sc->multi);
+    if (sc->epfd >= 0)
+        close(sc->epfd);
     free(sc->api);
     free(sc->v3);
     free(sc->token_url);

@@ -28,6 +28,9 @@
 #define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
 #define SC_BODY_KEEP (1u << 20) /* a slot keeps this much buffer between
                                    transfers; bigger ones are released */
+#define SC_FD_SPARE 64          /* open files beyond one per transfer:
+                                   the cache's spare connections, the
+                                   run's own files */
 
 /* What a request is for. */
 enum sc_kind {
@@ -146,6 +149,8 @@ struct sc_client {
     char since[11];
     char until[11];
     CURLM *multi;
+    int epfd;               /* the sockets libcurl watches (epoll) */
+    double curl_due;        /* libcurl's timer, monotonic; HUGE_VAL none */
     struct sc_slot *slots;
     int nslots;
     int busy;
@@ -208,5 +213,12 @@ void sc_xfer_reset(struct sc_slot *s);
  * caller frees it with the client).
  */
 int sc_xfer_init(struct sc_client *sc, struct sc_slot *s);
+
+/*
+ * Hands libcurl's sockets and timer to sc's epoll set and sc->curl_due
+ * (the multi socket interface: each turn touches only the sockets that are
+ * ready, however many transfers run).  Returns ENG_OK or ENG_EHTTP.
+ */
+int sc_events_init(struct sc_client *sc);
 
 #endif

@@ -14,6 +14,8 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "jscan.h"
+
 void sc_clean_token(const char *s, char *out, size_t n, int upper)
 {
     size_t k = 0;
@@ -476,42 +478,116 @@ char *sc_escape(const char *s)
     return out;
 }
 
-static const cJSON *values_of(const cJSON *o)
+/*
+ * The service-history counter: one strict pass of the scanner over the
+ * body, keeping nothing but counts.  The records' array is found as the
+ * first member of each name would find it in a tree: "serviceHistory",
+ * else values_of(body), where values_of(X) is X.values when an array,
+ * else, when X.data is an object, values_of(X.data), else
+ * values_of(X.data.attributes) when that is an object.
+ */
+struct hr_found {
+    int found;
+    long n;
+};
+
+/* Counts the elements of the array the scanner stands on; 0 or -1. */
+static int hr_count(struct js *s, long *n)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "values");
-    if (cJSON_IsArray(v))
-        return v;
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
-    if (cJSON_IsObject(data)) {
-        v = values_of(data);
-        if (v)
-            return v;
-        const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(data,
-                                                              "attributes");
-        if (cJSON_IsObject(attrs))
-            return values_of(attrs);
+    long k = 0;
+    if (js_array_begin(s) < 0)
+        return -1;
+    int r;
+    while ((r = js_array_next(s)) == 1) {
+        if (js_skip(s) < 0)
+            return -1;
+        k++;
     }
-    return NULL;
+    if (r < 0)
+        return -1;
+    *n = k;
+    return 0;
+}
+
+enum hr_key { HR_OTHER, HR_VALUES, HR_DATA, HR_ATTRS, HR_SH, HR_KEYS };
+
+static enum hr_key hr_key_of(const char *key, int top)
+{
+    if (strcmp(key, "values") == 0)
+        return HR_VALUES;
+    if (strcmp(key, "data") == 0)
+        return HR_DATA;
+    if (strcmp(key, "attributes") == 0)
+        return HR_ATTRS;
+    if (top && strcmp(key, "serviceHistory") == 0)
+        return HR_SH;
+    return HR_OTHER;
+}
+
+/*
+ * Reads the object the scanner stands on: *vof gets values_of() of it,
+ * *aof values_of() of its "attributes" when that is an object, and *sh
+ * (when not NULL) its "serviceHistory" array.  0 or -1.
+ */
+static int hr_object(struct js *s, struct hr_found *vof,
+                     struct hr_found *aof, struct hr_found *sh)
+{
+    struct hr_found vals = {0, 0}, dv = {0, 0}, da = {0, 0}, unused;
+    int seen[HR_KEYS] = {0};
+    char key[16];
+    aof->found = 0;
+    if (js_object_begin(s) < 0)
+        return -1;
+    int r;
+    while ((r = js_object_next(s, key, sizeof(key))) == 1) {
+        enum js_type t = js_peek(s);
+        enum hr_key k = hr_key_of(key, sh != NULL);
+        int first = k != HR_OTHER && !seen[k];
+        seen[k] = 1;
+        int rc;
+        if (first && t == JS_ARRAY && k == HR_VALUES) {
+            rc = hr_count(s, &vals.n);
+            vals.found = 1;
+        } else if (first && t == JS_ARRAY && k == HR_SH) {
+            rc = hr_count(s, &sh->n);
+            sh->found = 1;
+        } else if (first && t == JS_OBJECT && k == HR_DATA) {
+            rc = hr_object(s, &dv, &da, NULL);
+        } else if (first && t == JS_OBJECT && k == HR_ATTRS) {
+            rc = hr_object(s, aof, &unused, NULL);
+        } else {
+            rc = js_skip(s);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (r < 0)
+        return -1;
+    *vof = vals.found ? vals : dv.found ? dv : da;
+    return 0;
 }
 
 int sc_history_records(const char *body, size_t len, long *count)
 {
-    cJSON *o = sc_json_parse(body, len);
-    if (!o)
-        return -1;
-    const cJSON *arr = NULL;
-    if (cJSON_IsArray(o)) {
-        arr = o;
-    } else if (cJSON_IsObject(o)) {
-        arr = cJSON_GetObjectItemCaseSensitive(o, "serviceHistory");
-        if (!cJSON_IsArray(arr))
-            arr = values_of(o);
-    }
+    struct js s;
+    js_init(&s, body ? body : "", body ? len : 0);
+    struct hr_found res = {0, 0};
+    enum js_type t = js_peek(&s);
     int rc = 0;
-    if (arr) {
-        *count = (long)cJSON_GetArraySize(arr);
-        rc = 1;
+    if (t == JS_ARRAY) {
+        rc = hr_count(&s, &res.n);
+        res.found = 1;
+    } else if (t == JS_OBJECT) {
+        struct hr_found vof, aof, sh = {0, 0};
+        rc = hr_object(&s, &vof, &aof, &sh);
+        res = sh.found ? sh : vof;
+    } else {
+        rc = js_skip(&s);
     }
-    cJSON_Delete(o);
-    return rc;
+    if (rc < 0 || js_finish(&s) < 0)
+        return -1;
+    if (!res.found)
+        return 0;
+    *count = res.n;
+    return 1;
 }

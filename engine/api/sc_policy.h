@@ -173,7 +173,9 @@ struct cJSON *sc_json_parse(const char *body, size_t len);
  * Judges a 2xx service-history body.  Returns 1 with *count set for a JSON
  * array, the wrapped {"serviceHistory": [...]} form, or the v3
  * {"values": [...]} form (possibly under "data"); 0 for JSON of another
- * shape; -1 for a body that is not JSON or is cut short.
+ * shape; -1 for a body that is not JSON or is cut short.  One pass of the
+ * strict scanner (jscan.h), allocating nothing: a body it accepts is whole
+ * RFC 8259 JSON.
  */
 int sc_history_records(const char *body, size_t len, long *count);
 

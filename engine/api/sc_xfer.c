@@ -7,9 +7,12 @@
 #include "sc.h"
 #include "sc_internal.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include <curl/curl.h>
 
@@ -330,4 +333,57 @@ int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
     SET(CURLOPT_MAXREDIRS, 0L);
 #undef SET
     return rc == CURLE_OK ? ENG_OK : ENG_EHTTP;
+}
+
+/* libcurl says which events a socket waits for: mirror it in epoll. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
+                     void *sockp)
+{
+    (void)easy;
+    struct sc_client *sc = ud;
+    if (what == CURL_POLL_REMOVE) {
+        /* it may be closed already, which removed it: no error then */
+        epoll_ctl(sc->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u)
+                | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    /* sockp is set while libcurl knows the socket as one in the set */
+    int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(sc->epfd, op, fd, &ev) != 0) {
+        op = errno == EEXIST ? EPOLL_CTL_MOD
+             : errno == ENOENT ? EPOLL_CTL_ADD : -1;
+        if (op < 0 || epoll_ctl(sc->epfd, op, fd, &ev) != 0)
+            return -1;
+    }
+    if (!sockp)
+        curl_multi_assign(sc->multi, fd, sc);
+    return 0;
+}
+
+/* libcurl's one timer: when it next wants CURL_SOCKET_TIMEOUT. */
+static int on_timer(CURLM *multi, long ms, void *ud)
+{
+    (void)multi;
+    struct sc_client *sc = ud;
+    sc->curl_due = ms < 0 ? HUGE_VAL : sc_mono() + (double)ms / 1000;
+    return 0;
+}
+
+int sc_events_init(struct sc_client *sc)
+{
+    sc->curl_due = HUGE_VAL;
+    sc->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (sc->epfd < 0)
+        return ENG_EHTTP;
+    CURLM *m = sc->multi;
+    if (curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK
+        || curl_multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)sc) != CURLM_OK
+        || curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK
+        || curl_multi_setopt(m, CURLMOPT_TIMERDATA, (void *)sc) != CURLM_OK)
+        return ENG_EHTTP;
+    return ENG_OK;
 }

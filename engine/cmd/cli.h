@@ -49,6 +49,7 @@ int cmd_features(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+int cmd_rating(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
@@ -394,5 +395,17 @@ int cli_report_end(int status);
  */
 size_t cli_count_rows(const char *vehicles, const char *histories,
                       const struct shard_spec *shard);
+
+/*
+ * The run's report and manifest (cli_report.c): cli_run_begin() notes the
+ * start; cli_run_finish() sets the duration and exit code, writes
+ * OUT.manifest.json beside out (not for "-") and the HTML report to
+ * report (when not NULL).  Returns status, or CLI_FAIL (error printed)
+ * when either cannot be written.
+ */
+struct runsum;
+void cli_run_begin(struct runsum *s, const char *command);
+int cli_run_finish(struct runsum *s, const char *out, const char *report,
+                   int status);
 
 #endif

@@ -8,6 +8,7 @@
 #include "hist.h"
 #include "task.h"
 #include "api/fetch.h"
+#include "runsum.h"
 
 static const char usage[] =
     "usage: svcscore fetch --vehicles FILE --out BUNDLE.jsonl [options]\n"
@@ -24,6 +25,9 @@ static const char usage[] =
     "  --max-body BYTES     cap on one response (default 8 MiB)\n"
     "  --max-error-rate X   exit 3 when more than this share of rows are\n"
     "                       errors (default 0.05)\n"
+    "  --report FILE.html   also write the run report, one page that opens\n"
+    "                       offline (README.md, Reports); the bundle always\n"
+    "                       gets BUNDLE.manifest.json\n"
     CLI_API_HELP
     CLI_OPS_HELP
     "\nincremental (README: Incremental fetch): histories merged into a\n"
@@ -34,7 +38,7 @@ static const char usage[] =
     "  --help               this text\n";
 
 enum {
-    OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE, OPT_STORE, OPT_OVERLAP,
+    OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE, OPT_REPORT, OPT_STORE, OPT_OVERLAP,
     OPT_REFRESH_AFTER, OPT_RETRY_ERRORS
 };
 
@@ -232,6 +236,7 @@ int cmd_fetch(int argc, char **argv)
         CLI_API_LONGOPTS,
         CLI_OPS_LONGOPTS,
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"store", required_argument, NULL, OPT_STORE},
         {"overlap", required_argument, NULL, OPT_OVERLAP},
         {"refresh-after", required_argument, NULL, OPT_REFRESH_AFTER},
@@ -249,6 +254,9 @@ int cmd_fetch(int argc, char **argv)
     cli_incr_init(&incr);
     c.out = NULL;
     double max_error_rate = 0.05;
+    const char *report = NULL;
+    struct runsum sum;
+    cli_run_begin(&sum, "fetch");
     int opt, li;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
@@ -264,6 +272,10 @@ int cmd_fetch(int argc, char **argv)
         if (opt == OPT_MAX_ERROR_RATE) {
             if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
                 return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
+            continue;
+        }
+        if (opt == OPT_REPORT) {
+            report = optarg;
             continue;
         }
         if (opt == OPT_STORE) {
@@ -312,5 +324,22 @@ int cmd_fetch(int argc, char **argv)
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
-    return cli_report_end(status);
+    if (status == CLI_FAIL)
+        return cli_report_end(status);
+    /* the counts the bundle holds, by status */
+    struct eng_err err = {0};
+    if (incr.store) {              /* no bundle: this run's rows */
+        sum.rows.rows = st.rows;
+        sum.rows.ok = st.ok;
+        sum.rows.no_history = st.no_history;
+        sum.rows.errors = st.errors;
+    } else if (runsum_scan_bundle(&sum.rows, c.out, &err) < 0) {
+        return cli_report_end(cli_fail(CLI_FAIL, "%s", err.msg));
+    }
+    sum.has_api = 1;
+    sum.api = st.sc;
+    sum.resumed = st.resumed;
+    sum.fetched = st.fetched;
+    runsum_input(&sum.inputs[sum.n_inputs++], "vehicles", c.vehicles);
+    return cli_report_end(cli_run_finish(&sum, c.out, report, status));
 }

@@ -12,10 +12,15 @@
 #include "batch.h"
 #include "cli.h"
 #include "api/fetch.h"
+#include "factors.h"
 #include "model.h"
+#include "runsum.h"
 #include "score.h"
 #include "store.h"
 #include "task.h"
+
+/* batch workers are at most this many (cli clamps --jobs) */
+#define CLI_MAX_JOBS_UNSEEN 256
 
 static const char usage[] =
     "usage: svcscore score --vehicles FILE --histories PATH [options]\n"
@@ -28,10 +33,18 @@ static const char usage[] =
     "reasons.\n\noptions:\n"
     CLI_COMMON_HELP
     "  --model FILE         model file (default: models/default.json)\n"
+    "  --severity-model FILE  a severity model (train --family gamma):\n"
+    "                       adds expected_severity and\n"
+    "                       pure_premium_relativity at the end of each row\n"
+    "  --factors FILE       own rating factors by vin or policy_id, for\n"
+    "                       models trained on them\n"
     "  --max-error-rate X   exit 3 when the share of error rows is above X\n"
     "                       (default 0.05)\n"
     "  --csv-guard on|off   quote text a spreadsheet would run as a formula\n"
     "                       with a leading ' (default on; off for programs)\n"
+    "  --report FILE.html   also write the run report, one page that opens\n"
+    "                       offline (README.md, Reports); a file output also\n"
+    "                       gets OUT.manifest.json\n"
     "\nwith --api (histories pulled from the API first, then scored the same\n"
     "way; the pulled bundle is kept, and a stopped run resumes):\n"
     "  --histories-out FILE where the pulled bundle goes (default:\n"
@@ -51,8 +64,8 @@ static const char usage[] =
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
-    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD, OPT_OVERLAP, OPT_REFRESH_AFTER,
-    OPT_RETRY_ERRORS
+    OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD, OPT_SEVERITY_MODEL, OPT_FACTORS,
+    OPT_REPORT, OPT_OVERLAP, OPT_REFRESH_AFTER, OPT_RETRY_ERRORS
 };
 
 /*
@@ -80,20 +93,92 @@ struct score_ctx {
     int csv_guard;
     size_t total;
     struct recorder *rec;        /* where the run is recorded, or NULL */
+    struct score_opts opts;
+    struct runsum_acc *acc;    /* one per worker: the run's counts */
 };
 
 static int header_cb(void *ud, struct buf *out, struct eng_err *err)
 {
-    (void)ud;
-    return score_header(out, err);
+    const struct score_ctx *c = ud;
+    return score_header_with(&c->opts, out, err);
+}
+
+/*
+ * Counts one scores CSV line for the report and the manifest: status
+ * (field 4), score, band and the reason texts (fields 5, 6 and 8 to 11).
+ * Read back from the line rather than scored again, which would cost as
+ * much as the row itself; the e2e tests compare the counts with the CSV.
+ */
+#define ROW_FIELDS 11
+static void count_row(struct runsum_acc *a, const char *line, size_t len)
+{
+    char text[ROW_FIELDS][MODEL_REASON_LEN + 8];
+    size_t i = 0;
+    for (int f = 0; f < ROW_FIELDS; f++) {
+        size_t n = 0;
+        int quoted = i < len && line[i] == '"';
+        i += (size_t)quoted;
+        while (i < len) {
+            char ch = line[i];
+            if (quoted && ch == '"') {
+                if (i + 1 < len && line[i + 1] == '"') {
+                    i++;             /* a doubled quote is one quote */
+                } else {
+                    quoted = 0;
+                    i++;
+                    continue;
+                }
+            } else if (!quoted && (ch == ',' || ch == '\n')) {
+                break;
+            }
+            if (n + 1 < sizeof(text[f]))
+                text[f][n++] = ch;
+            i++;
+        }
+        text[f][n] = '\0';
+        i++;                         /* the comma */
+    }
+    const char *why[MODEL_MAX_REASONS];
+    for (int k = 0; k < MODEL_MAX_REASONS; k++)
+        why[k] = text[7 + k];
+    int ok = strcmp(text[3], "ok") == 0 && text[4][0];
+    runsum_acc_row(a, text[3], ok ? atoi(text[4]) : -1, ok ? text[5][0] : 0,
+                   why, ok ? MODEL_MAX_REASONS : 0);
+}
+
+/* The store's drift as the run report draws it (runsum.h). */
+static void report_drift(const struct store_drift *d, struct runsum_drift *rd,
+                         struct runsum *sum)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->previous = d->prev_started;
+    for (int p = 0; p < STORE_BANDS && p < RUNSUM_BANDS; p++) {
+        for (int c = 0; c < STORE_BANDS && c < RUNSUM_BANDS; c++)
+            rd->matrix[p][c] = d->matrix[p][c];
+    }
+    /* new and gone vehicles had no band in one of the runs */
+    rd->matrix[RUNSUM_BANDS - 1][RUNSUM_BANDS - 1] = 0;
+    for (size_t i = 0; i < d->n_moves && i < RUNSUM_MAX_MOVES; i++) {
+        struct runsum_move *m = &rd->moves[rd->n_moves++];
+        snprintf(m->vin, sizeof(m->vin), "%s", d->moves[i].vin);
+        m->from_score = d->moves[i].from_score;
+        m->to_score = d->moves[i].to_score;
+        m->from_band = d->moves[i].from_band;
+        m->to_band = d->moves[i].to_band;
+    }
+    sum->drift = rd;
 }
 
 static int row_cb(void *ud, int worker, const struct batch_vehicle *v,
                   struct buf *out, struct eng_err *err)
 {
-    (void)worker;
     const struct score_ctx *c = ud;
-    return score_row(c->model, v, c->csv_guard, out, err);
+    size_t start = out->len;
+    int rc = score_row_with(c->model, &c->opts, worker, v, c->csv_guard, out,
+                            err);
+    if (rc == ENG_OK)
+        count_row(&c->acc[worker], out->data + start, out->len - start);
+    return rc;
 }
 
 /*
@@ -394,6 +479,9 @@ int cmd_score(int argc, char **argv)
         {"csv-guard", required_argument, NULL, OPT_CSV_GUARD},
         {"store", required_argument, NULL, OPT_STORE},
         {"no-record", no_argument, NULL, OPT_NO_RECORD},
+        {"severity-model", required_argument, NULL, OPT_SEVERITY_MODEL},
+        {"factors", required_argument, NULL, OPT_FACTORS},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"overlap", required_argument, NULL, OPT_OVERLAP},
         {"refresh-after", required_argument, NULL, OPT_REFRESH_AFTER},
         {"retry-errors", no_argument, NULL, OPT_RETRY_ERRORS},
@@ -406,9 +494,12 @@ int cmd_score(int argc, char **argv)
     cli_common_init(&c);
     cli_api_init(&api);
     cli_ops_init(&ops);
-    const char *model_path = NULL, *histories_out = NULL;
+    const char *model_path = NULL, *histories_out = NULL, *report = NULL;
     const char *store_path = NULL;
     int no_record = 0;
+    const char *severity_path = NULL, *factors_path = NULL;
+    struct runsum sum;
+    cli_run_begin(&sum, "score");
     double max_error_rate = 0.05;
     int csv_guard = 1;
     struct cli_incr incr;
@@ -435,8 +526,14 @@ int cmd_score(int argc, char **argv)
             no_record = 1;
         } else if (opt == OPT_HISTORIES_OUT) {
             histories_out = optarg;
+        } else if (opt == OPT_REPORT) {
+            report = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
+        } else if (opt == OPT_SEVERITY_MODEL) {
+            severity_path = optarg;
+        } else if (opt == OPT_FACTORS) {
+            factors_path = optarg;
         } else if (opt == OPT_MAX_ERROR_RATE) {
             if (cli_parse_double(optarg, 0, 1, &max_error_rate) < 0)
                 return cli_fail(CLI_USAGE, "--max-error-rate takes 0 to 1");
@@ -494,14 +591,40 @@ int cmd_score(int argc, char **argv)
                         "set of vehicle-list rows)");
     cli_report_begin(&ops, "score");
 
-    struct model *model = NULL;
+    struct model *model = NULL, *severity = NULL;
+    struct factors *factors = NULL;
+    size_t unseen[CLI_MAX_JOBS_UNSEEN] = {0};
     if (cli_load_model(model_path, &model) != CLI_OK)
         return cli_report_end(CLI_FAIL);
+    if (severity_path && cli_load_model(severity_path, &severity) != CLI_OK) {
+        model_free(model);
+        return cli_report_end(CLI_FAIL);
+    }
+    if (factors_path) {
+        struct eng_err ferr = {0};
+        factors = factors_load(factors_path, NULL, 0, &ferr);
+        if (!factors) {
+            model_free(model);
+            model_free(severity);
+            return cli_report_end(cli_fail(CLI_FAIL, "%s", ferr.msg));
+        }
+    } else if (model_has_own(model) ||
+               (severity && model_has_own(severity))) {
+        model_free(model);
+        model_free(severity);
+        return cli_report_end(cli_fail(CLI_USAGE, "the model uses own "
+                                       "rating factors: give them with "
+                                       "--factors"));
+    }
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
     struct store *rec = NULL;
     FILE *log = NULL;
+    struct runsum_acc *acc = NULL;
     int status = CLI_FAIL;
+    /* set before the first goto: the clean-up reads ctx.rec */
+    struct score_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
     int temp = 0;
     char started[32];
     now_text(started, sizeof(started));
@@ -512,19 +635,38 @@ int cmd_score(int argc, char **argv)
         goto out;
     if (api.api_mode) {
         struct fetch_stats fs;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (cli_fetch_incr(&api, &ops, &incr, c.vehicles, c.histories,
                            c.max_body, log, &fs) != CLI_OK)
             goto out;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        sum.has_api = 1;
+        sum.api = fs.sc;
+        sum.resumed = fs.resumed;
+        sum.fetched = fs.fetched;
+        sum.fetch_s = (double)(t1.tv_sec - t0.tv_sec)
+                      + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     }
 
     const struct shard_spec *shard = ops.shard.n > 1 ? &ops.shard : NULL;
-    struct score_ctx ctx = {model, log, csv_guard,
-                            cli_count_rows(c.vehicles, c.histories, shard),
-                            NULL};
+    ctx.model = model;
+    ctx.log = log;
+    ctx.csv_guard = csv_guard;
+    ctx.total = cli_count_rows(c.vehicles, c.histories, shard);
+    ctx.opts.factors = factors;
+    ctx.opts.severity = severity;
+    ctx.opts.unseen = unseen;
     struct recorder recorder;
     long long run_id = 0;
     struct batch_config cfg;
     cli_batch_config(&c, tasks, sched, &cfg);
+    acc = calloc((size_t)cfg.jobs, sizeof(*acc));
+    if (!acc) {
+        cli_fail(CLI_FAIL, "out of memory");
+        goto out;
+    }
+    ctx.acc = acc;
     cfg.header = header_cb;
     cfg.row = row_cb;
     cfg.log = log_cb;
@@ -585,13 +727,20 @@ int cmd_score(int argc, char **argv)
     cli_log_fields(stderr, LOGX_INFO, "summary", msg, f,
                    sizeof(f) / sizeof(f[0]));
     status = CLI_OK;
+    size_t n_unseen = 0;
+    for (int i = 0; i < CLI_MAX_JOBS_UNSEEN; i++)
+        n_unseen += unseen[i];
+    if (n_unseen)
+        cli_warn("%zu vehicles have a level of an own factor not seen in "
+                 "training: scored at its base level", n_unseen);
     if (st.rows && (double)st.errors / (double)st.rows > max_error_rate) {
         cli_warn("%zu of %zu rows are errors, above --max-error-rate %g",
                  st.errors, st.rows, max_error_rate);
         status = CLI_ERROR_RATE;
     }
+    static struct store_drift d;
+    static struct runsum_drift rd;
     if (rec) {
-        struct store_drift d;
         char ended[32];
         now_text(ended, sizeof(ended));
         struct store_run_end end = {ended, status, &d};
@@ -603,10 +752,29 @@ int cmd_score(int argc, char **argv)
             goto out;
         }
         print_drift(&d);
+        if (d.prev)
+            report_drift(&d, &rd, &sum);
         if (!temp)
             fprintf(stderr, "svcscore: recorded as run %lld in '%s'\n",
                     run_id, store_path);
     }
+    for (int i = 0; i < cfg.jobs; i++)
+        runsum_merge(&sum.rows, &acc[i]);
+    sum.has_scores = 1;
+    sum.model_id = model_id(model);
+    eng_format_day(c.as_of, sum.as_of);
+    if (c.vehicles)
+        runsum_input(&sum.inputs[sum.n_inputs++], "vehicles", c.vehicles);
+    if (c.histories)
+        runsum_input(&sum.inputs[sum.n_inputs++], "histories", c.histories);
+    if (store_path)
+        runsum_input(&sum.inputs[sum.n_inputs++], "store", store_path);
+    char found[4096];
+    if (!model_path && cli_find_file("models/default.json", found,
+                                     sizeof(found)) == 0)
+        model_path = found;
+    runsum_input(&sum.inputs[sum.n_inputs++], "model", model_path);
+    status = cli_run_finish(&sum, c.out, report, status);
 out:
     if (ctx.rec)
         recorder_finish(ctx.rec, NULL);
@@ -621,10 +789,13 @@ out:
             store_commit(rec, NULL);
     }
     store_close(rec);
+    free(acc);
     if (log && log != stderr)
         fclose(log);
     task_map_free(tasks);
     task_sched_free(sched);
     model_free(model);
+    model_free(severity);
+    factors_free(factors);
     return cli_report_end(status);
 }

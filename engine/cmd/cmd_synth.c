@@ -110,5 +110,10 @@ int cmd_synth(int argc, char **argv)
             "%ld empty histories, %ld rollbacks, %ld claims -> %s\n",
             st.vehicles, st.users, st.records, st.empty_histories,
             st.rollbacks, st.claims, out);
+    fprintf(stderr, "synth: mix: %ld histories starting mid-life, %ld "
+            "high-mileage; %ld ICE, %ld HEV, %ld PHEV, %ld BEV\n",
+            st.late_starts, st.high_mileage, st.by_ptrain[SYNTH_ICE],
+            st.by_ptrain[SYNTH_HEV], st.by_ptrain[SYNTH_PHEV],
+            st.by_ptrain[SYNTH_BEV]);
     return CLI_OK;
 }

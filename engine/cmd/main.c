@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"features", cmd_features, "histories -> features CSV"},
     {"train", cmd_train, "features + claims -> fitted GLM model file"},
     {"evaluate", cmd_evaluate, "model + labelled data -> Gini, lift, deviance"},
+    {"rating-table", cmd_rating, "model -> rating table CSV for pricing"},
     {"explain", cmd_explain, "one vehicle -> a readable maintenance report"},
     {"synth", cmd_synth, "a synthetic fleet with known ground truth"},
     {"store", cmd_store, "the history store: import, export, merge, runs"},

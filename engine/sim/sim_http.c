@@ -68,12 +68,17 @@ static int accepts_gzip(const char *h)
     return 0;
 }
 
-/* Compresses the reply body in place; leaves it unchanged on failure. */
+/*
+ * Compresses the reply body in place; leaves it unchanged on failure.  The
+ * fastest level: the default one costs about three times the CPU for a
+ * tenth fewer bytes, and made the compression the simulator's bottleneck
+ * at a thousand connections.
+ */
 static int gzip_body(struct sim_reply *rp)
 {
     z_stream zs;
     memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+    if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     uLong bound = deflateBound(&zs, (uLong)rp->body_len) + 32;

@@ -109,6 +109,115 @@ static int simulate(struct sim *s, size_t n, unsigned long seed)
     return 0;
 }
 
+/*
+ * --factors: the rating-factor design.  20 input columns: 18 numeric
+ * (n1..n18: normals, uniforms, a skewed mileage), two categorical factors
+ * of 20 levels each (f1, f2: L01..L20, L01 the base, unequal shares) and
+ * the interaction n1:f1, as R's model matrix of
+ *   claims ~ n1 + ... + n18 + f1 + f2 + n1:f1 + offset(log(exposure))
+ * builds it: 1 + 18 + 19 + 19 + 19 = 76 design columns.
+ */
+#define NF 18
+#define NLEV 20
+#define PF (1 + NF + 3 * (NLEV - 1))
+
+static unsigned char *g_f1, *g_f2;   /* the factors' levels, 0-based */
+
+static double level_effect(int which, int k)
+{
+    return k == 0 ? 0.0 : (which ? -0.01 : 0.015) * (double)k
+                          * (k % 2 ? 1.0 : -0.5);
+}
+
+static int pick_level(gsl_rng *r)
+{
+    /* shares falling with the level: L01 the most frequent */
+    double u = gsl_rng_uniform(r);
+    int k = (int)(NLEV * u * u);
+    return k < NLEV ? k : NLEV - 1;
+}
+
+static int simulate_factors(struct sim *s, size_t n, unsigned long seed)
+{
+    s->n = n;
+    s->x = calloc(n * PF, sizeof(double));
+    s->y = malloc(n * sizeof(double));
+    s->expo = malloc(n * sizeof(double));
+    s->off = malloc(n * sizeof(double));
+    g_f1 = malloc(n);
+    g_f2 = malloc(n);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!s->x || !s->y || !s->expo || !s->off || !g_f1 || !g_f2 || !r) {
+        gsl_rng_free(r);
+        return -1;
+    }
+    gsl_rng_set(r, seed);
+    for (size_t i = 0; i < n; i++) {
+        double *x = s->x + i * PF;
+        x[0] = 1.0;
+        double eta = -2.0;
+        for (int j = 1; j <= NF; j++) {
+            double v = j <= 8 ? gsl_ran_gaussian_ziggurat(r, 1.0)
+                       : j <= 16 ? gsl_rng_uniform(r)
+                       : gsl_ran_gaussian_ziggurat(r, 0.5) - 0.2;
+            x[j] = v;
+            eta += 0.02 * (double)((j % 5) - 2) * v;
+        }
+        int a = pick_level(r), b = pick_level(r);
+        g_f1[i] = (unsigned char)a;
+        g_f2[i] = (unsigned char)b;
+        if (a > 0) {
+            x[NF + a] = 1.0;
+            x[NF + 2 * (NLEV - 1) + a] = x[1];
+        }
+        if (b > 0)
+            x[NF + (NLEV - 1) + b] = 1.0;
+        eta += level_effect(0, a) + level_effect(1, b)
+               + 0.01 * (double)(a % 3) * x[1];
+        double expo = 0.1 + 0.9 * gsl_rng_uniform(r);
+        s->expo[i] = expo;
+        s->off[i] = log(expo);
+        s->y[i] = (double)gsl_ran_poisson(r, expo * exp(eta));
+    }
+    gsl_rng_free(r);
+    return 0;
+}
+
+static void factor_name(int j, char *out, size_t n)
+{
+    if (j == 0)
+        snprintf(out, n, "(Intercept)");
+    else if (j <= NF)
+        snprintf(out, n, "n%d", j);
+    else if (j <= NF + NLEV - 1)
+        snprintf(out, n, "f1L%02d", j - NF + 1);
+    else if (j <= NF + 2 * (NLEV - 1))
+        snprintf(out, n, "f2L%02d", j - NF - (NLEV - 1) + 1);
+    else
+        snprintf(out, n, "n1:f1L%02d", j - NF - 2 * (NLEV - 1) + 1);
+}
+
+static int write_csv_factors(const struct sim *s, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    for (int j = 1; j <= NF; j++)
+        fprintf(f, "n%d,", j);
+    fprintf(f, "f1,f2,exposure,claims\n");
+    for (size_t i = 0; i < s->n; i++) {
+        const double *x = s->x + i * PF;
+        for (int j = 1; j <= NF; j++)
+            fprintf(f, "%.17g,", x[j]);
+        fprintf(f, "L%02d,L%02d,%.17g,%.17g\n", g_f1[i] + 1, g_f2[i] + 1,
+                s->expo[i], s->y[i]);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return -1;
+    return 0;
+}
+
 static int write_csv(const struct sim *s, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -146,7 +255,7 @@ static int cmp_double(const void *a, const void *b)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench-glm [--rows N] [--threads T] [--seed S] "
-            "[--csv FILE]\n");
+            "[--csv FILE] [--factors]\n");
     return 2;
 }
 
@@ -156,7 +265,12 @@ int main(int argc, char **argv)
     int threads = 1;
     unsigned long seed = 20240601;
     const char *csv = NULL;
+    int factors = 0;
     for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--factors") == 0) {
+            factors = 1;
+            continue;
+        }
         if (a + 1 >= argc)
             return usage();
         char *end = NULL;
@@ -179,18 +293,21 @@ int main(int argc, char **argv)
     gsl_set_error_handler_off();
 
     struct sim s = {0};
-    if (simulate(&s, rows, seed) < 0) {
+    int p = factors ? PF : P;
+    if ((factors ? simulate_factors(&s, rows, seed)
+                 : simulate(&s, rows, seed)) < 0) {
         fprintf(stderr, "bench-glm: out of memory\n");
         sim_free(&s);
         return 1;
     }
-    if (csv && write_csv(&s, csv) < 0) {
+    if (csv && (factors ? write_csv_factors(&s, csv)
+                        : write_csv(&s, csv)) < 0) {
         fprintf(stderr, "bench-glm: cannot write '%s'\n", csv);
         sim_free(&s);
         return 1;
     }
 
-    struct glm_data d = {s.x, s.y, s.off, NULL, s.n, P};
+    struct glm_data d = {s.x, s.y, s.off, NULL, s.n, (size_t)p};
     struct glm_options o;
     glm_options_init(&o, GLM_POISSON);
     o.threads = threads;
@@ -210,6 +327,26 @@ int main(int argc, char **argv)
     }
     qsort(secs, 3, sizeof(secs[0]), cmp_double);
 
+    if (factors) {
+        printf("rows          %zu\n", s.n);
+        printf("cols          %d (20 inputs: 18 numeric, 2 factors of %d "
+               "levels, n1:f1)\n", p, NLEV);
+        printf("threads       %d\n", threads);
+        printf("iterations    %d\n", res->iterations);
+        printf("seconds       %.3f (median of 3: %.3f %.3f %.3f)\n",
+               secs[1], secs[0], secs[1], secs[2]);
+        printf("deviance      %.6f\n", res->deviance);
+        for (int j = 0; j < p; j++) {
+            char name[32];
+            factor_name(j, name, sizeof(name));
+            printf("coef %s %.12g\n", name, res->coef[j]);
+        }
+        glm_result_free(res);
+        sim_free(&s);
+        free(g_f1);
+        free(g_f2);
+        return 0;
+    }
     double worst = 0.0;
     for (int j = 0; j < P; j++) {
         double dz = fabs(res->coef[j] - BETA[j]) / res->se[j];

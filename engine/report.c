@@ -1,0 +1,846 @@
+/* report — the run report as one self-contained HTML page (report.h). */
+#include "report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out.h"
+#include "svg.h"
+
+/* ===== The page frame, shared with vreport ============================ */
+
+static const char css[] =
+    ":root{--ink:#1b1f24;--mute:#59636e;--line:#d0d7de;--bg:#fff;"
+    "--s0:#2f6db5;--s1:#e07b39;--s2:#3a9a5b;--s3:#8e5bb5;--s4:#c4463a;"
+    "--s5:#6b7785}"
+    "*{box-sizing:border-box}"
+    "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',"
+    "Roboto,Helvetica,Arial,sans-serif;color:var(--ink);background:#f6f8fa}"
+    "main{max-width:1100px;margin:0 auto;padding:16px;background:var(--bg)}"
+    "h1{font-size:1.5em;margin:.2em 0 .4em}h2{font-size:1.2em;margin:0 0 "
+    ".4em;border-bottom:2px solid var(--line);padding-bottom:.2em}"
+    "section{margin:1.6em 0;break-inside:avoid-page}"
+    "p.lead,p.note{color:var(--mute);margin:.3em 0 .8em}"
+    "p.summary{font-size:1.08em;margin:.4em 0 1em}"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,"
+    "1fr));gap:8px;margin:.8em 0}.kpi{border:1px solid var(--line);"
+    "border-radius:6px;padding:8px 10px}.kpi b{display:block;font-size:1.5em}"
+    ".kpi span{color:var(--mute);font-size:.9em}"
+    ".kpi.warn{border-color:#c4463a;background:#fdf1f0}"
+    ".grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,"
+    "1fr));gap:16px}.grid2.wide{grid-template-columns:repeat(auto-fit,"
+    "minmax(440px,1fr))}@media (max-width:600px){.grid2.wide{"
+    "grid-template-columns:1fr}}"
+    ".pair>.tw table{width:100%}"
+    "@media (min-width:1000px){.pair{display:grid;grid-template-columns:"
+    "minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}}"
+    "figure.chart{margin:0 0 .5em;max-width:780px}figcaption.ctitle{"
+    "font-weight:600;margin:.2em 0}figure.chart svg{width:100%;"
+    "height:auto;display:block}"
+    "svg text{font-size:13px;fill:var(--ink)}"
+    "svg .tick{fill:var(--mute);font-size:12px}"
+    "svg .label{fill:var(--mute)}svg .axis-x line,svg .axis-y line{"
+    "stroke:var(--ink);stroke-width:1}svg line.grid{stroke:#eaeef2}"
+    "svg line.tickmark{stroke:var(--ink)}svg line.ref{stroke:#888;"
+    "stroke-dasharray:4 3}svg path.line{fill:none;stroke-width:2.2}"
+    "svg path.dashed{stroke-dasharray:6 4}"
+    ".s0{fill:var(--s0);stroke:var(--s0)}.s1{fill:var(--s1);stroke:var(--s1)}"
+    ".s2{fill:var(--s2);stroke:var(--s2)}.s3{fill:var(--s3);stroke:var(--s3)}"
+    ".s4{fill:var(--s4);stroke:var(--s4)}.s5{fill:var(--s5);stroke:var(--s5)}"
+    "svg rect.bar,svg circle.pt,svg rect.key{stroke:none}"
+    "svg path.line.s0{fill:none}svg path.line.s1{fill:none}"
+    "svg path.line.s2{fill:none}svg path.line.s3{fill:none}"
+    ".tw{overflow-x:auto}table{border-collapse:collapse;margin:.3em 0 1em;"
+    "font-size:.92em;min-width:50%}th,td{border-bottom:1px solid var(--line);"
+    "padding:3px 8px;text-align:left;vertical-align:top}"
+    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "th{background:#f6f8fa}caption{text-align:left;color:var(--mute);"
+    "padding:2px 0;font-size:.95em}"
+    "dl.id{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;"
+    "margin:.5em 0}dl.id dt{color:var(--mute)}dl.id dd{margin:0;"
+    "overflow-wrap:anywhere}code{font-size:.95em}"
+    "footer{color:var(--mute);font-size:.88em;border-top:1px solid "
+    "var(--line);margin-top:2em;padding-top:.6em}"
+    "@media (max-width:600px){body{font-size:14px}main{padding:10px}"
+    "th,td{padding:2px 5px}svg text{font-size:18px}svg .tick{font-size:15px}"
+    "}"
+    "@media print{body{background:#fff;font-size:11pt}main{max-width:none;"
+    "padding:0}section{break-inside:avoid}.grid2{display:block}"
+    "figure.chart{max-width:560px}a{color:inherit}}";
+
+int report_begin(struct buf *out, const char *title, struct eng_err *err)
+{
+    int rc = buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+                      "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+                      "content=\"width=device-width,initial-scale=1\">"
+                      "<meta http-equiv=\"Content-Security-Policy\" "
+                      "content=\"default-src 'none'; style-src "
+                      "'unsafe-inline'\"><title>", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(out, title, err);
+    if (rc == ENG_OK)
+        rc = buf_printf(out, err, "</title><style>%s</style></head>\n"
+                        "<body><main>\n<h1>", css);
+    if (rc == ENG_OK)
+        rc = svg_esc(out, title, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(out, "</h1>\n", err);
+    return rc;
+}
+
+int report_end(struct buf *out, struct eng_err *err)
+{
+    return buf_adds(out, "<footer>Made by svcscore. This page is complete "
+                    "in itself: its charts are drawn into the file, and it "
+                    "loads nothing from anywhere, so it opens offline and "
+                    "can be filed as it is. Hover over a bar or point for "
+                    "its figure; every chart's figures are also in the "
+                    "table beside or under it.</footer>\n"
+                    "</main></body></html>\n",
+                    err);
+}
+
+int report_section(struct buf *out, const char *id, const char *title,
+                   const char *lead, struct eng_err *err)
+{
+    int rc = buf_adds(out, "<section id=\"", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(out, id, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(out, "\"><h2>", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(out, title, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(out, "</h2>\n", err);
+    if (rc == ENG_OK && lead && lead[0]) {
+        rc = buf_adds(out, "<p class=\"lead\">", err);
+        if (rc == ENG_OK)
+            rc = svg_esc(out, lead, err);
+        if (rc == ENG_OK)
+            rc = buf_adds(out, "</p>\n", err);
+    }
+    return rc;
+}
+
+int report_save(const char *path, const struct buf *b, struct eng_err *err)
+{
+    struct out_file *f = out_open(path, err);
+    if (!f)
+        return ENG_EIO;
+    int rc = out_write(f, b->data, b->len, err);
+    if (rc == ENG_OK)
+        return out_commit(f, err);
+    out_abort(f);
+    return rc;
+}
+
+/* ===== Tables ========================================================= */
+
+/* A cell: text escaped; numeric cells are right-aligned. */
+static int cell(struct buf *o, const char *tag, int numeric, const char *s,
+                struct eng_err *err)
+{
+    int rc = buf_printf(o, err, "<%s%s>", tag, numeric ? " class=\"n\"" : "");
+    if (rc == ENG_OK)
+        rc = svg_esc(o, s, err);
+    if (rc == ENG_OK)
+        rc = buf_printf(o, err, "</%s>", tag);
+    return rc;
+}
+
+/*
+ * A table: caption, header cells (a leading '#' marks a numeric column)
+ * and rows of cells, ncol per row, all escaped.
+ */
+int report_table(struct buf *o, const char *caption,
+                 const char *const *head, size_t ncol,
+                 const char *const *cells, size_t nrow, const char *cls,
+                 struct eng_err *err)
+{
+    int rc = buf_printf(o, err, "<div class=\"tw\"><table class=\"%s\">"
+                        "<caption>", cls);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, caption, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</caption><thead><tr>", err);
+    for (size_t j = 0; rc == ENG_OK && j < ncol; j++)
+        rc = cell(o, "th", head[j][0] == '#', head[j] + (head[j][0] == '#'),
+                  err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</tr></thead><tbody>", err);
+    for (size_t i = 0; rc == ENG_OK && i < nrow; i++) {
+        rc = buf_adds(o, "<tr>", err);
+        for (size_t j = 0; rc == ENG_OK && j < ncol; j++)
+            rc = cell(o, "td", head[j][0] == '#', cells[i * ncol + j], err);
+        if (rc == ENG_OK)
+            rc = buf_adds(o, "</tr>", err);
+    }
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</tbody></table></div>\n", err);
+    return rc;
+}
+
+void report_put(struct report_cells *a, const char *fmt, ...)
+{
+    if (a->n == REPORT_CELLS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->text[a->n], REPORT_CELL_LEN, fmt, ap);
+    va_end(ap);
+    a->cells[a->n] = a->text[a->n];
+    a->n++;
+}
+
+#define put report_put
+
+static void pct(struct report_cells *a, size_t n, size_t of)
+{
+    if (of)
+        put(a, "%.1f%%", 100.0 * (double)n / (double)of);
+    else
+        put(a, "-");
+}
+
+/* ===== Sections ======================================================= */
+
+static const char *exit_meaning(int code)
+{
+    switch (code) {
+    case 0: return "done";
+    case 1: return "the run failed";
+    case 2: return "usage error";
+    case 3: return "done, but more error rows than --max-error-rate allows";
+    default: return "";
+    }
+}
+
+static int kpi(struct buf *o, const char *label, const char *value, int warn,
+               struct eng_err *err)
+{
+    int rc = buf_printf(o, err, "<div class=\"kpi%s\"><b>", warn ? " warn"
+                                                                 : "");
+    if (rc == ENG_OK)
+        rc = svg_esc(o, value, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</b><span>", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, label, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</span></div>", err);
+    return rc;
+}
+
+static int dl_item(struct buf *o, const char *k, const char *v,
+                   struct eng_err *err)
+{
+    int rc = buf_adds(o, "<dt>", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, k, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</dt><dd>", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, v, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</dd>", err);
+    return rc;
+}
+
+static int identity(struct buf *o, const struct runsum *s,
+                    struct eng_err *err)
+{
+    const struct runsum_acc *r = &s->rows;
+    char v[64];
+    int rc = buf_adds(o, "<div class=\"kpis\">", err);
+    snprintf(v, sizeof(v), "%zu", r->rows);
+    if (rc == ENG_OK)
+        rc = kpi(o, "vehicles (rows)", v, 0, err);
+    snprintf(v, sizeof(v), "%zu", r->ok);
+    if (rc == ENG_OK)
+        rc = kpi(o, s->has_scores ? "scored (ok)" : "with a history (ok)", v,
+                 0, err);
+    snprintf(v, sizeof(v), "%zu", r->no_history);
+    if (rc == ENG_OK)
+        rc = kpi(o, "no service history", v, 0, err);
+    snprintf(v, sizeof(v), "%zu", r->errors);
+    if (rc == ENG_OK)
+        rc = kpi(o, "errors (no score)", v, r->errors > 0, err);
+    snprintf(v, sizeof(v), "%d", s->exit_code);
+    if (rc == ENG_OK)
+        rc = kpi(o, s->exit_code == 0 ? "exit code: done"
+                    : "exit code: see The run", v, s->exit_code != 0, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>\n", err);
+    /* the run in one sentence */
+    char line[320];
+    int n = snprintf(line, sizeof(line), "%zu of %zu vehicles %s", r->ok,
+                     r->rows, s->has_scores ? "were scored" : "have a "
+                     "service history");
+    if (r->no_history && n > 0 && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "; %zu had no "
+                      "service history", r->no_history);
+    if (n > 0 && (size_t)n < sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, r->errors
+                      ? "; %zu could not be used (see Rows by status)"
+                      : "; none failed", r->errors);
+    if (n > 0 && (size_t)n < sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n, ". %s",
+                 s->exit_code == 0 ? "The run completed."
+                 : s->exit_code == 3 ? "The run completed, but more rows "
+                   "failed than --max-error-rate allows."
+                 : "The run did not complete.");
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<p class=\"summary\">", err);
+    if (rc == ENG_OK)
+        rc = svg_esc(o, line, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</p>\n", err);
+    if (rc == ENG_OK)
+        rc = report_section(o, "identity", "The run", NULL, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<dl class=\"id\">", err);
+    snprintf(v, sizeof(v), "svcscore %s", s->command ? s->command : "");
+    if (rc == ENG_OK)
+        rc = dl_item(o, "Command", v, err);
+    if (rc == ENG_OK)
+        rc = dl_item(o, "svcscore version", s->version ? s->version : "-",
+                     err);
+    if (rc == ENG_OK && s->model_id)
+        rc = dl_item(o, "Model", s->model_id, err);
+    if (rc == ENG_OK && s->as_of[0])
+        rc = dl_item(o, "As of (scoring date)", s->as_of, err);
+    if (rc == ENG_OK)
+        rc = dl_item(o, "Started (UTC)", s->started, err);
+    snprintf(v, sizeof(v), "%.1f s", s->duration_s);
+    if (rc == ENG_OK)
+        rc = dl_item(o, "Duration", v, err);
+    snprintf(v, sizeof(v), "%d (%s)", s->exit_code, exit_meaning(s->exit_code));
+    if (rc == ENG_OK)
+        rc = dl_item(o, "Exit code", v, err);
+    if (rc == ENG_OK && s->out_path)
+        rc = dl_item(o, "Output", s->out_path, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</dl>\n", err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return rc == ENG_OK ? eng_err_set(err, ENG_ENOMEM, "out of memory")
+                            : rc;
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        const struct runsum_input *p = &s->inputs[i];
+        put(a, "%s", p->role);
+        put(a, "%s", p->path ? p->path : "-");
+        if (p->size >= 0)
+            put(a, "%lld", p->size);
+        else
+            put(a, "unreadable");
+        put(a, "%s", p->fingerprint);
+        put(a, "%s", strcmp(p->method, "content") == 0
+                         ? "FNV-1a of the content"
+                         : "FNV-1a of size and time modified");
+    }
+    static const char *const head[] = {"Input", "File", "#Bytes",
+                                       "Fingerprint", "Fingerprint of"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "Inputs: the same fingerprint means the same file",
+                          head, 5, a->cells, s->n_inputs, "inputs", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</section>\n", err);
+    return rc;
+}
+
+static int statuses(struct buf *o, const struct runsum *s,
+                    struct eng_err *err)
+{
+    const struct runsum_acc *r = &s->rows;
+    const char *names[RUNSUM_MAX_KINDS + 3];
+    double y[RUNSUM_MAX_KINDS + 3];
+    size_t n = 0;
+    names[n] = "ok";
+    y[n++] = (double)r->ok;
+    names[n] = "no_history";
+    y[n++] = (double)r->no_history;
+    for (size_t i = 0; i < r->n_kinds; i++) {
+        names[n] = r->kinds[i].name;
+        y[n++] = (double)r->kinds[i].n;
+    }
+    if (r->other_errors) {
+        names[n] = "other errors";
+        y[n++] = (double)r->other_errors;
+    }
+    int rc = report_section(o, "status", "Rows by status",
+                            "Every vehicle of the input gets one row. "
+                            "\"ok\" rows are scored; \"no_history\" means "
+                            "the vehicle has no service record; every "
+                            "\"error:\" status names why a vehicle could "
+                            "not be used.", err);
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-status";
+    c.title = "Rows by status";
+    c.desc = "Bar chart of the number of rows with each status.";
+    c.x_label = "status";
+    c.y_label = "rows";
+    c.categories = names;
+    c.n_categories = n;
+    struct svg_series se = {"rows", NULL, y, n, SVG_BARS};
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &se, 1, err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        put(a, "%s", names[i]);
+        put(a, "%.0f", y[i]);
+        pct(a, (size_t)y[i], r->rows);
+    }
+    static const char *const head[] = {"Status", "#Rows", "#Share"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "Rows by status", head, 3, a->cells, n,
+                          "status", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</section>\n", err);
+    return rc;
+}
+
+/* A bin width of 1, 2, 5, 10, 20, 25 or 50 giving at most 24 bins. */
+static int bin_width(int lo, int hi)
+{
+    static const int w[] = {1, 2, 5, 10, 20, 25, 50, 100};
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if ((hi / w[i]) - (lo / w[i]) + 1 <= 24)
+            return w[i];
+    return 100;
+}
+
+static int histogram(struct buf *o, const struct runsum *s,
+                     struct eng_err *err)
+{
+    const struct runsum_acc *r = &s->rows;
+    int lo = -1, hi = -1;
+    size_t total = 0;
+    for (int i = 0; i <= RUNSUM_MAX_SCORE; i++)
+        if (r->scores[i]) {
+            if (lo < 0)
+                lo = i;
+            hi = i;
+            total += r->scores[i];
+        }
+    int rc = report_section(o, "scores", "Score distribution",
+                            "Scores run from 1 to 999; a higher score means "
+                            "a better maintained vehicle and a lower "
+                            "expected claim frequency. Each bar counts the "
+                            "scored vehicles whose score falls in its range.",
+                            err);
+    if (rc < 0 || total == 0)
+        return rc == ENG_OK ? buf_adds(o, "<p class=\"note\">No vehicle was "
+                                       "scored.</p></section>\n", err) : rc;
+    int w = bin_width(lo, hi);
+    int b0 = lo / w, nb = hi / w - b0 + 1;
+    char labels[40][16];
+    const char *names[40];
+    double y[40];
+    for (int b = 0; b < nb; b++) {
+        int from = (b0 + b) * w, to = from + w - 1;
+        if (w == 1)
+            snprintf(labels[b], sizeof(labels[b]), "%d", from);
+        else
+            snprintf(labels[b], sizeof(labels[b]), "%d-%d", from, to);
+        names[b] = labels[b];
+        y[b] = 0;
+        for (int i = from; i <= to && i <= RUNSUM_MAX_SCORE; i++)
+            y[b] += (double)r->scores[i];
+    }
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-scores";
+    c.title = "Scored vehicles by score";
+    c.desc = "Histogram of the scores of the vehicles scored in this run.";
+    c.x_label = "score";
+    c.y_label = "vehicles";
+    c.categories = names;
+    c.n_categories = (size_t)nb;
+    struct svg_series se = {"vehicles", NULL, y, (size_t)nb, SVG_BARS};
+    rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &se, 1, err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    for (int b = 0; b < nb; b++) {
+        put(a, "%s", names[b]);
+        put(a, "%.0f", y[b]);
+        pct(a, (size_t)y[b], total);
+    }
+    static const char *const head[] = {"Score", "#Vehicles", "#Share"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "Scored vehicles by score range", head, 3,
+                          a->cells, (size_t)nb, "scores", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</section>\n", err);
+    return rc;
+}
+
+static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
+{
+    const struct runsum_acc *r = &s->rows;
+    static const char *const names[5] = {"A", "B", "C", "D", "E"};
+    double got[5], want[5];
+    size_t total = 0;
+    int has_expected = 1;
+    for (int i = 0; i < 5; i++) {
+        total += r->bands[i];
+        want[i] = s->band_expected[i];
+        has_expected &= isfinite(want[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        got[i] = total ? (double)r->bands[i] / (double)total : NAN;
+    int rc = report_section(o, "bands", "Bands",
+                            "Band A holds the best maintained vehicles, E "
+                            "the worst. Each band's share of the scored "
+                            "vehicles is shown beside the share the model "
+                            "expects from its training data; a large gap "
+                            "means this fleet differs from the one the "
+                            "model was fitted on.", err);
+    if (rc == ENG_OK && !has_expected)
+        rc = buf_adds(o, "<p class=\"note\">The model file does not record "
+                      "the share of each band in its training data, so no "
+                      "expected share is drawn. (svcscore train sets the "
+                      "band limits at the quintiles of the training "
+                      "fleet's scores: a model it fitted expects about "
+                      "20% of vehicles in each band.)</p>", err);
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-bands";
+    c.title = "Share of scored vehicles by band";
+    c.desc = "Bars: the share of scored vehicles in each band A to E"
+             " in this run, and the model's expected share when known.";
+    c.x_label = "band (A best, E worst)";
+    c.y_label = "share of scored vehicles";
+    c.categories = names;
+    c.n_categories = 5;
+    c.y_percent = 1;
+    c.y_min = 0;
+    struct svg_series se[2] = {
+        {"this run", NULL, got, 5, SVG_BARS},
+        {"model's expected share", NULL, want, 5, SVG_BARS}
+    };
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, se, has_expected ? 2 : 1, err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    for (int i = 0; i < 5; i++) {
+        put(a, "%s", names[i]);
+        put(a, "%zu", r->bands[i]);
+        pct(a, r->bands[i], total);
+        if (has_expected)
+            put(a, "%.1f%%", 100 * want[i]);
+        else
+            put(a, "not recorded");
+    }
+    static const char *const head[] = {"Band", "#Vehicles", "#Share",
+                                       "#Expected share"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "Scored vehicles by band", head, 4, a->cells, 5,
+                          "bands", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</section>\n", err);
+    return rc;
+}
+
+static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
+{
+    const struct runsum_acc *r = &s->rows;
+    size_t n = r->n_reasons < 10 ? r->n_reasons : 10;
+    int rc = report_section(o, "reasons", "Most frequent reasons",
+                            "Each scored vehicle gets up to four reasons: "
+                            "the inputs that lowered its score most. The "
+                            "share is of all scored vehicles.", err);
+    if (rc < 0 || n == 0)
+        return rc == ENG_OK ? buf_adds(o, "<p class=\"note\">No reason was "
+                                       "given.</p></section>\n", err) : rc;
+    const char *names[10];
+    double y[10];
+    for (size_t i = 0; i < n; i++) {
+        names[i] = r->reasons[i].name;
+        y[i] = (double)r->reasons[i].n;
+    }
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-reasons";
+    c.title = "Vehicles given each reason (top 10)";
+    c.desc = "Bar chart of how many scored vehicles were given each reason "
+             "code; the table below gives each code's text.";
+    c.x_label = "reason code";
+    c.y_label = "vehicles";
+    c.categories = names;
+    c.n_categories = n;
+    struct svg_series se = {"vehicles", NULL, y, n, SVG_BARS};
+    rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &se, 1, err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        put(a, "%s", names[i]);
+        put(a, "%zu", r->reasons[i].n);
+        pct(a, r->reasons[i].n, r->ok);
+        put(a, "%s", r->reasons[i].example);
+    }
+    static const char *const head[] = {"Code", "#Vehicles",
+                                       "#Share of scored", "Example"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "Most frequent reasons", head, 4, a->cells, n,
+                          "reasons", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</section>\n", err);
+    return rc;
+}
+
+static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
+{
+    const struct sc_stats *p = &s->api;
+    int rc = report_section(o, "api", "API traffic",
+                            "Requests sent to the Smartcar API while the "
+                            "histories were fetched, retries by their cause "
+                            "and token refreshes.", err);
+    static const char *const kinds[] = {"histories", "vehicle lists",
+                                        "VIN look-ups"};
+    double ky[3] = {(double)p->history_requests, (double)p->list_requests,
+                    (double)p->vin_requests};
+    static const char *const causes[] = {
+        "rate (vehicle)", "rate (app)", "server", "vehicle state",
+        "retry later", "network", "timeout", "bad body"
+    };
+    static const char *const causes_long[] = {
+        "rate limit of the vehicle (429)", "rate limit of the application "
+        "(429)", "server error (5xx)", "vehicle asleep or busy (409)",
+        "told to retry later", "network error", "timeout",
+        "answer not JSON"
+    };
+    double cy[8] = {(double)p->retry_rate_vehicle, (double)p->retry_rate_app,
+                    (double)p->retry_server, (double)p->retry_vehicle_state,
+                    (double)p->retry_later, (double)p->retry_network,
+                    (double)p->retry_timeout, (double)p->retry_parse};
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-requests";
+    c.title = "Requests by kind";
+    c.desc = "Bar chart of the API requests sent, by kind.";
+    c.x_label = "request";
+    c.y_label = "requests";
+    c.categories = kinds;
+    c.n_categories = 3;
+    struct svg_series se = {"requests", NULL, ky, 3, SVG_BARS};
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<div class=\"grid2\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &se, 1, err);
+    c.id = "chart-retries";
+    c.title = "Retries by cause";
+    c.desc = "Bar chart of the requests that were retried, by the cause.";
+    c.x_label = "cause";
+    c.y_label = "retries";
+    c.categories = causes;
+    c.n_categories = 8;
+    struct svg_series sr = {"retries", NULL, cy, 8, SVG_BARS};
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, &sr, 1, err);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    put(a, "requests sent");
+    put(a, "%lu", p->requests);
+    for (int i = 0; i < 3; i++) {
+        put(a, "\xe2\x80\x93 %s", kinds[i]);
+        put(a, "%.0f", ky[i]);
+    }
+    put(a, "retries");
+    put(a, "%lu", p->retries);
+    for (int i = 0; i < 8; i++) {
+        put(a, "\xe2\x80\x93 %s", causes_long[i]);
+        put(a, "%.0f", cy[i]);
+    }
+    put(a, "token refreshes");
+    put(a, "%lu", p->refreshes);
+    put(a, "refresh failures");
+    put(a, "%lu", p->refresh_failures);
+    put(a, "seconds paused by rate limits");
+    put(a, "%.1f", p->paused_seconds);
+    put(a, "seconds fetching");
+    put(a, "%.1f", s->fetch_s);
+    put(a, "mean requests per second");
+    if (s->fetch_s > 0)
+        put(a, "%.1f", (double)p->requests / s->fetch_s);
+    else
+        put(a, "-");
+    put(a, "rows fetched by this run");
+    put(a, "%zu", s->fetched);
+    put(a, "rows kept from an earlier run");
+    put(a, "%zu", s->resumed);
+    static const char *const head[] = {"API", "#Count"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "API traffic", head, 2, a->cells, a->n / 2,
+                          "api", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "<p class=\"note\">The request rate over time is not "
+                      "shown: the client reports totals for the run, so "
+                      "only the mean rate is given.</p></section>\n", err);
+    return rc;
+}
+
+static int drift(struct buf *o, const struct runsum_drift *d,
+                 struct eng_err *err)
+{
+    static const char *const names[RUNSUM_BANDS] = {"A", "B", "C", "D", "E",
+                                                    "none"};
+    int rc = report_section(o, "drift", "Changes since the previous run",
+                            "How each vehicle's band moved since the "
+                            "previous run of the same vehicles: rows are the "
+                            "previous band, columns this run's band; the "
+                            "diagonal holds the vehicles that kept their "
+                            "band. \"none\" is a vehicle without a band "
+                            "(not scored, or not in that run).", err);
+    if (rc == ENG_OK && d->previous) {
+        rc = buf_adds(o, "<p class=\"note\">Previous run: ", err);
+        if (rc == ENG_OK)
+            rc = svg_esc(o, d->previous, err);
+        if (rc == ENG_OK)
+            rc = buf_adds(o, "</p>", err);
+    }
+    double before[5] = {0}, after[5] = {0};
+    size_t total = 0, kept = 0;
+    for (int i = 0; i < RUNSUM_BANDS; i++)
+        for (int j = 0; j < RUNSUM_BANDS; j++) {
+            size_t n = d->matrix[i][j];
+            total += n;
+            kept += i == j ? n : 0;
+            if (i < 5)
+                before[i] += (double)n;
+            if (j < 5)
+                after[j] += (double)n;
+        }
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-drift";
+    c.title = "Vehicles per band: previous run and this run";
+    c.desc = "Grouped bars of the vehicles in each band in the previous run "
+             "and in this run.";
+    c.x_label = "band";
+    c.y_label = "vehicles";
+    c.categories = names;
+    c.n_categories = 5;
+    struct svg_series se[2] = {
+        {"previous run", NULL, before, 5, SVG_BARS},
+        {"this run", NULL, after, 5, SVG_BARS}
+    };
+    if (rc == ENG_OK)
+        rc = svg_chart(o, &c, se, 2, err);
+    if (rc == ENG_OK)
+        rc = buf_printf(o, err, "<div class=\"tw\"><table class=\"migration\">"
+                        "<caption>Band migration: %zu vehicles, %zu kept "
+                        "their band</caption><thead><tr><th>previous \\ "
+                        "now</th>", total, kept);
+    for (int j = 0; rc == ENG_OK && j < RUNSUM_BANDS; j++)
+        rc = buf_printf(o, err, "<th class=\"n\">%s</th>", names[j]);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</tr></thead><tbody>", err);
+    for (int i = 0; rc == ENG_OK && i < RUNSUM_BANDS; i++) {
+        rc = buf_printf(o, err, "<tr><th>%s</th>", names[i]);
+        double row = 0;
+        for (int j = 0; j < RUNSUM_BANDS; j++)
+            row += (double)d->matrix[i][j];
+        for (int j = 0; rc == ENG_OK && j < RUNSUM_BANDS; j++) {
+            double f = row > 0 ? (double)d->matrix[i][j] / row : 0;
+            rc = buf_printf(o, err, "<td class=\"n\" style=\"background:"
+                            "rgba(47,109,181,%.2f)\">%zu</td>", 0.6 * f,
+                            d->matrix[i][j]);
+        }
+        if (rc == ENG_OK)
+            rc = buf_adds(o, "</tr>", err);
+    }
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</tbody></table></div>\n", err);
+    struct report_cells *a = calloc(1, sizeof(*a));
+    if (!a)
+        return eng_err_set(err, ENG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d->n_moves && i < RUNSUM_MAX_MOVES; i++) {
+        const struct runsum_move *m = &d->moves[i];
+        put(a, "%s", m->vin);
+        put(a, "%d", m->from_score);
+        put(a, "%d", m->to_score);
+        put(a, "%+d", m->to_score - m->from_score);
+        put(a, "%c", m->from_band ? m->from_band : '-');
+        put(a, "%c", m->to_band ? m->to_band : '-');
+    }
+    static const char *const head[] = {"VIN", "#Previous score", "#Score",
+                                       "#Change", "Previous band", "Band"};
+    if (rc == ENG_OK)
+        rc = report_table(o, "The largest score moves", head, 6, a->cells,
+                          a->n / 6, "moves", err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</section>\n", err);
+    return rc;
+}
+
+int report_html(const struct runsum *s, struct buf *o, struct eng_err *err)
+{
+    char title[96];
+    snprintf(title, sizeof(title), "svcscore %s run of %s", s->command,
+             s->started);
+    int rc = report_begin(o, title, err);
+    if (rc == ENG_OK)
+        rc = identity(o, s, err);
+    if (rc == ENG_OK)
+        rc = statuses(o, s, err);
+    if (rc == ENG_OK && s->has_scores)
+        rc = histogram(o, s, err);
+    if (rc == ENG_OK && s->has_scores)
+        rc = bands(o, s, err);
+    if (rc == ENG_OK && s->has_scores)
+        rc = reasons(o, s, err);
+    if (rc == ENG_OK && s->has_api)
+        rc = traffic(o, s, err);
+    if (rc == ENG_OK && s->drift)
+        rc = drift(o, s->drift, err);
+    if (rc == ENG_OK)
+        rc = report_end(o, err);
+    return rc;
+}
+
+int report_write(const char *path, const struct runsum *s,
+                 struct eng_err *err)
+{
+    struct buf b;
+    buf_init(&b, REPORT_MAX_BYTES);
+    int rc = report_html(s, &b, err);
+    if (rc == ENG_OK)
+        rc = report_save(path, &b, err);
+    buf_release(&b);
+    return rc;
+}
