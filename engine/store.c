@@ -1261,6 +1261,21 @@ static int is_blank(const char *p, size_t n)
     return 1;
 }
 
+int store_import_line(struct store *s, const char *line, size_t len,
+                      const struct hist_limits *lim,
+                      const struct task_map *tasks,
+                      const struct task_sched_table *sched,
+                      struct store_import_stats *st, struct eng_err *err)
+{
+    struct hist_entry e;
+    hist_entry_init(&e);
+    st->lines++;
+    int rc = import_line(s, line, len, len > lim->max_body + 65536, &e, lim,
+                         tasks, sched, st, err);
+    hist_entry_release(&e);
+    return rc;
+}
+
 int store_import(struct store *s, const char *bundle,
                  const struct hist_limits *lim, const struct task_map *tasks,
                  const struct task_sched_table *sched,

@@ -225,6 +225,18 @@ int store_import(struct store *s, const char *bundle,
                  const struct task_sched_table *sched,
                  struct store_import_stats *st, struct eng_err *err);
 
+/*
+ * Stores one bundle line (no newline) as store_import() stores a line of a
+ * bundle file: the vehicle, the fetch (its "window_from" / "window_to"
+ * fields give the window asked) and the records not yet stored; st's counts
+ * grow.  Needs an open transaction.  ENG_OK, ENG_EIO or ENG_ENOMEM.
+ */
+int store_import_line(struct store *s, const char *line, size_t len,
+                      const struct hist_limits *lim,
+                      const struct task_map *tasks,
+                      const struct task_sched_table *sched,
+                      struct store_import_stats *st, struct eng_err *err);
+
 struct store_export_stats {
     size_t vehicles;
     size_t missing;                /* listed but not in the store */

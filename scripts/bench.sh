@@ -265,3 +265,4 @@ if want store; then BENCH_DIR=$DIR BENCH_RUNS=$RUNS BENCH_BIG=$BIG scripts/bench
 if want report; then scripts/bench-report.sh; fi
 # the client at book scale (issue 9), BENCH_ONLY=client: scripts/bench-client.sh
 if want client; then BENCH_DIR="$DIR" BENCH_RUNS="$RUNS" scripts/bench-client.sh; fi
+if want incr; then BENCH_DIR=$DIR scripts/bench-incr.sh; fi

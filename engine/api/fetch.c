@@ -17,11 +17,14 @@
 #include "out.h"
 #include "ptrain.h"
 #include "shard.h"
+#include "store.h"
 #include "tok.h"
 #include "veh.h"
 
 /* The journal is fsync'd at least this often (seconds). */
 #define FETCH_SYNC_EVERY 1.0
+/* With a store, a transaction is committed at least this often. */
+#define FETCH_COMMIT_EVERY 1.0
 
 /*
  * The journal's fsync, off the client's thread: an fsync can take tens of
@@ -45,6 +48,7 @@ struct place {
     size_t len;
     char vin[VEH_VIN_LEN + 8];     /* as the journal line names it */
     int other_shard;               /* not a row of this run */
+    long since;                    /* store mode: the window's start */
 };
 
 struct run {
@@ -66,6 +70,12 @@ struct run {
     size_t journal_rows;           /* lines an earlier run left */
     struct sc_client *sc;
     double last_tick;
+    struct store *store;           /* store mode, else NULL */
+    size_t in_batch;               /* lines in the open transaction */
+    double last_commit;
+    long until;                    /* the window's end (day) */
+    long long now;                 /* the run's start, Unix seconds */
+    struct store_import_stats ist;
     int api_ptrain;                /* enum ptrain the API gave the vehicle
                                       job_done() is journalling, else
                                       PTRAIN_UNKNOWN */
@@ -162,6 +172,41 @@ static int json_str(struct buf *b, const char *s, struct eng_err *err)
     return rc == ENG_OK ? buf_add(b, "\"", 1, err) : rc;
 }
 
+/*
+ * Store mode: the line goes to the store (its records merged), in
+ * transactions of STORE_BATCH lines or FETCH_COMMIT_EVERY seconds, so that
+ * a killed run loses at most the open one (fetched again next time).
+ */
+static int store_line(struct run *r, size_t index, const char *status,
+                      struct eng_err *err)
+{
+    struct buf *b = &r->line;
+    int rc = store_import_line(r->store, b->data, b->len - 1,
+                               r->cfg->limits, r->cfg->tasks, r->cfg->sched,
+                               &r->ist, err);
+    if (rc < 0)
+        return rc;
+    r->st->fetched++;
+    if (strcmp(status, "ok") == 0)
+        r->st->ok++;
+    else if (strcmp(status, "no_history") == 0)
+        r->st->no_history++;
+    else
+        r->st->errors++;
+    if (r->cfg->row)
+        r->cfg->row(r->cfg->ud, index, status);
+    double t = now_s();
+    if (++r->in_batch >= STORE_BATCH
+        || t - r->last_commit >= FETCH_COMMIT_EVERY) {
+        rc = store_commit(r->store, err);
+        if (rc == ENG_OK)
+            rc = store_begin(r->store, err);
+        r->in_batch = 0;
+        r->last_commit = t;
+    }
+    return rc;
+}
+
 /* Writes one journal line for row index; updates counts and places. */
 static int journal(struct run *r, size_t index, const char *vin,
                    const char *vehicle_id, const char *units,
@@ -195,6 +240,13 @@ static int journal(struct run *r, size_t index, const char *vin,
         rc = buf_adds(b, ",\"request_id\":", err);
     if (rc == ENG_OK)
         rc = json_str(b, request_id ? request_id : "", err);
+    if (rc == ENG_OK && r->store && fetched_at) {
+        char from[16], to[16];
+        eng_format_day(r->places[index].since, from);
+        eng_format_day(r->until, to);
+        rc = buf_printf(b, err, ",\"window_from\":\"%s\","
+                        "\"window_to\":\"%s\"", from, to);
+    }
     if (rc == ENG_OK && r->api_ptrain != PTRAIN_UNKNOWN)
         rc = buf_printf(b, err, ",\"powertrain\":\"%s\","
                         "\"powertrain_source\":\"api\"",
@@ -218,6 +270,8 @@ static int journal(struct run *r, size_t index, const char *vin,
         rc = grow_places(r, index, err);
     if (rc < 0)
         return rc;
+    if (r->store)
+        return store_line(r, index, status, err);
     size_t done = 0;
     while (done < b->len) {
         ssize_t w = write(r->fd, b->data + done, b->len - done);
@@ -249,7 +303,76 @@ static int journal(struct run *r, size_t index, const char *vin,
 }
 
 /* ------------------------------------------------------------------ */
+/* Which rows are due: the retry rules of stored and journalled statuses. */
+
+int fetch_status_transient(const char *status)
+{
+    static const char *const kinds[] = {
+        "NETWORK", "TIMEOUT", "SERVER", "UPSTREAM", "RATE_LIMIT",
+        "VEHICLE_STATE"
+    };
+    if (strncmp(status, "error:", 6) != 0)
+        return 0;
+    const char *type = status + 6;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        size_t n = strlen(kinds[i]);
+        if (strncmp(type, kinds[i], n) == 0
+            && (type[n] == '\0' || type[n] == ':'))
+            return 1;
+    }
+    return 0;
+}
+
+/* A row an earlier outcome leaves to do again: transient, or asked for. */
+static int status_redo(const struct fetch_config *cfg, const char *status)
+{
+    if (strncmp(status, "error", 5) != 0)
+        return 0;
+    return fetch_status_transient(status) || cfg->retry_errors;
+}
+
+int fetch_due(const struct fetch_config *cfg, const struct store_state *ss,
+              long long now)
+{
+    if (ss->id == 0 || ss->last_fetch_at[0] == '\0')
+        return 1;                  /* new to the store */
+    if (strncmp(ss->last_status, "error", 5) == 0)
+        return status_redo(cfg, ss->last_status);
+    if (cfg->refresh_after_days < 0 || ss->last_ok_at[0] == '\0')
+        return 1;
+    long long ok_at = 0;
+    if (tok_parse_time(ss->last_ok_at, &ok_at, NULL) < 0)
+        return 1;
+    return now - ok_at >= (long long)cfg->refresh_after_days * 86400;
+}
+
+/* The window's start for a stored vehicle: its latest record less the
+ * overlap, never before cfg->sc.since_day nor after the window's end. */
+static long window_start(const struct run *r, const struct store_state *ss)
+{
+    long since = r->cfg->sc.since_day;
+    if (ss->id && ss->last_ok_at[0] && ss->last_day != HIST_NO_DAY) {
+        long s = ss->last_day - (long)r->cfg->overlap_days;
+        if (s > since)
+            since = s;
+    }
+    return since > r->until ? r->until : since;
+}
+
+/* ------------------------------------------------------------------ */
 /* Resuming: what an earlier run left in the journal. */
+
+static void line_status(const char *line, size_t n, char *status,
+                        size_t size);
+
+/* A journal line whose row is fetched again (status_redo()). */
+static int line_redo(const struct fetch_config *cfg, const char *line,
+                     size_t n)
+{
+    char status[64];
+    line_status(line, n, status, sizeof(status));
+    return status_redo(cfg, status);
+}
 
 static int read_journal(struct run *r, const char *path, struct eng_err *err)
 {
@@ -272,7 +395,8 @@ static int read_journal(struct run *r, const char *path, struct eng_err *err)
         char vin[VEH_VIN_LEN + 8] = "";
         hist_peek_vin(line, (size_t)n, vin, sizeof(vin));
         rc = grow_places(r, index, err);
-        if (rc == ENG_OK && r->places[index].len == 0) {
+        if (rc == ENG_OK && r->places[index].len == 0
+            && !line_redo(r->cfg, line, (size_t)n)) {
             r->places[index].off = off;
             r->places[index].len = (size_t)n;
             snprintf(r->places[index].vin, sizeof(r->places[index].vin),
@@ -328,6 +452,19 @@ static int next_job(void *ud, struct sc_job *job)
             r->st->resumed++;
             continue;              /* fetched by an earlier run */
         }
+        r->places[row->index].since = r->cfg->sc.since_day;
+        if (r->store && !row->status[0]) {
+            struct store_state ss;
+            if (store_vehicle_state(r->store, row->vin, &ss, err) < 0)
+                return err->code;
+            if (!fetch_due(r->cfg, &ss, r->now)) {
+                r->st->not_due++;  /* keeps its history and status */
+                if (r->cfg->row)
+                    r->cfg->row(r->cfg->ud, row->index, "not_due");
+                continue;
+            }
+            r->places[row->index].since = window_start(r, &ss);
+        }
         const char *status = row->status[0] ? row->status : NULL;
         int v3 = r->cfg->sc.api_version &&
                  strcmp(r->cfg->sc.api_version, "3") == 0;
@@ -357,6 +494,8 @@ static int next_job(void *ud, struct sc_job *job)
         job->vehicle_id = row->vehicle_id;
         job->user_id = NULL;
         job->tokens = pair;
+        job->since_day = r->places[row->index].since > r->cfg->sc.since_day
+                         ? r->places[row->index].since : 0;
         /* the list's column wins: ask the API only where it is empty */
         job->want_powertrain = row->powertrain == PTRAIN_UNKNOWN;
         return 1;
@@ -393,17 +532,17 @@ static int job_done(void *ud, const struct sc_result *res)
 /* ------------------------------------------------------------------ */
 /* Finishing: the journal, in input order, becomes the bundle. */
 
-static void count_status(const struct run *r, size_t index,
-                         const char *line, size_t n)
+/* The "status" value of a journal line, "" if none. */
+static void line_status(const char *line, size_t n, char *status,
+                        size_t size)
 {
-    struct fetch_stats *st = r->st;
-    char status[64] = "";
     const char *p = line;
     const char *key = "\"status\":\"";
+    status[0] = '\0';
     for (size_t i = 0; i + 10 < n; i++) {
         if (memcmp(p + i, key, 10) == 0) {
             size_t j = 0;
-            while (j + 1 < sizeof(status) && i + 10 + j < n &&
+            while (j + 1 < size && i + 10 + j < n &&
                    p[i + 10 + j] != '"') {
                 status[j] = p[i + 10 + j];
                 j++;
@@ -412,6 +551,14 @@ static void count_status(const struct run *r, size_t index,
             break;
         }
     }
+}
+
+static void count_status(const struct run *r, size_t index,
+                         const char *line, size_t n)
+{
+    struct fetch_stats *st = r->st;
+    char status[64];
+    line_status(line, n, status, sizeof(status));
     if (r->cfg->row)
         r->cfg->row(r->cfg->ud, index, status);
     if (strcmp(status, "ok") == 0)
@@ -596,6 +743,9 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
     struct sc_client *sc = NULL;
     int rc = ENG_OK;
 
+    r.now = (long long)time(NULL);
+    r.until = cfg->sc.until_day == SC_UNTIL_TODAY ? eng_today()
+                                                  : cfg->sc.until_day;
     r.veh = veh_open(cfg->vehicles_path, err);
     if (!r.veh) {
         rc = err ? err->code : ENG_EIO;
@@ -612,7 +762,14 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         rc = err ? err->code : ENG_EIO;
         goto out;
     }
-    rc = read_journal(&r, journal_path, err);
+    if (cfg->store_path) {
+        r.store = store_open(cfg->store_path, 0, err);
+        rc = r.store ? store_begin(r.store, err)
+                     : err ? err->code : ENG_EIO;
+        r.last_commit = now_s();
+    } else {
+        rc = read_journal(&r, journal_path, err);
+    }
     if (rc < 0)
         goto out;
     struct sc_config scc = cfg->sc;
@@ -629,13 +786,15 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         rc = err ? err->code : ENG_EUSAGE;
         goto out;
     }
-    rc = check_writable(cfg->out_path, err);
+    rc = r.store ? ENG_OK : check_writable(cfg->out_path, err);
     if (rc == ENG_OK)
         rc = check_credentials(&r, err);
     if (rc < 0)
         goto out;
-    r.fd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (r.fd < 0) {
+    if (!r.store)
+        r.fd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+                    0644);
+    if (!r.store && r.fd < 0) {
         rc = eng_err_set(err, ENG_EIO, "cannot open '%s': %s", journal_path,
                          strerror(errno));
         goto out;
@@ -646,6 +805,24 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
     rc = sc_run(sc, next_job, job_done, &r, err);
     sync_stop(&r.sync);
     sc_get_stats(sc, &st->sc);
+    if (r.store) {
+        /* what was stored is kept, even when the run stopped early */
+        struct eng_err cerr = {0};
+        int crc = store_commit(r.store, &cerr);
+        if (rc == ENG_OK && crc < 0) {
+            rc = crc;
+            if (err)
+                *err = cerr;
+        }
+    }
+    if (rc < 0 && r.store) {
+        if (r.werr.msg[0] && err && rc != ENG_EUSAGE)
+            *err = r.werr;
+        if (rc == ENG_EUSAGE && cfg->stop && *cfg->stop)
+            eng_err_set(err, ENG_EUSAGE, "stopped: %zu rows are in the "
+                        "store; run again to fetch the rest", st->fetched);
+        goto out;
+    }
     if (rc < 0) {
         /* a callback's own error is in r.werr */
         if (r.werr.msg[0] && err && rc != ENG_EUSAGE)
@@ -657,8 +834,10 @@ int fetch_run(const struct fetch_config *cfg, struct fetch_stats *st,
         fsync(r.fd);
         goto out;
     }
-    rc = finish(&r, journal_path, err);
+    if (!r.store)
+        rc = finish(&r, journal_path, err);
 out:
+    store_close(r.store);
     sc_free(sc);
     if (r.fd >= 0)
         close(r.fd);

@@ -1054,6 +1054,8 @@ static void job_begin(struct sc_client *sc, const struct sc_job *in)
         j->vin = dup_job_field(in->vin, &failed);
         j->vehicle_id = dup_job_field(in->vehicle_id, &failed);
         j->user_id = dup_job_field(in->user_id, &failed);
+        if (in->since_day > 0)
+            eng_format_day(in->since_day, j->since);
         j->ask_ptrain = in->want_powertrain && sc->ptrain_ok;
     }
     if (failed) {

@@ -125,6 +125,9 @@ struct sc_job {
     const char *user_id;      /* v3: sent as sc-user-id; may be NULL */
     struct tok_pair *tokens;  /* from tok_register(); NULL only for v3
                                  jobs that have a vehicle id */
+    long since_day;           /* this vehicle's window start (days since
+                                 1970-01-01), later than cfg.since_day;
+                                 0: cfg.since_day */
     int want_powertrain;      /* ask the API for the powertrain first (one
                                  request more; see above when it is sent) */
 };

@@ -72,6 +72,7 @@ struct sc_vehicle {
     char *vehicle_id;
     char *user_id;
     struct tok_pair *pair;
+    char since[11];         /* window start, "" = the client's */
     int ask_ptrain;         /* the VEHICLE step is still to do */
     int ptrain;             /* enum ptrain it gave, else PTRAIN_UNKNOWN */
     struct sc_task task;    /* VEHICLE first when asked, then HISTORY */

@@ -161,11 +161,13 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
         if (sc->v3mode)
             s->url = sc_fmt_new("%s/v3/vehicles/%s/signals/service-records"
                                 "?start_date=%s&end_date=%s",
-                                sc->v3, id, sc->since, sc->until);
+                                sc->v3, id, t->job->since[0] ?
+                                t->job->since : sc->since, sc->until);
         else
             s->url = sc_fmt_new("%s/v2.0/vehicles/%s/service/history"
                                 "?start_date=%s&end_date=%s",
-                                sc->api, id, sc->since, sc->until);
+                                sc->api, id, t->job->since[0] ?
+                                t->job->since : sc->since, sc->until);
         break;
     case SC_K_VEHICLE:
         id = sc_escape(t->job->vehicle_id);

@@ -243,15 +243,47 @@ int cli_api_opt(struct cli_api *a, int opt, const char *arg, int argc,
 int cli_api_config(const struct cli_api *a, struct sc_config *cfg,
                    char *store_path, size_t size);
 
+/* Incremental fetch into a history store (fetch --store, score --api
+ * --store): the store and the options of which vehicles are due. */
+struct cli_incr {
+    const char *store;             /* NULL: a bundle fetch */
+    int overlap;                   /* --overlap DAYS, 90 */
+    int refresh_after;             /* --refresh-after DAYS, -1: not given */
+    int retry_errors;              /* --retry-errors */
+    const char *data_dir;          /* taxonomy folder (--data) */
+};
+#define CLI_INCR_HELP \
+    "  --overlap DAYS       a stored vehicle is asked from its latest\n" \
+    "                       record less DAYS (default 90)\n" \
+    "  --refresh-after DAYS fetch only vehicles last fetched DAYS or more\n" \
+    "                       ago (new ones and transient failures always)\n" \
+    "  --retry-errors       fetch again vehicles whose last fetch failed\n" \
+    "                       for good (permission, billing, ...)\n"
+
+/* Defaults; cannot fail. */
+void cli_incr_init(struct cli_incr *in);
+
+/*
+ * Parses one of the options above by its long name: 1 when used, 0 when
+ * not one of them, -1 when its value is bad (message printed).
+ */
+int cli_incr_opt(struct cli_incr *in, const char *name, const char *arg);
+
 /*
  * Runs a resumable fetch of the vehicles into the bundle out (see fetch.h),
- * prints its summary, and returns CLI_OK or CLI_FAIL (error printed).
+ * or with incr->store set into that store (out unused), prints its
+ * summary, and returns CLI_OK or CLI_FAIL (error printed).  incr may be
+ * NULL.
  */
 struct fetch_stats;
 struct cli_ops;
 int cli_fetch(const struct cli_api *api, const struct cli_ops *ops,
               const char *vehicles, const char *out, long max_body,
               FILE *log, struct fetch_stats *st);
+int cli_fetch_incr(const struct cli_api *api, const struct cli_ops *ops,
+                   const struct cli_incr *incr, const char *vehicles,
+                   const char *out, long max_body, FILE *log,
+                   struct fetch_stats *st);
 void cli_print_fetch_summary(const struct fetch_stats *st);
 
 /* Sets *flag when SIGINT or SIGTERM arrives (first one); cannot fail. */

@@ -197,7 +197,8 @@ void cli_metrics_row(const char *status)
 {
     if (!rep.metrics)
         return;
-    if (strcmp(status, "ok") == 0 || strcmp(status, "no_history") == 0) {
+    if (strcmp(status, "ok") == 0 || strcmp(status, "no_history") == 0
+        || strcmp(status, "not_due") == 0) {
         metrics_tally_add(&rep.rows, status, 1);
         return;
     }

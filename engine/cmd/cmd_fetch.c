@@ -1,14 +1,18 @@
 /* svcscore fetch — the API's service histories into a JSONL bundle. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "hist.h"
+#include "task.h"
 #include "api/fetch.h"
 #include "runsum.h"
 
 static const char usage[] =
     "usage: svcscore fetch --vehicles FILE --out BUNDLE.jsonl [options]\n"
+    "       svcscore fetch --vehicles FILE --store FILE [options]\n"
     "\n"
     "Pulls each vehicle's service history from the Smartcar API into a\n"
     "JSONL bundle (one line per vehicle-list row, in input order).  A run\n"
@@ -26,9 +30,17 @@ static const char usage[] =
     "                       gets BUNDLE.manifest.json\n"
     CLI_API_HELP
     CLI_OPS_HELP
+    "\nincremental (README: Incremental fetch): histories merged into a\n"
+    "history store instead of a bundle; a stored vehicle is asked only for\n"
+    "its recent window, and a failed one again per the retry rules:\n"
+    "  --store FILE         the store (created if missing)\n"
+    CLI_INCR_HELP
     "  --help               this text\n";
 
-enum { OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE, OPT_REPORT };
+enum {
+    OPT_MAX_ERROR_RATE = CLI_OPT_FIRST_FREE, OPT_REPORT, OPT_STORE, OPT_OVERLAP,
+    OPT_REFRESH_AFTER, OPT_RETRY_ERRORS
+};
 
 struct log_ctx {
     FILE *f;
@@ -47,8 +59,8 @@ static void fill_progress(const struct fetch_stats *st,
     memset(p, 0, sizeof(*p));
     p->command = "fetch";
     p->total = st->total;
-    p->done = st->resumed + st->fetched;
-    p->start = st->resumed;
+    p->done = st->resumed + st->not_due + st->fetched;
+    p->start = st->resumed + st->not_due;
     p->ok = st->sc.ok + st->sc.no_history;
     p->errors = st->fetched > p->ok ? st->fetched - p->ok : 0;
     p->elapsed = cli_elapsed();
@@ -80,6 +92,11 @@ void cli_print_fetch_summary(const struct fetch_stats *st)
     snprintf(rows, sizeof(rows), "fetch: %zu rows (%zu ok, %zu no_history, "
              "%zu errors); %zu from an earlier run, %zu now", st->rows,
              st->ok, st->no_history, st->errors, st->resumed, st->fetched);
+    if (st->not_due) {
+        size_t used = strlen(rows);
+        snprintf(rows + used, sizeof(rows) - used, ", %zu not due (kept "
+                 "as stored)", st->not_due);
+    }
     snprintf(reqs, sizeof(reqs), "fetch: %lu requests (%lu histories, %lu "
              "vehicle lists, %lu VIN look-ups, %lu vehicle objects giving "
              "%lu powertrains); %lu retries (rate limits %lu "
@@ -101,6 +118,7 @@ void cli_print_fetch_summary(const struct fetch_stats *st)
         {"errors", LOGX_INT, NULL, (long long)st->errors, 0},
         {"resumed", LOGX_INT, NULL, (long long)st->resumed, 0},
         {"fetched", LOGX_INT, NULL, (long long)st->fetched, 0},
+        {"not_due", LOGX_INT, NULL, (long long)st->not_due, 0},
         {"requests", LOGX_INT, NULL, (long long)s->requests, 0},
         {"retries", LOGX_INT, NULL, (long long)s->retries, 0},
         {"token_refreshes", LOGX_INT, NULL, (long long)s->refreshes, 0},
@@ -114,9 +132,45 @@ void cli_print_fetch_summary(const struct fetch_stats *st)
     cli_log(stderr, LOGX_INFO, "summary", reqs);
 }
 
+void cli_incr_init(struct cli_incr *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->overlap = 90;
+    in->refresh_after = -1;
+}
+
+int cli_incr_opt(struct cli_incr *in, const char *name, const char *arg)
+{
+    double d;
+    if (strcmp(name, "retry-errors") == 0) {
+        in->retry_errors = 1;
+        return 1;
+    }
+    int *dst = strcmp(name, "overlap") == 0 ? &in->overlap
+               : strcmp(name, "refresh-after") == 0 ? &in->refresh_after
+               : NULL;
+    if (!dst)
+        return 0;
+    if (cli_parse_double(arg, 0, 36500, &d) < 0 || d != (double)(int)d) {
+        cli_fail(CLI_USAGE, "--%s takes a whole number of days (0 to "
+                 "36500)", name);
+        return -1;
+    }
+    *dst = (int)d;
+    return 1;
+}
+
 int cli_fetch(const struct cli_api *api, const struct cli_ops *ops,
               const char *vehicles, const char *out, long max_body,
               FILE *log, struct fetch_stats *st)
+{
+    return cli_fetch_incr(api, ops, NULL, vehicles, out, max_body, log, st);
+}
+
+int cli_fetch_incr(const struct cli_api *api, const struct cli_ops *ops,
+                   const struct cli_incr *incr, const char *vehicles,
+                   const char *out, long max_body, FILE *log,
+                   struct fetch_stats *st)
 {
     char store[4096];
     struct fetch_config cfg;
@@ -141,8 +195,28 @@ int cli_fetch(const struct cli_api *api, const struct cli_ops *ops,
     cfg.row = row_cb;
     cfg.ud = &lc;
     lc.count_rows = strcmp(cli_command(), "fetch") == 0;
+    struct task_map *tasks = NULL;
+    struct task_sched_table *sched = NULL;
+    struct hist_limits lim;
+    hist_limits_default(&lim);
+    lim.max_body = (size_t)max_body;
+    if (incr && incr->store) {
+        if (cli_load_taxonomy(incr->data_dir, &tasks, &sched) < 0)
+            return CLI_FAIL;
+        cfg.store_path = incr->store;
+        cfg.limits = &lim;
+        cfg.tasks = tasks;
+        cfg.sched = sched;
+        cfg.overlap_days = incr->overlap;
+        cfg.refresh_after_days = incr->refresh_after;
+        cfg.retry_errors = incr->retry_errors;
+    } else if (incr) {
+        cfg.retry_errors = incr->retry_errors;
+    }
     struct eng_err err = {0};
     int rc = fetch_run(&cfg, st, &err);
+    task_map_free(tasks);
+    task_sched_free(sched);
     if (st->started) {
         struct logx_progress p;
         fill_progress(st, &p);
@@ -163,6 +237,10 @@ int cmd_fetch(int argc, char **argv)
         CLI_OPS_LONGOPTS,
         {"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"store", required_argument, NULL, OPT_STORE},
+        {"overlap", required_argument, NULL, OPT_OVERLAP},
+        {"refresh-after", required_argument, NULL, OPT_REFRESH_AFTER},
+        {"retry-errors", no_argument, NULL, OPT_RETRY_ERRORS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -172,14 +250,16 @@ int cmd_fetch(int argc, char **argv)
     cli_common_init(&c);
     cli_api_init(&api);
     cli_ops_init(&ops);
+    struct cli_incr incr;
+    cli_incr_init(&incr);
     c.out = NULL;
     double max_error_rate = 0.05;
     const char *report = NULL;
     struct runsum sum;
     cli_run_begin(&sum, "fetch");
-    int opt;
+    int opt, li;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
         int used = cli_common_opt(&c, opt, optarg);
         if (used == 0)
             used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
@@ -198,6 +278,15 @@ int cmd_fetch(int argc, char **argv)
             report = optarg;
             continue;
         }
+        if (opt == OPT_STORE) {
+            incr.store = optarg;
+            continue;
+        }
+        if (opt >= OPT_OVERLAP && opt <= OPT_RETRY_ERRORS) {
+            if (cli_incr_opt(&incr, longopts[li].name, optarg) < 0)
+                return CLI_USAGE;
+            continue;
+        }
         if (opt == 'h') {
             fputs(usage, stdout);
             return CLI_OK;
@@ -207,9 +296,16 @@ int cmd_fetch(int argc, char **argv)
     }
     if (optind < argc)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!c.vehicles || !c.out)
+    if (incr.store && c.out)
+        return cli_fail(CLI_USAGE, "--store and --out: one or the other "
+                        "(store export writes a bundle from the store)");
+    if (incr.store && !c.vehicles)
+        return cli_fail(CLI_USAGE, "--store needs --vehicles");
+    if (!incr.store && incr.refresh_after >= 0)
+        return cli_fail(CLI_USAGE, "--refresh-after needs --store");
+    if (!incr.store && (!c.vehicles || !c.out))
         return cli_fail(CLI_USAGE, "--vehicles and --out are required");
-    if (strcmp(c.out, "-") == 0)
+    if (!incr.store && strcmp(c.out, "-") == 0)
         return cli_fail(CLI_USAGE, "fetch writes a file: --out - is not "
                         "possible (the bundle is resumable)");
     cli_report_begin(&ops, "fetch");
@@ -217,8 +313,9 @@ int cmd_fetch(int argc, char **argv)
     if (!log)
         return cli_report_end(CLI_FAIL);
     struct fetch_stats st;
-    int status = cli_fetch(&api, &ops, c.vehicles, c.out, c.max_body, log,
-                           &st);
+    incr.data_dir = c.data_dir;
+    int status = cli_fetch_incr(&api, &ops, &incr, c.vehicles, c.out,
+                                c.max_body, log, &st);
     if (log != stderr)
         fclose(log);
     if (status == CLI_OK && st.rows
@@ -231,8 +328,14 @@ int cmd_fetch(int argc, char **argv)
         return cli_report_end(status);
     /* the counts the bundle holds, by status */
     struct eng_err err = {0};
-    if (runsum_scan_bundle(&sum.rows, c.out, &err) < 0)
+    if (incr.store) {              /* no bundle: this run's rows */
+        sum.rows.rows = st.rows;
+        sum.rows.ok = st.ok;
+        sum.rows.no_history = st.no_history;
+        sum.rows.errors = st.errors;
+    } else if (runsum_scan_bundle(&sum.rows, c.out, &err) < 0) {
         return cli_report_end(cli_fail(CLI_FAIL, "%s", err.msg));
+    }
     sum.has_api = 1;
     sum.api = st.sc;
     sum.resumed = st.resumed;

@@ -57,12 +57,15 @@ static const char usage[] =
     "changed since the store's previous run):\n"
     "  --store FILE         the store (without --vehicles: all its vehicles)\n"
     "  --no-record          do not record this run (drift is still shown)\n"
+    "with --api and --store, the listed vehicles are first fetched into\n"
+    "the store incrementally (README: Incremental fetch), then scored:\n"
+    CLI_INCR_HELP
     "  --help               this text\n";
 
 enum {
     OPT_MODEL = CLI_OPT_FIRST_FREE, OPT_MAX_ERROR_RATE, OPT_HISTORIES_OUT,
     OPT_CSV_GUARD, OPT_STORE, OPT_NO_RECORD, OPT_SEVERITY_MODEL, OPT_FACTORS,
-    OPT_REPORT
+    OPT_REPORT, OPT_OVERLAP, OPT_REFRESH_AFTER, OPT_RETRY_ERRORS
 };
 
 /*
@@ -479,6 +482,9 @@ int cmd_score(int argc, char **argv)
         {"severity-model", required_argument, NULL, OPT_SEVERITY_MODEL},
         {"factors", required_argument, NULL, OPT_FACTORS},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"overlap", required_argument, NULL, OPT_OVERLAP},
+        {"refresh-after", required_argument, NULL, OPT_REFRESH_AFTER},
+        {"retry-errors", no_argument, NULL, OPT_RETRY_ERRORS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -496,9 +502,11 @@ int cmd_score(int argc, char **argv)
     cli_run_begin(&sum, "score");
     double max_error_rate = 0.05;
     int csv_guard = 1;
-    int opt;
+    struct cli_incr incr;
+    cli_incr_init(&incr);
+    int opt, li, incr_used = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
         int used = cli_common_opt(&c, opt, optarg);
         if (used == 0)
             used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
@@ -508,7 +516,11 @@ int cmd_score(int argc, char **argv)
             return CLI_USAGE;
         if (used)
             continue;
-        if (opt == OPT_STORE) {
+        if (opt >= OPT_OVERLAP && opt <= OPT_RETRY_ERRORS) {
+            if (cli_incr_opt(&incr, longopts[li].name, optarg) < 0)
+                return CLI_USAGE;
+            incr_used = 1;
+        } else if (opt == OPT_STORE) {
             store_path = optarg;
         } else if (opt == OPT_NO_RECORD) {
             no_record = 1;
@@ -541,9 +553,19 @@ int cmd_score(int argc, char **argv)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
     char bundle[4096];
     if (store_path) {
-        if (api.api_mode || c.histories)
-            return cli_fail(CLI_USAGE, "--store excludes --api and "
-                            "--histories");
+        if (c.histories || histories_out)
+            return cli_fail(CLI_USAGE, "--store excludes --histories and "
+                            "--histories-out");
+        if (api.api_mode && !c.vehicles)
+            return cli_fail(CLI_USAGE, "--api needs --vehicles");
+        if (incr_used && !api.api_mode)
+            return cli_fail(CLI_USAGE, "--overlap, --refresh-after and "
+                            "--retry-errors need --api");
+        incr.store = store_path;
+        incr.data_dir = c.data_dir;
+    } else if (incr_used) {
+        return cli_fail(CLI_USAGE, "--overlap, --refresh-after and "
+                        "--retry-errors need --api and --store");
     } else if (no_record) {
         return cli_fail(CLI_USAGE, "--no-record needs --store");
     } else if (api.api_mode) {
@@ -615,8 +637,8 @@ int cmd_score(int argc, char **argv)
         struct fetch_stats fs;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (cli_fetch(&api, &ops, c.vehicles, c.histories, c.max_body, log,
-                      &fs) != CLI_OK)
+        if (cli_fetch_incr(&api, &ops, &incr, c.vehicles, c.histories,
+                           c.max_body, log, &fs) != CLI_OK)
             goto out;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         sum.has_api = 1;
