@@ -329,6 +329,7 @@ void sc_free(struct sc_client *sc)
         if (s->easy)
             curl_easy_cleanup(s->easy);
         sc_xfer_reset(s);
+        sc_xfer_free(s);
         free(s->body.p);
     }
     free(sc->slots);

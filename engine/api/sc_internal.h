@@ -28,6 +28,7 @@
 #define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
 #define SC_BODY_KEEP (1u << 20) /* a slot keeps this much buffer between
                                    transfers; bigger ones are released */
+#define SC_HDR_MAX 5            /* header lines of one request, at most */
 #define SC_FD_SPARE 64          /* open files beyond one per transfer:
                                    the cache's spare connections, the
                                    run's own files */
@@ -117,9 +118,15 @@ struct sc_slot {
     char unit[16];
     char retry_after[64];
     char content_type[96];
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* NULL, or &hnode[0]: nodes the slot owns */
+    struct curl_slist hnode[SC_HDR_MAX];
+    char *hline[SC_HDR_MAX]; /* the nodes' lines, kept between requests;
+                                one holds the token: wiped at reset */
+    size_t hcap[SC_HDR_MAX];
+    int nhdr;               /* lines the current request uses */
     char *post;             /* form body: a secret for token requests */
-    char *url;
+    char *url;              /* kept between requests, url_cap bytes */
+    size_t url_cap;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -205,6 +212,9 @@ int sc_xfer_send(struct sc_client *sc, struct sc_slot *s,
  * a buffer grown past SC_BODY_KEEP.  Cannot fail.
  */
 void sc_xfer_reset(struct sc_slot *s);
+
+/* Frees the buffers slot s keeps between requests (after sc_xfer_reset). */
+void sc_xfer_free(struct sc_slot *s);
 
 /*
  * Makes slot s's easy handle and sets the options every request shares

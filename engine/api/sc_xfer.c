@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,53 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
     return 0;
 }
 
-/* Frees a header list, wiping each line first (one holds the token). */
-static void free_headers(struct curl_slist *h)
+/*
+ * Formats into *buf, a buffer of *cap bytes kept between requests, growing
+ * it when the text does not fit (the old one is wiped: it may have held a
+ * token).  Returns ENG_OK, or ENG_ENOMEM with *buf unchanged.
+ */
+static int vfmt_into(char **buf, size_t *cap, const char *fmt, va_list ap)
 {
-    for (struct curl_slist *l = h; l; l = l->next)
-        eng_wipe(l->data, strlen(l->data));
-    curl_slist_free_all(h);
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(*buf, *cap, fmt, ap);
+    if (n < 0 || (size_t)n < *cap) {
+        va_end(again);
+        return n < 0 ? ENG_ENOMEM : ENG_OK;
+    }
+    size_t ncap = (size_t)n + 1 < 128 ? 128 : (size_t)n + 1;
+    char *nb = malloc(ncap);
+    if (!nb) {
+        va_end(again);
+        return ENG_ENOMEM;
+    }
+    vsnprintf(nb, ncap, fmt, again);
+    va_end(again);
+    if (*buf) {
+        eng_wipe(*buf, *cap);
+        free(*buf);
+    }
+    *buf = nb;
+    *cap = ncap;
+    return ENG_OK;
+}
+
+static int fmt_into(char **buf, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfmt_into(buf, cap, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Forgets the request's header lines, wiping each (one holds the token). */
+static void free_headers(struct sc_slot *s)
+{
+    for (int i = 0; i < s->nhdr; i++)
+        eng_wipe(s->hline[i], strlen(s->hline[i]));
+    s->nhdr = 0;
+    s->headers = NULL;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -128,23 +170,28 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     return k;
 }
 
-static int add_header(struct curl_slist **h, const char *line)
+/*
+ * Appends a header line to slot s's list: its own nodes and lines, kept
+ * between requests, so that a request allocates nothing for its headers.
+ */
+static int add_header(struct sc_slot *s, const char *fmt, ...)
 {
-    struct curl_slist *n = curl_slist_append(*h, line);
-    if (!n)
+    int i = s->nhdr;
+    if (i >= SC_HDR_MAX)
         return ENG_ENOMEM;
-    *h = n;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfmt_into(&s->hline[i], &s->hcap[i], fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return rc;
+    s->hnode[i].data = s->hline[i];
+    s->hnode[i].next = NULL;
+    if (i > 0)
+        s->hnode[i - 1].next = &s->hnode[i];
+    s->headers = &s->hnode[0];
+    s->nhdr = i + 1;
     return ENG_OK;
-}
-
-static int add_bearer(struct curl_slist **h, const char *token)
-{
-    char *line = sc_fmt_new("Authorization: Bearer %s", token ? token : "");
-    if (!line)
-        return ENG_ENOMEM;
-    int rc = add_header(h, line);
-    sc_wipe_free(line);
-    return rc;
 }
 
 /* URL, headers and body of a task's request. */
@@ -153,37 +200,43 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
 {
     char *id = NULL;
     int rc = ENG_ENOMEM;
+    int urc = ENG_ENOMEM;
     switch (t->kind) {
     case SC_K_HISTORY:
         id = sc_escape(t->job->vehicle_id);
         if (!id)
             goto out;
         if (sc->v3mode)
-            s->url = sc_fmt_new("%s/v3/vehicles/%s/signals/service-records"
-                                "?start_date=%s&end_date=%s",
-                                sc->v3, id, t->job->since[0] ?
-                                t->job->since : sc->since, sc->until);
+            urc = fmt_into(&s->url, &s->url_cap,
+                           "%s/v3/vehicles/%s/signals/service-records"
+                           "?start_date=%s&end_date=%s",
+                           sc->v3, id, t->job->since[0] ? t->job->since
+                                            : sc->since, sc->until);
         else
-            s->url = sc_fmt_new("%s/v2.0/vehicles/%s/service/history"
-                                "?start_date=%s&end_date=%s",
-                                sc->api, id, t->job->since[0] ?
-                                t->job->since : sc->since, sc->until);
+            urc = fmt_into(&s->url, &s->url_cap,
+                           "%s/v2.0/vehicles/%s/service/history"
+                           "?start_date=%s&end_date=%s",
+                           sc->api, id, t->job->since[0] ? t->job->since
+                                             : sc->since, sc->until);
         break;
     case SC_K_VEHICLE:
         id = sc_escape(t->job->vehicle_id);
         if (!id)
             goto out;
-        s->url = sc_fmt_new("%s/v3/vehicles/%s", sc->v3, id);
+        urc = fmt_into(&s->url, &s->url_cap, "%s/v3/vehicles/%s", sc->v3,
+                       id);
         break;
     case SC_K_LIST:
-        s->url = sc_fmt_new("%s/v2.0/vehicles?limit=%d&offset=%zu",
-                            sc->api, SC_LIST_LIMIT, t->arg);
+        urc = fmt_into(&s->url, &s->url_cap,
+                       "%s/v2.0/vehicles?limit=%d&offset=%zu", sc->api,
+                       SC_LIST_LIMIT, t->arg);
         break;
     case SC_K_VIN:
         id = sc_escape(t->disc->ids[t->arg]);
         if (!id)
             goto out;
-        s->url = sc_fmt_new("%s/v2.0/vehicles/%s/vin", sc->api, id);
+        urc = fmt_into(&s->url, &s->url_cap, "%s/v2.0/vehicles/%s/vin",
+                       sc->api, id);
         break;
     case SC_K_REFRESH: {
         char *enc = sc_escape(t->secret);
@@ -191,7 +244,7 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
             goto out;
         s->post = sc_fmt_new("grant_type=refresh_token&refresh_token=%s", enc);
         sc_wipe_free(enc);
-        s->url = strdup(sc->token_url);
+        urc = fmt_into(&s->url, &s->url_cap, "%s", sc->token_url);
         break;
     }
     case SC_K_CCTOKEN: {
@@ -202,34 +255,30 @@ static int build_request(struct sc_client *sc, struct sc_slot *s,
                                  "&client_id=%s&client_secret=%s", cid, sec);
         free(cid);
         sc_wipe_free(sec);
-        s->url = strdup(sc->cc_url);
+        urc = fmt_into(&s->url, &s->url_cap, "%s", sc->cc_url);
         break;
     }
     }
     int token_request = t->kind == SC_K_REFRESH || t->kind == SC_K_CCTOKEN;
-    if (!s->url || (token_request && !s->post))
+    if (urc < 0 || (token_request && !s->post))
         goto out;
-    if (add_header(&s->headers, "Accept: application/json") < 0)
+    if (add_header(s, "Accept: application/json") < 0)
         goto out;
     if (sc_is_api(t)) {
-        char unit[48];
-        snprintf(unit, sizeof(unit), "SC-Unit-System: %s", sc->unit);
-        if (add_bearer(&s->headers, access) < 0
-            || add_header(&s->headers, unit) < 0)
+        if (add_header(s, "Authorization: Bearer %s", access ? access : "")
+            < 0 || add_header(s, "SC-Unit-System: %.31s", sc->unit) < 0)
             goto out;
         if (sc->v3mode && t->job && t->job->user_id) {
-            char line[128];
             char uid[96];
             sc_clean_token(t->job->user_id, uid, sizeof(uid), 0);
-            snprintf(line, sizeof(line), "sc-user-id: %s", uid);
-            if (add_header(&s->headers, line) < 0)
+            if (add_header(s, "sc-user-id: %.115s", uid) < 0)
                 goto out;
         }
     } else {
-        if (add_header(&s->headers, "Content-Type: "
+        if (add_header(s, "Content-Type: "
                        "application/x-www-form-urlencoded") < 0)
             goto out;
-        if (t->kind == SC_K_REFRESH && add_header(&s->headers, sc->basic) < 0)
+        if (t->kind == SC_K_REFRESH && add_header(s, "%s", sc->basic) < 0)
             goto out;
     }
     rc = ENG_OK;
@@ -243,12 +292,11 @@ void sc_xfer_reset(struct sc_slot *s)
     if (s->secret_body && s->body.p)
         eng_wipe(s->body.p, s->body.len);
     s->secret_body = 0;
-    free_headers(s->headers);
-    s->headers = NULL;
+    free_headers(s);
     sc_wipe_free(s->post);
     s->post = NULL;
-    free(s->url);
-    s->url = NULL;
+    if (s->url)
+        s->url[0] = '\0';
     s->task = NULL;
     if (s->body.cap > SC_BODY_KEEP) {
         free(s->body.p);
@@ -256,6 +304,20 @@ void sc_xfer_reset(struct sc_slot *s)
         s->body.cap = 0;
     }
     s->body.len = 0;
+}
+
+void sc_xfer_free(struct sc_slot *s)
+{
+    for (int i = 0; i < SC_HDR_MAX; i++) {
+        if (s->hline[i])
+            eng_wipe(s->hline[i], s->hcap[i]);
+        free(s->hline[i]);
+        s->hline[i] = NULL;
+        s->hcap[i] = 0;
+    }
+    free(s->url);
+    s->url = NULL;
+    s->url_cap = 0;
 }
 
 int sc_xfer_send(struct sc_client *sc, struct sc_slot *s,
