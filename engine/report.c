@@ -618,6 +618,34 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
     return rc;
 }
 
+/* Requests per second in each window of the run, as a line. */
+static int rate_chart(struct buf *o, const struct runsum_rate *r,
+                      struct eng_err *err)
+{
+    double x[RUNSUM_MAX_RATE];
+    for (size_t i = 0; i < r->n; i++)
+        x[i] = (double)(i + 1) * r->step;
+    struct svg_chart c;
+    svg_chart_init(&c);
+    c.id = "chart-rate";
+    c.title = "Request rate over the run";
+    c.desc = "Line chart of the requests sent per second, in windows of "
+             "equal length from the start of the fetch.";
+    c.x_label = "seconds since the fetch began";
+    c.y_label = "requests per second";
+    c.x_min = 0;
+    c.y_min = 0;
+    struct svg_series se = {"requests per second", x, r->rate, r->n,
+                            SVG_LINE};
+    int rc = svg_chart(o, &c, &se, 1, err);
+    if (rc == ENG_OK)
+        rc = buf_printf(o, err, "<p class=\"note\">Each point is the mean "
+                        "rate over %g s; a dip is a pause (a rate limit, "
+                        "retries waiting) or the end of the list.</p>",
+                        r->step);
+    return rc;
+}
+
 static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
 {
     const struct sc_stats *p = &s->api;
@@ -706,10 +734,14 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
         rc = report_table(o, "API traffic", head, 2, a->cells, a->n / 2,
                           "api", err);
     free(a);
+    if (rc == ENG_OK && s->rate)
+        rc = rate_chart(o, s->rate, err);
+    else if (rc == ENG_OK)
+        rc = buf_adds(o, "<p class=\"note\">The run was too short to draw "
+                      "the request rate over time; the table gives the "
+                      "mean rate.</p>", err);
     if (rc == ENG_OK)
-        rc = buf_adds(o, "<p class=\"note\">The request rate over time is not "
-                      "shown: the client reports totals for the run, so "
-                      "only the mean rate is given.</p></section>\n", err);
+        rc = buf_adds(o, "</section>\n", err);
     return rc;
 }
 

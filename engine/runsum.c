@@ -14,6 +14,41 @@ void runsum_acc_init(struct runsum_acc *a)
     memset(a, 0, sizeof(*a));
 }
 
+void runsum_rate_init(struct runsum_rate *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void runsum_rate_sample(struct runsum_rate *r, double t,
+                        unsigned long requests)
+{
+    if (r->step == 0) {
+        r->step = 1;
+        r->t0 = r->last_t = t;
+        r->last_requests = requests;
+        return;
+    }
+    /* one window at a time: requests between samples spread evenly */
+    while (t - r->last_t >= r->step) {
+        double span = t - r->last_t;
+        double got = requests > r->last_requests
+                     ? (double)(requests - r->last_requests) : 0;
+        double in_window = got * r->step / span;
+        if (r->n == RUNSUM_MAX_RATE) {
+            for (size_t i = 0; i < RUNSUM_MAX_RATE / 2; i++)
+                r->rate[i] = (r->rate[2 * i] + r->rate[2 * i + 1]) / 2;
+            r->n = RUNSUM_MAX_RATE / 2;
+            r->step *= 2;
+            continue;
+        }
+        r->rate[r->n++] = in_window / r->step;
+        r->last_t += r->step;
+        r->last_requests += (unsigned long)(in_window + 0.5);
+        if (r->last_requests > requests)
+            r->last_requests = requests;
+    }
+}
+
 void runsum_init(struct runsum *s)
 {
     memset(s, 0, sizeof(*s));

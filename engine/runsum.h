@@ -97,7 +97,35 @@ struct runsum {
     double fetch_s;               /* seconds spent fetching */
     size_t resumed, fetched;
     const struct runsum_drift *drift;  /* NULL: no drift section */
+    const struct runsum_rate *rate;    /* NULL: no rate over time */
 };
+
+/*
+ * The request rate over the run: requests per second in consecutive
+ * windows of step seconds (the window at index i ends at (i + 1) * step
+ * seconds after the first sample).  When the windows fill the array, pairs
+ * are merged and step doubles, so a run of any length keeps at most
+ * RUNSUM_MAX_RATE points.
+ */
+#define RUNSUM_MAX_RATE 120
+
+struct runsum_rate {
+    double step;                   /* seconds per window; 0 = no sample */
+    double t0, last_t;             /* first sample's time, window start */
+    unsigned long last_requests;   /* requests at the window's start */
+    double rate[RUNSUM_MAX_RATE];  /* requests per second */
+    size_t n;
+};
+
+/* Zeroes r (one-second windows once sampled).  Cannot fail. */
+void runsum_rate_init(struct runsum_rate *r);
+
+/*
+ * Takes a sample: t seconds on a monotonic clock, the run's request count
+ * so far.  Closes every window that t has passed.  Cannot fail.
+ */
+void runsum_rate_sample(struct runsum_rate *r, double t,
+                        unsigned long requests);
 
 /* Zeroes s and sets the unknown fields (band_expected NAN). */
 void runsum_init(struct runsum *s);

@@ -128,6 +128,19 @@ expect "fetch manifest and page: requests and refreshes as printed ($req, $ref)"
      [ "$(cell "$T/fetch.html" "token refreshes")" = "$ref" ]'
 check "the fetch page has its traffic charts" bash -c "
     grep -q 'id=\"chart-requests\"' '$T/fetch.html' && grep -q 'id=\"chart-retries\"' '$T/fetch.html'"
+# a fetch long enough to draw its rate: 400 vehicles, 4 at a time, 25 ms
+sim_start "$T/fleet" --now 2026-07-01T00:00:00Z --rate-bucket 0 \
+    --latency-ms 25 --seed 6
+export SMARTCAR_AUTH_ORIGIN=$SIM_ORIGIN
+$BIN fetch --vehicles "$T/fleet/vehicles.csv" --api "$SIM_ORIGIN" \
+    --token-store "$T/tok2.jsonl" --out "$T/b2.jsonl" --concurrency 4 \
+    --report "$T/fetch2.html" 2>/dev/null; rc=$?
+sim_stop
+rate_fig=$(figure "$T/fetch2.html" chart-rate)
+expect "a fetch of a few seconds draws its request rate over time" \
+    '[ $rc -eq 0 ] && grep -q "class=\"line s0\"" <<<"$rate_fig" &&
+     grep -q "class=\"axis-x\"" <<<"$rate_fig" &&
+     grep -q "Each point is the mean rate over" "$T/fetch2.html"'
 secrets="$T/secrets"
 { tail -n +2 "$T/fleet/vehicles.csv" | cut -d, -f8,9 | tr ',' '\n'
   echo "$SMARTCAR_CLIENT_SECRET"; } | sort -u | grep -v '^$' > "$secrets"

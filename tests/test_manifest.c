@@ -295,7 +295,49 @@ static void test_bootstrap_is_seeded_and_covers_the_gini(void)
     CU_ASSERT_DOUBLE_EQUAL(a1.lo, b.lo, 1e-12);
 }
 
+static void test_runsum_rate_gives_requests_per_second_per_window(void)
+{
+    struct runsum_rate r;
+    runsum_rate_init(&r);
+    /* 100 requests a second, sampled four times a second for 10 s */
+    for (int i = 0; i <= 40; i++)
+        runsum_rate_sample(&r, 50.0 + i * 0.25, (unsigned long)(i * 25));
+    CU_ASSERT_EQUAL(r.n, 10);
+    CU_ASSERT_DOUBLE_EQUAL(r.step, 1, 1e-12);
+    for (size_t i = 0; i < r.n; i++)
+        CU_ASSERT_DOUBLE_EQUAL(r.rate[i], 100, 1e-9);
+    /* a pause: no request for 3 s, then the same pace again */
+    runsum_rate_sample(&r, 63.0, 1000);
+    runsum_rate_sample(&r, 64.0, 1100);
+    CU_ASSERT_EQUAL(r.n, 14);
+    CU_ASSERT_DOUBLE_EQUAL(r.rate[10], 0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.rate[12], 0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.rate[13], 100, 1e-9);
+}
+
+static void test_runsum_rate_keeps_a_long_run_in_its_points(void)
+{
+    struct runsum_rate r;
+    runsum_rate_init(&r);
+    /* 1,000 s at 20 requests a second, one sample a second */
+    for (int i = 0; i <= 1000; i++)
+        runsum_rate_sample(&r, i, (unsigned long)(i * 20));
+    CU_ASSERT(r.n <= RUNSUM_MAX_RATE);
+    CU_ASSERT(r.n >= RUNSUM_MAX_RATE / 2);
+    CU_ASSERT_DOUBLE_EQUAL(r.step, 16, 1e-12);
+    double sum = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        CU_ASSERT_DOUBLE_EQUAL(r.rate[i], 20, 1e-9);
+        sum += r.rate[i] * r.step;
+    }
+    CU_ASSERT_DOUBLE_EQUAL(sum, 20 * r.step * (double)r.n, 1e-6);
+}
+
 static CU_TestInfo manifest_tests[] = {
+    {"runsum rate gives requests per second per window",
+     test_runsum_rate_gives_requests_per_second_per_window},
+    {"runsum rate keeps a long run in its points",
+     test_runsum_rate_keeps_a_long_run_in_its_points},
     {"runsum merge equals counting in one",
      test_runsum_merge_equals_counting_in_one},
     {"runsum keeps counts beyond its kinds",

@@ -405,6 +405,14 @@ size_t cli_count_rows(const char *vehicles, const char *histories,
  */
 struct runsum;
 void cli_run_begin(struct runsum *s, const char *command);
+
+/*
+ * The API's request rate over this run, as the progress reports sampled
+ * it (at most four times a second); NULL with fewer than two windows.
+ * Borrowed, valid for the process.
+ */
+struct runsum_rate;
+const struct runsum_rate *cli_rate(void);
 int cli_run_finish(struct runsum *s, const char *out, const char *report,
                    int status);
 

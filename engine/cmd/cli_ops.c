@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "runsum.h"
 #include "version.h"
 #include "api/sc.h"
 
@@ -88,6 +89,14 @@ struct report {
 };
 
 static struct report rep = {.every = 30};
+
+/* The API's request rate over the run, for the run report. */
+static struct runsum_rate rate;
+
+const struct runsum_rate *cli_rate(void)
+{
+    return rate.n >= 2 ? &rate : NULL;
+}
 
 static double mono(void)
 {
@@ -169,6 +178,8 @@ void cli_log(FILE *f, enum logx_level level, const char *event,
 void cli_progress(const struct logx_progress *p, int final)
 {
     double now = mono();
+    if (p->has_api)
+        runsum_rate_sample(&rate, now, p->requests);
     struct buf b;
     buf_init(&b, 4096);
     if (final) {

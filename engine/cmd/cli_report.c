@@ -32,6 +32,8 @@ int cli_run_finish(struct runsum *s, const char *out, const char *report,
     if (s->has_api && s->fetch_s == 0)
         s->fetch_s = s->duration_s;    /* fetch: the whole run */
     s->out_path = out;
+    if (s->has_api && !s->rate)
+        s->rate = cli_rate();
     runsum_sort(&s->rows);
     struct eng_err err = {0};
     /* a manifest beside a file, not beside stdout or a device */
