@@ -140,6 +140,12 @@ struct model;
 int cli_load_model(const char *path, struct model **m);
 
 /*
+ * The model file to use: path, else models/default.json found beside the
+ * program or installed (written into found, size bytes), else NULL.
+ */
+const char *cli_model_path(const char *path, char *found, size_t size);
+
+/*
  * A batch configuration from the common options: inputs, output, as-of,
  * jobs, size caps, taxonomy; the caller sets the callbacks.  Cannot fail.
  */

@@ -435,15 +435,22 @@ static void progress_cb(void *ud, const struct batch_stats *st,
     cli_progress(&p, 0);
 }
 
+const char *cli_model_path(const char *path, char *found, size_t size)
+{
+    if (path)
+        return path;
+    if (cli_find_file("models/default.json", found, size) < 0)
+        return NULL;
+    return found;
+}
+
 int cli_load_model(const char *path, struct model **m)
 {
     char found[4096];
-    if (!path) {
-        if (cli_find_file("models/default.json", found, sizeof(found)) < 0)
-            return cli_fail(CLI_FAIL, "cannot find models/default.json: "
-                            "use --model");
-        path = found;
-    }
+    path = cli_model_path(path, found, sizeof(found));
+    if (!path)
+        return cli_fail(CLI_FAIL, "cannot find models/default.json: "
+                        "use --model");
     struct eng_err err = {0};
     *m = model_load(path, &err);
     if (!*m)
@@ -728,9 +735,7 @@ int cmd_score(int argc, char **argv)
     if (store_path)
         runsum_input(&sum.inputs[sum.n_inputs++], "store", store_path);
     char found[4096];
-    if (!model_path && cli_find_file("models/default.json", found,
-                                     sizeof(found)) == 0)
-        model_path = found;
+    model_path = cli_model_path(model_path, found, sizeof(found));
     runsum_input(&sum.inputs[sum.n_inputs++], "model", model_path);
     status = cli_run_finish(&sum, c.out, report, status);
 out:
