@@ -253,3 +253,18 @@ int buf_num(struct buf *b, double v, struct eng_err *err)
         *--p = '-';
     return buf_add(b, p, (size_t)(end - p), err);
 }
+
+int buf_json_str(struct buf *b, const char *s, struct eng_err *err)
+{
+    int rc = buf_add(b, "\"", 1, err);
+    for (const unsigned char *p = (const unsigned char *)s;
+         rc == ENG_OK && p && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            rc = buf_printf(b, err, "\\%c", *p);
+        else if (*p < 0x20)
+            rc = buf_printf(b, err, "\\u%04x", *p);
+        else
+            rc = buf_add(b, p, 1, err);
+    }
+    return rc == ENG_OK ? buf_add(b, "\"", 1, err) : rc;
+}

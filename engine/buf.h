@@ -62,4 +62,11 @@ int buf_csv(struct buf *b, const char *s, int neutralise,
  * others with up to 10 significant digits.  As buf_add(). */
 int buf_num(struct buf *b, double v, struct eng_err *err);
 
+/*
+ * Appends s (NULL: "") as a JSON string literal, quotes included: '"' and
+ * '\\' get a backslash, other bytes below 0x20 a \u00XX escape, the rest
+ * (UTF-8 included) is copied.  As buf_add().
+ */
+int buf_json_str(struct buf *b, const char *s, struct eng_err *err);
+
 #endif

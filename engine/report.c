@@ -2,202 +2,16 @@
 #include "report.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "out.h"
+#include "html.h"
 #include "svg.h"
 
-/* ===== The page frame, shared with vreport ============================ */
+#define put html_put
 
-static const char css[] =
-    ":root{--ink:#1b1f24;--mute:#59636e;--line:#d0d7de;--bg:#fff;"
-    "--s0:#2f6db5;--s1:#e07b39;--s2:#3a9a5b;--s3:#8e5bb5;--s4:#c4463a;"
-    "--s5:#6b7785}"
-    "*{box-sizing:border-box}"
-    "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',"
-    "Roboto,Helvetica,Arial,sans-serif;color:var(--ink);background:#f6f8fa}"
-    "main{max-width:1100px;margin:0 auto;padding:16px;background:var(--bg)}"
-    "h1{font-size:1.5em;margin:.2em 0 .4em}h2{font-size:1.2em;margin:0 0 "
-    ".4em;border-bottom:2px solid var(--line);padding-bottom:.2em}"
-    "section{margin:1.6em 0;break-inside:avoid-page}"
-    "p.lead,p.note{color:var(--mute);margin:.3em 0 .8em}"
-    "p.summary{font-size:1.08em;margin:.4em 0 1em}"
-    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,"
-    "1fr));gap:8px;margin:.8em 0}.kpi{border:1px solid var(--line);"
-    "border-radius:6px;padding:8px 10px}.kpi b{display:block;font-size:1.5em}"
-    ".kpi span{color:var(--mute);font-size:.9em}"
-    ".kpi.warn{border-color:#c4463a;background:#fdf1f0}"
-    ".grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,"
-    "1fr));gap:16px}.grid2.wide{grid-template-columns:repeat(auto-fit,"
-    "minmax(440px,1fr))}@media (max-width:600px){.grid2.wide{"
-    "grid-template-columns:1fr}}"
-    ".pair>.tw table{width:100%}"
-    "@media (min-width:1000px){.pair{display:grid;grid-template-columns:"
-    "minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}}"
-    "figure.chart{margin:0 0 .5em;max-width:780px}figcaption.ctitle{"
-    "font-weight:600;margin:.2em 0}figure.chart svg{width:100%;"
-    "height:auto;display:block}"
-    "svg text{font-size:13px;fill:var(--ink)}"
-    "svg .tick{fill:var(--mute);font-size:12px}"
-    "svg .label{fill:var(--mute)}svg .axis-x line,svg .axis-y line{"
-    "stroke:var(--ink);stroke-width:1}svg line.grid{stroke:#eaeef2}"
-    "svg line.tickmark{stroke:var(--ink)}svg line.ref{stroke:#888;"
-    "stroke-dasharray:4 3}svg path.line{fill:none;stroke-width:2.2}"
-    "svg path.dashed{stroke-dasharray:6 4}"
-    ".s0{fill:var(--s0);stroke:var(--s0)}.s1{fill:var(--s1);stroke:var(--s1)}"
-    ".s2{fill:var(--s2);stroke:var(--s2)}.s3{fill:var(--s3);stroke:var(--s3)}"
-    ".s4{fill:var(--s4);stroke:var(--s4)}.s5{fill:var(--s5);stroke:var(--s5)}"
-    "svg rect.bar,svg circle.pt,svg rect.key{stroke:none}"
-    "svg path.line.s0{fill:none}svg path.line.s1{fill:none}"
-    "svg path.line.s2{fill:none}svg path.line.s3{fill:none}"
-    ".tw{overflow-x:auto}table{border-collapse:collapse;margin:.3em 0 1em;"
-    "font-size:.92em;min-width:50%}th,td{border-bottom:1px solid var(--line);"
-    "padding:3px 8px;text-align:left;vertical-align:top}"
-    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "th{background:#f6f8fa}caption{text-align:left;color:var(--mute);"
-    "padding:2px 0;font-size:.95em}"
-    "dl.id{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;"
-    "margin:.5em 0}dl.id dt{color:var(--mute)}dl.id dd{margin:0;"
-    "overflow-wrap:anywhere}code{font-size:.95em}"
-    "footer{color:var(--mute);font-size:.88em;border-top:1px solid "
-    "var(--line);margin-top:2em;padding-top:.6em}"
-    "@media (max-width:600px){body{font-size:14px}main{padding:10px}"
-    "th,td{padding:2px 5px}svg text{font-size:18px}svg .tick{font-size:15px}"
-    "}"
-    "@media print{body{background:#fff;font-size:11pt}main{max-width:none;"
-    "padding:0}section{break-inside:avoid}.grid2{display:block}"
-    "figure.chart{max-width:560px}a{color:inherit}}";
-
-int report_begin(struct buf *out, const char *title, struct eng_err *err)
-{
-    int rc = buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-                      "<meta charset=\"utf-8\"><meta name=\"viewport\" "
-                      "content=\"width=device-width,initial-scale=1\">"
-                      "<meta http-equiv=\"Content-Security-Policy\" "
-                      "content=\"default-src 'none'; style-src "
-                      "'unsafe-inline'\"><title>", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(out, title, err);
-    if (rc == ENG_OK)
-        rc = buf_printf(out, err, "</title><style>%s</style></head>\n"
-                        "<body><main>\n<h1>", css);
-    if (rc == ENG_OK)
-        rc = svg_esc(out, title, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(out, "</h1>\n", err);
-    return rc;
-}
-
-int report_end(struct buf *out, struct eng_err *err)
-{
-    return buf_adds(out, "<footer>Made by svcscore. This page is complete "
-                    "in itself: its charts are drawn into the file, and it "
-                    "loads nothing from anywhere, so it opens offline and "
-                    "can be filed as it is. Hover over a bar or point for "
-                    "its figure; every chart's figures are also in the "
-                    "table beside or under it.</footer>\n"
-                    "</main></body></html>\n",
-                    err);
-}
-
-int report_section(struct buf *out, const char *id, const char *title,
-                   const char *lead, struct eng_err *err)
-{
-    int rc = buf_adds(out, "<section id=\"", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(out, id, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(out, "\"><h2>", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(out, title, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(out, "</h2>\n", err);
-    if (rc == ENG_OK && lead && lead[0]) {
-        rc = buf_adds(out, "<p class=\"lead\">", err);
-        if (rc == ENG_OK)
-            rc = svg_esc(out, lead, err);
-        if (rc == ENG_OK)
-            rc = buf_adds(out, "</p>\n", err);
-    }
-    return rc;
-}
-
-int report_save(const char *path, const struct buf *b, struct eng_err *err)
-{
-    struct out_file *f = out_open(path, err);
-    if (!f)
-        return ENG_EIO;
-    int rc = out_write(f, b->data, b->len, err);
-    if (rc == ENG_OK)
-        return out_commit(f, err);
-    out_abort(f);
-    return rc;
-}
-
-/* ===== Tables ========================================================= */
-
-/* A cell: text escaped; numeric cells are right-aligned. */
-static int cell(struct buf *o, const char *tag, int numeric, const char *s,
-                struct eng_err *err)
-{
-    int rc = buf_printf(o, err, "<%s%s>", tag, numeric ? " class=\"n\"" : "");
-    if (rc == ENG_OK)
-        rc = svg_esc(o, s, err);
-    if (rc == ENG_OK)
-        rc = buf_printf(o, err, "</%s>", tag);
-    return rc;
-}
-
-/*
- * A table: caption, header cells (a leading '#' marks a numeric column)
- * and rows of cells, ncol per row, all escaped.
- */
-int report_table(struct buf *o, const char *caption,
-                 const char *const *head, size_t ncol,
-                 const char *const *cells, size_t nrow, const char *cls,
-                 struct eng_err *err)
-{
-    int rc = buf_printf(o, err, "<div class=\"tw\"><table class=\"%s\">"
-                        "<caption>", cls);
-    if (rc == ENG_OK)
-        rc = svg_esc(o, caption, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</caption><thead><tr>", err);
-    for (size_t j = 0; rc == ENG_OK && j < ncol; j++)
-        rc = cell(o, "th", head[j][0] == '#', head[j] + (head[j][0] == '#'),
-                  err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</tr></thead><tbody>", err);
-    for (size_t i = 0; rc == ENG_OK && i < nrow; i++) {
-        rc = buf_adds(o, "<tr>", err);
-        for (size_t j = 0; rc == ENG_OK && j < ncol; j++)
-            rc = cell(o, "td", head[j][0] == '#', cells[i * ncol + j], err);
-        if (rc == ENG_OK)
-            rc = buf_adds(o, "</tr>", err);
-    }
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</tbody></table></div>\n", err);
-    return rc;
-}
-
-void report_put(struct report_cells *a, const char *fmt, ...)
-{
-    if (a->n == REPORT_CELLS)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(a->text[a->n], REPORT_CELL_LEN, fmt, ap);
-    va_end(ap);
-    a->cells[a->n] = a->text[a->n];
-    a->n++;
-}
-
-#define put report_put
-
-static void pct(struct report_cells *a, size_t n, size_t of)
+static void pct(struct html_cells *a, size_t n, size_t of)
 {
     if (of)
         put(a, "%.1f%%", 100.0 * (double)n / (double)of);
@@ -216,22 +30,6 @@ static const char *exit_meaning(int code)
     case 3: return "done, but more error rows than --max-error-rate allows";
     default: return "";
     }
-}
-
-static int kpi(struct buf *o, const char *label, const char *value, int warn,
-               struct eng_err *err)
-{
-    int rc = buf_printf(o, err, "<div class=\"kpi%s\"><b>", warn ? " warn"
-                                                                 : "");
-    if (rc == ENG_OK)
-        rc = svg_esc(o, value, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</b><span>", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(o, label, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</span></div>", err);
-    return rc;
 }
 
 static int dl_item(struct buf *o, const char *k, const char *v,
@@ -257,21 +55,21 @@ static int identity(struct buf *o, const struct runsum *s,
     int rc = buf_adds(o, "<div class=\"kpis\">", err);
     snprintf(v, sizeof(v), "%zu", r->rows);
     if (rc == ENG_OK)
-        rc = kpi(o, "vehicles (rows)", v, 0, err);
+        rc = html_kpi(o, "vehicles (rows)", v, 0, err);
     snprintf(v, sizeof(v), "%zu", r->ok);
     if (rc == ENG_OK)
-        rc = kpi(o, s->has_scores ? "scored (ok)" : "with a history (ok)", v,
-                 0, err);
+        rc = html_kpi(o, s->has_scores ? "scored (ok)"
+                      : "with a history (ok)", v, 0, err);
     snprintf(v, sizeof(v), "%zu", r->no_history);
     if (rc == ENG_OK)
-        rc = kpi(o, "no service history", v, 0, err);
+        rc = html_kpi(o, "no service history", v, 0, err);
     snprintf(v, sizeof(v), "%zu", r->errors);
     if (rc == ENG_OK)
-        rc = kpi(o, "errors (no score)", v, r->errors > 0, err);
+        rc = html_kpi(o, "errors (no score)", v, r->errors > 0, err);
     snprintf(v, sizeof(v), "%d", s->exit_code);
     if (rc == ENG_OK)
-        rc = kpi(o, s->exit_code == 0 ? "exit code: done"
-                    : "exit code: see The run", v, s->exit_code != 0, err);
+        rc = html_kpi(o, s->exit_code == 0 ? "exit code: done"
+                      : "exit code: see The run", v, s->exit_code != 0, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>\n", err);
     /* the run in one sentence */
@@ -293,13 +91,9 @@ static int identity(struct buf *o, const struct runsum *s,
                    "failed than --max-error-rate allows."
                  : "The run did not complete.");
     if (rc == ENG_OK)
-        rc = buf_adds(o, "<p class=\"summary\">", err);
+        rc = html_para(o, "summary", line, err);
     if (rc == ENG_OK)
-        rc = svg_esc(o, line, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</p>\n", err);
-    if (rc == ENG_OK)
-        rc = report_section(o, "identity", "The run", NULL, err);
+        rc = html_section(o, "identity", "The run", NULL, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "<dl class=\"id\">", err);
     snprintf(v, sizeof(v), "svcscore %s", s->command ? s->command : "");
@@ -324,7 +118,7 @@ static int identity(struct buf *o, const struct runsum *s,
         rc = dl_item(o, "Output", s->out_path, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</dl>\n", err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return rc == ENG_OK ? eng_err_set(err, ENG_ENOMEM, "out of memory")
                             : rc;
@@ -344,12 +138,40 @@ static int identity(struct buf *o, const struct runsum *s,
     static const char *const head[] = {"Input", "File", "#Bytes",
                                        "Fingerprint", "Fingerprint of"};
     if (rc == ENG_OK)
-        rc = report_table(o, "Inputs: the same fingerprint means the same file",
+        rc = html_table(o, "Inputs: the same fingerprint means the same file",
                           head, 5, a->cells, s->n_inputs, "inputs", err);
     free(a);
+    return html_close_section(o, rc, err);
+}
+
+/*
+ * A chart beside its table: pair_begin() opens the pair and draws the
+ * chart; pair_end() writes the table of a's cells, frees a and closes the
+ * pair and the section.  Both do nothing but pass rc on when it is not
+ * ENG_OK (pair_end() still frees a).
+ */
+static int pair_begin(struct buf *o, int rc, const struct svg_chart *c,
+                      const struct svg_series *se, size_t n,
+                      struct eng_err *err)
+{
     if (rc == ENG_OK)
-        rc = buf_adds(o, "</section>\n", err);
+        rc = buf_adds(o, "<div class=\"pair\">", err);
+    if (rc == ENG_OK)
+        rc = svg_chart(o, c, se, n, err);
     return rc;
+}
+
+static int pair_end(struct buf *o, int rc, struct html_cells *a,
+                    const char *caption, const char *const *head,
+                    size_t ncol, size_t nrow, const char *cls,
+                    struct eng_err *err)
+{
+    if (rc == ENG_OK)
+        rc = html_table(o, caption, head, ncol, a->cells, nrow, cls, err);
+    free(a);
+    if (rc == ENG_OK)
+        rc = buf_adds(o, "</div>", err);
+    return html_close_section(o, rc, err);
 }
 
 static int statuses(struct buf *o, const struct runsum *s,
@@ -371,7 +193,7 @@ static int statuses(struct buf *o, const struct runsum *s,
         names[n] = "other errors";
         y[n++] = (double)r->other_errors;
     }
-    int rc = report_section(o, "status", "Rows by status",
+    int rc = html_section(o, "status", "Rows by status",
                             "Every vehicle of the input gets one row. "
                             "\"ok\" rows are scored; \"no_history\" means "
                             "the vehicle has no service record; every "
@@ -387,11 +209,8 @@ static int statuses(struct buf *o, const struct runsum *s,
     c.categories = names;
     c.n_categories = n;
     struct svg_series se = {"rows", NULL, y, n, SVG_BARS};
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "<div class=\"pair\">", err);
-    if (rc == ENG_OK)
-        rc = svg_chart(o, &c, &se, 1, err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    rc = pair_begin(o, rc, &c, &se, 1, err);
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -400,15 +219,8 @@ static int statuses(struct buf *o, const struct runsum *s,
         pct(a, (size_t)y[i], r->rows);
     }
     static const char *const head[] = {"Status", "#Rows", "#Share"};
-    if (rc == ENG_OK)
-        rc = report_table(o, "Rows by status", head, 3, a->cells, n,
-                          "status", err);
-    free(a);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</div>", err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</section>\n", err);
-    return rc;
+    return pair_end(o, rc, a, "Rows by status", head, 3, n,
+                    "status", err);
 }
 
 /* A bin width of 1, 2, 5, 10, 20, 25 or 50 giving at most 24 bins. */
@@ -434,7 +246,7 @@ static int histogram(struct buf *o, const struct runsum *s,
             hi = i;
             total += r->scores[i];
         }
-    int rc = report_section(o, "scores", "Score distribution",
+    int rc = html_section(o, "scores", "Score distribution",
                             "Scores run from 1 to 999; a higher score means "
                             "a better maintained vehicle and a lower "
                             "expected claim frequency. Each bar counts the "
@@ -469,10 +281,8 @@ static int histogram(struct buf *o, const struct runsum *s,
     c.categories = names;
     c.n_categories = (size_t)nb;
     struct svg_series se = {"vehicles", NULL, y, (size_t)nb, SVG_BARS};
-    rc = buf_adds(o, "<div class=\"pair\">", err);
-    if (rc == ENG_OK)
-        rc = svg_chart(o, &c, &se, 1, err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    rc = pair_begin(o, rc, &c, &se, 1, err);
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (int b = 0; b < nb; b++) {
@@ -481,15 +291,8 @@ static int histogram(struct buf *o, const struct runsum *s,
         pct(a, (size_t)y[b], total);
     }
     static const char *const head[] = {"Score", "#Vehicles", "#Share"};
-    if (rc == ENG_OK)
-        rc = report_table(o, "Scored vehicles by score range", head, 3,
-                          a->cells, (size_t)nb, "scores", err);
-    free(a);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</div>", err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</section>\n", err);
-    return rc;
+    return pair_end(o, rc, a, "Scored vehicles by score range", head, 3,
+                    (size_t)nb, "scores", err);
 }
 
 static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
@@ -506,7 +309,7 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
     }
     for (int i = 0; i < 5; i++)
         got[i] = total ? (double)r->bands[i] / (double)total : NAN;
-    int rc = report_section(o, "bands", "Bands",
+    int rc = html_section(o, "bands", "Bands",
                             "Band A holds the best maintained vehicles, E "
                             "the worst. Each band's share of the scored "
                             "vehicles is shown beside the share the model "
@@ -536,11 +339,8 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
         {"this run", NULL, got, 5, SVG_BARS},
         {"model's expected share", NULL, want, 5, SVG_BARS}
     };
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "<div class=\"pair\">", err);
-    if (rc == ENG_OK)
-        rc = svg_chart(o, &c, se, has_expected ? 2 : 1, err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    rc = pair_begin(o, rc, &c, se, has_expected ? 2 : 1, err);
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (int i = 0; i < 5; i++) {
@@ -554,22 +354,15 @@ static int bands(struct buf *o, const struct runsum *s, struct eng_err *err)
     }
     static const char *const head[] = {"Band", "#Vehicles", "#Share",
                                        "#Expected share"};
-    if (rc == ENG_OK)
-        rc = report_table(o, "Scored vehicles by band", head, 4, a->cells, 5,
-                          "bands", err);
-    free(a);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</div>", err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</section>\n", err);
-    return rc;
+    return pair_end(o, rc, a, "Scored vehicles by band", head, 4, 5,
+                    "bands", err);
 }
 
 static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
 {
     const struct runsum_acc *r = &s->rows;
     size_t n = r->n_reasons < 10 ? r->n_reasons : 10;
-    int rc = report_section(o, "reasons", "Most frequent reasons",
+    int rc = html_section(o, "reasons", "Most frequent reasons",
                             "Each scored vehicle gets up to four reasons: "
                             "the inputs that lowered its score most. The "
                             "share is of all scored vehicles.", err);
@@ -593,10 +386,8 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
     c.categories = names;
     c.n_categories = n;
     struct svg_series se = {"vehicles", NULL, y, n, SVG_BARS};
-    rc = buf_adds(o, "<div class=\"pair\">", err);
-    if (rc == ENG_OK)
-        rc = svg_chart(o, &c, &se, 1, err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    rc = pair_begin(o, rc, &c, &se, 1, err);
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
@@ -607,15 +398,8 @@ static int reasons(struct buf *o, const struct runsum *s, struct eng_err *err)
     }
     static const char *const head[] = {"Code", "#Vehicles",
                                        "#Share of scored", "Example"};
-    if (rc == ENG_OK)
-        rc = report_table(o, "Most frequent reasons", head, 4, a->cells, n,
-                          "reasons", err);
-    free(a);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</div>", err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</section>\n", err);
-    return rc;
+    return pair_end(o, rc, a, "Most frequent reasons", head, 4, n,
+                    "reasons", err);
 }
 
 /* Requests per second in each window of the run, as a line. */
@@ -649,7 +433,7 @@ static int rate_chart(struct buf *o, const struct runsum_rate *r,
 static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
 {
     const struct sc_stats *p = &s->api;
-    int rc = report_section(o, "api", "API traffic",
+    int rc = html_section(o, "api", "API traffic",
                             "Requests sent to the Smartcar API while the "
                             "histories were fetched, retries by their cause "
                             "and token refreshes.", err);
@@ -697,7 +481,7 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
         rc = svg_chart(o, &c, &sr, 1, err);
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>", err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     put(a, "requests sent");
@@ -731,7 +515,7 @@ static int traffic(struct buf *o, const struct runsum *s, struct eng_err *err)
     put(a, "%zu", s->resumed);
     static const char *const head[] = {"API", "#Count"};
     if (rc == ENG_OK)
-        rc = report_table(o, "API traffic", head, 2, a->cells, a->n / 2,
+        rc = html_table(o, "API traffic", head, 2, a->cells, a->n / 2,
                           "api", err);
     free(a);
     if (rc == ENG_OK && s->rate)
@@ -750,7 +534,7 @@ static int drift(struct buf *o, const struct runsum_drift *d,
 {
     static const char *const names[RUNSUM_BANDS] = {"A", "B", "C", "D", "E",
                                                     "none"};
-    int rc = report_section(o, "drift", "Changes since the previous run",
+    int rc = html_section(o, "drift", "Changes since the previous run",
                             "How each vehicle's band moved since the "
                             "previous run of the same vehicles: rows are the "
                             "previous band, columns this run's band; the "
@@ -817,7 +601,7 @@ static int drift(struct buf *o, const struct runsum_drift *d,
     }
     if (rc == ENG_OK)
         rc = buf_adds(o, "</tbody></table></div>\n", err);
-    struct report_cells *a = calloc(1, sizeof(*a));
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         return eng_err_set(err, ENG_ENOMEM, "out of memory");
     for (size_t i = 0; i < d->n_moves && i < RUNSUM_MAX_MOVES; i++) {
@@ -832,12 +616,10 @@ static int drift(struct buf *o, const struct runsum_drift *d,
     static const char *const head[] = {"VIN", "#Previous score", "#Score",
                                        "#Change", "Previous band", "Band"};
     if (rc == ENG_OK)
-        rc = report_table(o, "The largest score moves", head, 6, a->cells,
+        rc = html_table(o, "The largest score moves", head, 6, a->cells,
                           a->n / 6, "moves", err);
     free(a);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</section>\n", err);
-    return rc;
+    return html_close_section(o, rc, err);
 }
 
 int report_html(const struct runsum *s, struct buf *o, struct eng_err *err)
@@ -845,7 +627,7 @@ int report_html(const struct runsum *s, struct buf *o, struct eng_err *err)
     char title[96];
     snprintf(title, sizeof(title), "svcscore %s run of %s", s->command,
              s->started);
-    int rc = report_begin(o, title, err);
+    int rc = html_begin(o, title, err);
     if (rc == ENG_OK)
         rc = identity(o, s, err);
     if (rc == ENG_OK)
@@ -861,7 +643,7 @@ int report_html(const struct runsum *s, struct buf *o, struct eng_err *err)
     if (rc == ENG_OK && s->drift)
         rc = drift(o, s->drift, err);
     if (rc == ENG_OK)
-        rc = report_end(o, err);
+        rc = html_end(o, err);
     return rc;
 }
 
@@ -872,7 +654,7 @@ int report_write(const char *path, const struct runsum *s,
     buf_init(&b, REPORT_MAX_BYTES);
     int rc = report_html(s, &b, err);
     if (rc == ENG_OK)
-        rc = report_save(path, &b, err);
+        rc = html_save(path, &b, err);
     buf_release(&b);
     return rc;
 }

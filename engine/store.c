@@ -1329,28 +1329,13 @@ int store_import(struct store *s, const char *bundle,
 /* ------------------------------------------------------------------ */
 /* Export. */
 
-static int json_str(struct buf *b, const char *s, struct eng_err *err)
-{
-    int rc = buf_add(b, "\"", 1, err);
-    for (const unsigned char *p = (const unsigned char *)s;
-         rc == ENG_OK && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            rc = buf_printf(b, err, "\\%c", *p);
-        else if (*p < 0x20)
-            rc = buf_printf(b, err, "\\u%04x", *p);
-        else
-            rc = buf_add(b, p, 1, err);
-    }
-    return rc == ENG_OK ? buf_add(b, "\"", 1, err) : rc;
-}
-
 static int member(struct buf *b, const char *key, const char *val,
                   struct eng_err *err)
 {
     if (!val || !val[0])
         return ENG_OK;
     int rc = buf_printf(b, err, ",\"%s\":", key);
-    return rc == ENG_OK ? json_str(b, val, err) : rc;
+    return rc == ENG_OK ? buf_json_str(b, val, err) : rc;
 }
 
 /* One bundle line for h (with raw records) into b. */
@@ -1367,7 +1352,7 @@ static int export_line(const struct store_hist *h, struct buf *b,
         st->mixed++;
     int rc = buf_adds(b, "{\"vin\":", err);
     if (rc == ENG_OK)
-        rc = json_str(b, h->vin, err);
+        rc = buf_json_str(b, h->vin, err);
     if (rc == ENG_OK)
         rc = member(b, "vehicle_id", h->vehicle_id, err);
     if (rc == ENG_OK)

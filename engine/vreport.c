@@ -8,13 +8,13 @@
 
 #include <cJSON.h>
 
-#include "report.h"
+#include "html.h"
 #include "svg.h"
 
-#define put report_put
+#define put html_put
 
 /* A figure, or "-" for NAN. */
-static void fig(struct report_cells *a, int decimals, double v)
+static void fig(struct html_cells *a, int decimals, double v)
 {
     if (isfinite(v))
         put(a, "%.*f", decimals, v);
@@ -22,32 +22,12 @@ static void fig(struct report_cells *a, int decimals, double v)
         put(a, "-");
 }
 
-static struct report_cells *cells_new(struct eng_err *err)
+static struct html_cells *cells_new(struct eng_err *err)
 {
-    struct report_cells *a = calloc(1, sizeof(*a));
+    struct html_cells *a = calloc(1, sizeof(*a));
     if (!a)
         eng_err_set(err, ENG_ENOMEM, "out of memory for the report");
     return a;
-}
-
-static int close_section(struct buf *o, int rc, struct eng_err *err)
-{
-    return rc == ENG_OK ? buf_adds(o, "</section>\n", err) : rc;
-}
-
-static int kpi(struct buf *o, const char *label, const char *value,
-               struct eng_err *err)
-{
-    int rc = buf_adds(o, "<div class=\"kpi\"><b>", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(o, value, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</b><span>", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(o, label, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</span></div>", err);
-    return rc;
 }
 
 static void ci_text(const struct evalc_ci *c, char *s, size_t n)
@@ -66,30 +46,30 @@ static int summary(struct buf *o, const struct vreport *v,
     int rc = buf_adds(o, "<div class=\"kpis\">", err);
     snprintf(s, sizeof(s), "%zu", r->n);
     if (rc == ENG_OK)
-        rc = kpi(o, "vehicles", s, err);
+        rc = html_kpi(o, "vehicles", s, 0, err);
     snprintf(s, sizeof(s), "%.0f", r->exposure);
     if (rc == ENG_OK)
-        rc = kpi(o, "years of exposure", s, err);
+        rc = html_kpi(o, "years of exposure", s, 0, err);
     snprintf(s, sizeof(s), "%.0f / %.1f", r->actual, r->predicted);
     if (rc == ENG_OK)
-        rc = kpi(o, "claims: actual / expected", s, err);
+        rc = html_kpi(o, "claims: actual / expected", s, 0, err);
     snprintf(s, sizeof(s), "%.3f", r->ae);
     if (rc == ENG_OK)
-        rc = kpi(o, "actual / expected", s, err);
+        rc = html_kpi(o, "actual / expected", s, 0, err);
     snprintf(s, sizeof(s), "%.3f", r->gini);
     if (rc == ENG_OK)
-        rc = kpi(o, "Gini of the model", s, err);
+        rc = html_kpi(o, "Gini of the model", s, 0, err);
     if (rc == ENG_OK && v->boot_reps) {
         ci_text(&v->ci, s, sizeof(s));
-        rc = kpi(o, "95% bootstrap interval of the Gini", s, err);
+        rc = html_kpi(o, "95% bootstrap interval of the Gini", s, 0, err);
     }
     if (rc == ENG_OK && isfinite(r->gini_oracle)) {
         snprintf(s, sizeof(s), "%.3f", r->gini_oracle);
-        rc = kpi(o, "Gini of the truth (oracle)", s, err);
+        rc = html_kpi(o, "Gini of the truth (oracle)", s, 0, err);
     }
     if (rc == ENG_OK && v->other) {
         snprintf(s, sizeof(s), "%.3f", v->other->gini);
-        rc = kpi(o, "Gini of the compared model", s, err);
+        rc = html_kpi(o, "Gini of the compared model", s, 0, err);
     }
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>\n", err);
@@ -113,15 +93,11 @@ static int summary(struct buf *o, const struct vreport *v,
     if (n > 0 && (size_t)n < sizeof(line))
         snprintf(line + n, sizeof(line) - (size_t)n, ".");
     if (rc == ENG_OK)
-        rc = buf_adds(o, "<p class=\"summary\">", err);
-    if (rc == ENG_OK)
-        rc = svg_esc(o, line, err);
-    if (rc == ENG_OK)
-        rc = buf_adds(o, "</p>\n", err);
+        rc = html_para(o, "summary", line, err);
     if (rc < 0)
         return rc;
-    rc = report_section(o, "identity", "What was validated", NULL, err);
-    struct report_cells *a = cells_new(err);
+    rc = html_section(o, "identity", "What was validated", NULL, err);
+    struct html_cells *a = cells_new(err);
     if (!a)
         return ENG_ENOMEM;
     put(a, "model");
@@ -152,10 +128,10 @@ static int summary(struct buf *o, const struct vreport *v,
     }
     static const char *const head[] = {"", "Value"};
     if (rc == ENG_OK)
-        rc = report_table(o, "The model and the data", head, 2, a->cells,
+        rc = html_table(o, "The model and the data", head, 2, a->cells,
                           a->n / 2, "identity", err);
     free(a);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 static void xy(const struct evalc_point *p, size_t n, double *x, double *y)
@@ -168,7 +144,7 @@ static void xy(const struct evalc_point *p, size_t n, double *x, double *y)
 
 static int lorenz(struct buf *o, const struct vreport *v, struct eng_err *err)
 {
-    int rc = report_section(o, "lorenz", "Ordered Lorenz curve and Gini",
+    int rc = html_section(o, "lorenz", "Ordered Lorenz curve and Gini",
                             "Vehicles sorted from the lowest to the highest "
                             "predicted frequency: the curve shows the share "
                             "of claims against the share of exposure. The "
@@ -208,7 +184,7 @@ static int lorenz(struct buf *o, const struct vreport *v, struct eng_err *err)
     c.diagonal = 1;
     if (rc == ENG_OK)
         rc = svg_chart(o, &c, se, ns, err);
-    struct report_cells *a = cells_new(err);
+    struct html_cells *a = cells_new(err);
     if (!a)
         return ENG_ENOMEM;
     char ci[64];
@@ -237,14 +213,14 @@ static int lorenz(struct buf *o, const struct vreport *v, struct eng_err *err)
     static const char *const head[] = {"Curve", "#Gini",
                                        "#95% bootstrap interval"};
     if (rc == ENG_OK)
-        rc = report_table(o, "Gini coefficients", head, 3, a->cells,
+        rc = html_table(o, "Gini coefficients", head, 3, a->cells,
                           a->n / 3, "gini", err);
     free(a);
     if (rc == ENG_OK && v->other && v->boot_reps)
         rc = buf_adds(o, "<p class=\"note\">When the interval of the "
                       "difference contains 0, the two models' ranking "
                       "cannot be told apart on these data.</p>", err);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 /* A bucket table: label, rows, exposure, actual, predicted, freqs, A/E. */
@@ -252,7 +228,7 @@ static int bucket_table(struct buf *o, const char *caption, const char *first,
                         const char *const *labels, const struct eval_bucket *b,
                         size_t n, struct eng_err *err)
 {
-    struct report_cells *a = cells_new(err);
+    struct html_cells *a = cells_new(err);
     if (!a)
         return ENG_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -269,7 +245,7 @@ static int bucket_table(struct buf *o, const char *caption, const char *first,
                           "#Actual claims", "#Expected claims",
                           "#Actual frequency", "#Expected frequency",
                           "#A/E"};
-    int rc = report_table(o, caption, head, 8, a->cells, n, "buckets", err);
+    int rc = html_table(o, caption, head, 8, a->cells, n, "buckets", err);
     free(a);
     return rc;
 }
@@ -287,7 +263,7 @@ static int lift(struct buf *o, const struct vreport *v, struct eng_err *err)
         act[i] = r->lift[i].actual_freq;
         pre[i] = r->lift[i].predicted_freq;
     }
-    int rc = report_section(o, "lift", "Quantile lift chart",
+    int rc = html_section(o, "lift", "Quantile lift chart",
                             "Vehicles sorted by predicted frequency and cut "
                             "into groups of equal exposure, 1 the lowest "
                             "predicted. A good model's actual frequency "
@@ -312,7 +288,7 @@ static int lift(struct buf *o, const struct vreport *v, struct eng_err *err)
     if (rc == ENG_OK)
         rc = bucket_table(o, "Lift by equal-exposure group", "Group", names,
                           r->lift, k, err);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 static int bands(struct buf *o, const struct vreport *v, struct eng_err *err)
@@ -321,7 +297,7 @@ static int bands(struct buf *o, const struct vreport *v, struct eng_err *err)
     double ae[5];
     for (int i = 0; i < 5; i++)
         ae[i] = v->main->bands[i].ae;
-    int rc = report_section(o, "bands", "Actual / expected by band",
+    int rc = html_section(o, "bands", "Actual / expected by band",
                             "Claims that happened divided by the claims the "
                             "model expected, per band; 1 (the dashed line) "
                             "means the band is priced right on these data.",
@@ -342,7 +318,7 @@ static int bands(struct buf *o, const struct vreport *v, struct eng_err *err)
     if (rc == ENG_OK)
         rc = bucket_table(o, "Actual / expected by band", "Band", names,
                           v->main->bands, 5, err);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 static int calibration(struct buf *o, const struct vreport *v,
@@ -359,7 +335,7 @@ static int calibration(struct buf *o, const struct vreport *v,
         snprintf(lab[i], sizeof(lab[i]), "%zu", i + 1);
         names[i] = lab[i];
     }
-    int rc = report_section(o, "calibration", "Calibration",
+    int rc = html_section(o, "calibration", "Calibration",
                             "Actual against predicted frequency in finer "
                             "groups of equal exposure: points on the "
                             "diagonal mean the predicted frequencies are "
@@ -394,12 +370,12 @@ static int calibration(struct buf *o, const struct vreport *v,
     if (rc == ENG_OK)
         rc = bucket_table(o, "Calibration groups", "Group", names, r->lift,
                           k, err);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 static int oneway(struct buf *o, const struct vreport *v, struct eng_err *err)
 {
-    int rc = report_section(o, "oneway", "Actual / expected by input",
+    int rc = html_section(o, "oneway", "Actual / expected by input",
                             "For each input of the model, vehicles are cut "
                             "into bins of its value (equal counts; "
                             "\"missing\" where the input could not be "
@@ -433,7 +409,7 @@ static int oneway(struct buf *o, const struct vreport *v, struct eng_err *err)
         rc = buf_adds(o, "<div>", err);
         if (rc == ENG_OK)
             rc = svg_chart(o, &c, &se, 1, err);
-        struct report_cells *a = cells_new(err);
+        struct html_cells *a = cells_new(err);
         if (!a)
             return ENG_ENOMEM;
         for (size_t i = 0; i < w->n_bins; i++) {
@@ -446,7 +422,7 @@ static int oneway(struct buf *o, const struct vreport *v, struct eng_err *err)
         static const char *const head[] = {"Value", "#Vehicles", "#Actual",
                                            "#Expected", "#A/E"};
         if (rc == ENG_OK)
-            rc = report_table(o, title, head, 5, a->cells, w->n_bins,
+            rc = html_table(o, title, head, 5, a->cells, w->n_bins,
                               "oneway", err);
         free(a);
         if (rc == ENG_OK)
@@ -454,7 +430,7 @@ static int oneway(struct buf *o, const struct vreport *v, struct eng_err *err)
     }
     if (rc == ENG_OK)
         rc = buf_adds(o, "</div>", err);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 static int double_lift(struct buf *o, const struct vreport *v,
@@ -471,7 +447,7 @@ static int double_lift(struct buf *o, const struct vreport *v,
         pa[i] = v->dl[i].pred_a;
         pb[i] = v->dl[i].pred_b;
     }
-    int rc = report_section(o, "double-lift", "Double lift",
+    int rc = html_section(o, "double-lift", "Double lift",
                             "Vehicles sorted by the ratio of the two models' "
                             "predictions (each divided by its own average) "
                             "and cut into groups of equal exposure: on the "
@@ -498,7 +474,7 @@ static int double_lift(struct buf *o, const struct vreport *v,
     };
     if (rc == ENG_OK)
         rc = svg_chart(o, &c, se, 3, err);
-    struct report_cells *a = cells_new(err);
+    struct html_cells *a = cells_new(err);
     if (!a)
         return ENG_ENOMEM;
     for (size_t i = 0; i < k; i++) {
@@ -514,17 +490,17 @@ static int double_lift(struct buf *o, const struct vreport *v,
                                        "#Ratio to", "#Actual", "#Model",
                                        "#Compared"};
     if (rc == ENG_OK)
-        rc = report_table(o, "Double lift by group", head, 7, a->cells, k,
+        rc = html_table(o, "Double lift by group", head, 7, a->cells, k,
                           "double-lift", err);
     free(a);
-    return close_section(o, rc, err);
+    return html_close_section(o, rc, err);
 }
 
 int vreport_html(const struct vreport *v, struct buf *o, struct eng_err *err)
 {
     char title[128];
     snprintf(title, sizeof(title), "Validation of model %s", v->model_id);
-    int rc = report_begin(o, title, err);
+    int rc = html_begin(o, title, err);
     if (rc == ENG_OK)
         rc = summary(o, v, err);
     if (rc == ENG_OK)
@@ -540,7 +516,7 @@ int vreport_html(const struct vreport *v, struct buf *o, struct eng_err *err)
     if (rc == ENG_OK && v->dl)
         rc = double_lift(o, v, err);
     if (rc == ENG_OK)
-        rc = report_end(o, err);
+        rc = html_end(o, err);
     return rc;
 }
 
@@ -551,7 +527,7 @@ int vreport_write(const char *path, const struct vreport *v,
     buf_init(&b, 64u << 20);
     int rc = vreport_html(v, &b, err);
     if (rc == ENG_OK)
-        rc = report_save(path, &b, err);
+        rc = html_save(path, &b, err);
     buf_release(&b);
     return rc;
 }

@@ -156,22 +156,6 @@ static int grow_places(struct run *r, size_t index, struct eng_err *err)
     return ENG_OK;
 }
 
-/* Appends a JSON string literal. */
-static int json_str(struct buf *b, const char *s, struct eng_err *err)
-{
-    int rc = buf_add(b, "\"", 1, err);
-    for (const unsigned char *p = (const unsigned char *)s;
-         rc == ENG_OK && p && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            rc = buf_printf(b, err, "\\%c", *p);
-        else if (*p < 0x20)
-            rc = buf_printf(b, err, "\\u%04x", *p);
-        else
-            rc = buf_add(b, p, 1, err);
-    }
-    return rc == ENG_OK ? buf_add(b, "\"", 1, err) : rc;
-}
-
 /*
  * Store mode: the line goes to the store (its records merged), in
  * transactions of STORE_BATCH lines or FETCH_COMMIT_EVERY seconds, so that
@@ -219,27 +203,27 @@ static int journal(struct run *r, size_t index, const char *vin,
     /* a history body is whole JSON: the client checked it (sc.h) */
     int rc = buf_printf(b, err, "{\"index\":%zu,\"vin\":", index);
     if (rc == ENG_OK)
-        rc = json_str(b, vin ? vin : "", err);
+        rc = buf_json_str(b, vin ? vin : "", err);
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"vehicle_id\":", err);
     if (rc == ENG_OK)
-        rc = json_str(b, vehicle_id ? vehicle_id : "", err);
+        rc = buf_json_str(b, vehicle_id ? vehicle_id : "", err);
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"unit_system\":", err);
     if (rc == ENG_OK)
-        rc = json_str(b, units && *units ? units : "metric", err);
+        rc = buf_json_str(b, units && *units ? units : "metric", err);
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"fetched_at\":", err);
     if (rc == ENG_OK)
-        rc = json_str(b, fetched_at ? fetched_at : "", err);
+        rc = buf_json_str(b, fetched_at ? fetched_at : "", err);
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"status\":", err);
     if (rc == ENG_OK)
-        rc = json_str(b, status, err);
+        rc = buf_json_str(b, status, err);
     if (rc == ENG_OK)
         rc = buf_adds(b, ",\"request_id\":", err);
     if (rc == ENG_OK)
-        rc = json_str(b, request_id ? request_id : "", err);
+        rc = buf_json_str(b, request_id ? request_id : "", err);
     if (rc == ENG_OK && r->store && fetched_at) {
         char from[16], to[16];
         eng_format_day(r->places[index].since, from);

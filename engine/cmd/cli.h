@@ -140,6 +140,12 @@ struct model;
 int cli_load_model(const char *path, struct model **m);
 
 /*
+ * The model file to use: path, else models/default.json found beside the
+ * program or installed (written into found, size bytes), else NULL.
+ */
+const char *cli_model_path(const char *path, char *found, size_t size);
+
+/*
  * A batch configuration from the common options: inputs, output, as-of,
  * jobs, size caps, taxonomy; the caller sets the callbacks.  Cannot fail.
  */
@@ -370,6 +376,33 @@ const char *cli_command(void);
 
 /* Seconds since cli_report_begin(). */
 double cli_elapsed(void);
+
+/*
+ * Fills p with a batch run's progress: command, total rows expected (0:
+ * unknown), rows done, ok (no_history counts as ok) and errors so far,
+ * and the elapsed time.
+ */
+struct batch_stats;
+void cli_batch_progress(const char *command, size_t total,
+                        const struct batch_stats *st,
+                        struct logx_progress *p);
+
+/*
+ * One getopt_long() result for the option groups a batch command shares:
+ * the common options, then the API's (api NULL: none), then the
+ * operational ones.  Returns 1 when taken, 0 when none knows it, -1 on a
+ * bad value (printed).
+ */
+int cli_batch_opt(struct cli_common *c, struct cli_api *api,
+                  struct cli_ops *ops, int opt, const char *arg, int argc,
+                  char **argv, int *ind);
+
+/*
+ * An option a command's loop did not take: for -h/--help prints usage to
+ * stdout and returns CLI_OK; for anything else prints it to stderr and
+ * returns CLI_USAGE.
+ */
+int cli_usage_opt(const char *usage, int opt);
 
 /*
  * Metrics of the run: rows by status (cli_metrics_row, per row), the API

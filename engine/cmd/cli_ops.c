@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "buf.h"
 #include "metrics.h"
 #include "runsum.h"
@@ -415,4 +416,39 @@ size_t cli_count_rows(const char *vehicles, const char *histories,
     if (!histories || strcmp(histories, "-") == 0)
         return 0;
     return count_lines(histories);
+}
+
+void cli_batch_progress(const char *command, size_t total,
+                        const struct batch_stats *st,
+                        struct logx_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->command = command;
+    p->total = total;
+    p->done = st->rows;
+    p->ok = st->ok + st->no_history;
+    p->errors = st->errors;
+    p->elapsed = cli_elapsed();
+}
+
+int cli_batch_opt(struct cli_common *c, struct cli_api *api,
+                  struct cli_ops *ops, int opt, const char *arg, int argc,
+                  char **argv, int *ind)
+{
+    int used = cli_common_opt(c, opt, arg);
+    if (used == 0 && api)
+        used = cli_api_opt(api, opt, arg, argc, argv, ind);
+    if (used == 0)
+        used = cli_ops_opt(ops, opt, arg);
+    return used;
+}
+
+int cli_usage_opt(const char *usage, int opt)
+{
+    if (opt == 'h') {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    fputs(usage, stderr);
+    return CLI_USAGE;
 }

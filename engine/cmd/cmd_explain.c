@@ -291,12 +291,8 @@ int cmd_explain(int argc, char **argv)
             vin_arg = optarg;
         } else if (opt == OPT_MODEL) {
             model_path = optarg;
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_OK;
         } else {
-            fputs(usage, stderr);
-            return CLI_USAGE;
+            return cli_usage_opt(usage, opt);
         }
     }
     if (optind < argc)

@@ -81,25 +81,13 @@ static void log_line(void *ud, const char *line)
     cli_log(c->log, LOGX_INFO, "row", line);
 }
 
-static void fill_progress(size_t total, const struct batch_stats *st,
-                          struct logx_progress *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->command = "features";
-    p->total = total;
-    p->done = st->rows;
-    p->ok = st->ok + st->no_history;
-    p->errors = st->errors;
-    p->elapsed = cli_elapsed();
-}
-
 static void progress_cb(void *ud, const struct batch_stats *st,
                         const char *status)
 {
     const struct features_ctx *c = ud;
     cli_metrics_row(status);
     struct logx_progress p;
-    fill_progress(c->total, st, &p);
+    cli_batch_progress("features", c->total, st, &p);
     cli_progress(&p, 0);
 }
 
@@ -120,9 +108,8 @@ int cmd_features(int argc, char **argv)
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int used = cli_common_opt(&c, opt, optarg);
-        if (used == 0)
-            used = cli_ops_opt(&ops, opt, optarg);
+        int used = cli_batch_opt(&c, NULL, &ops, opt, optarg, argc, argv,
+                                 &optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -133,12 +120,7 @@ int cmd_features(int argc, char **argv)
                 return cli_fail(CLI_USAGE, "--csv-guard takes on or off");
             continue;
         }
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_OK;
-        }
-        fputs(usage, stderr);
-        return CLI_USAGE;
+        return cli_usage_opt(usage, opt);
     }
     if (optind < argc)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);
@@ -181,7 +163,7 @@ int cmd_features(int argc, char **argv)
         status = cli_fail(CLI_FAIL, "%s", err.msg);
     } else {
         struct logx_progress p;
-        fill_progress(ctx.total, &st, &p);
+        cli_batch_progress("features", ctx.total, &st, &p);
         cli_progress(&p, 1);
         char msg[512];
         snprintf(msg, sizeof(msg), "features: %zu rows (%zu ok, %zu "

@@ -260,11 +260,8 @@ int cmd_fetch(int argc, char **argv)
     int opt, li;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
-        int used = cli_common_opt(&c, opt, optarg);
-        if (used == 0)
-            used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
-        if (used == 0)
-            used = cli_ops_opt(&ops, opt, optarg);
+        int used = cli_batch_opt(&c, &api, &ops, opt, optarg, argc, argv,
+                                 &optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -287,12 +284,7 @@ int cmd_fetch(int argc, char **argv)
                 return CLI_USAGE;
             continue;
         }
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_OK;
-        }
-        fputs(usage, stderr);
-        return CLI_USAGE;
+        return cli_usage_opt(usage, opt);
     }
     if (optind < argc)
         return cli_fail(CLI_USAGE, "unexpected argument '%s'", argv[optind]);

@@ -39,12 +39,8 @@ int cmd_rating(int argc, char **argv)
             model_path = optarg;
         } else if (opt == 'o') {
             out_path = optarg;
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_OK;
         } else {
-            fputs(usage, stderr);
-            return CLI_USAGE;
+            return cli_usage_opt(usage, opt);
         }
     }
     if (optind < argc)

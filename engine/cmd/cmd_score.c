@@ -428,38 +428,32 @@ static void log_cb(void *ud, const char *line)
     cli_log(c->log, LOGX_INFO, "row", line);
 }
 
-static void fill_progress(const char *command, size_t total,
-                          const struct batch_stats *st,
-                          struct logx_progress *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->command = command;
-    p->total = total;
-    p->done = st->rows;
-    p->ok = st->ok + st->no_history;
-    p->errors = st->errors;
-    p->elapsed = cli_elapsed();
-}
-
 static void progress_cb(void *ud, const struct batch_stats *st,
                         const char *status)
 {
     const struct score_ctx *c = ud;
     cli_metrics_row(status);
     struct logx_progress p;
-    fill_progress("score", c->total, st, &p);
+    cli_batch_progress("score", c->total, st, &p);
     cli_progress(&p, 0);
+}
+
+const char *cli_model_path(const char *path, char *found, size_t size)
+{
+    if (path)
+        return path;
+    if (cli_find_file("models/default.json", found, size) < 0)
+        return NULL;
+    return found;
 }
 
 int cli_load_model(const char *path, struct model **m)
 {
     char found[4096];
-    if (!path) {
-        if (cli_find_file("models/default.json", found, sizeof(found)) < 0)
-            return cli_fail(CLI_FAIL, "cannot find models/default.json: "
-                            "use --model");
-        path = found;
-    }
+    path = cli_model_path(path, found, sizeof(found));
+    if (!path)
+        return cli_fail(CLI_FAIL, "cannot find models/default.json: "
+                        "use --model");
     struct eng_err err = {0};
     *m = model_load(path, &err);
     if (!*m)
@@ -507,11 +501,8 @@ int cmd_score(int argc, char **argv)
     int opt, li, incr_used = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
-        int used = cli_common_opt(&c, opt, optarg);
-        if (used == 0)
-            used = cli_api_opt(&api, opt, optarg, argc, argv, &optind);
-        if (used == 0)
-            used = cli_ops_opt(&ops, opt, optarg);
+        int used = cli_batch_opt(&c, &api, &ops, opt, optarg, argc, argv,
+                                 &optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -541,12 +532,8 @@ int cmd_score(int argc, char **argv)
             csv_guard = cli_parse_on_off(optarg);
             if (csv_guard < 0)
                 return cli_fail(CLI_USAGE, "--csv-guard takes on or off");
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_OK;
         } else {
-            fputs(usage, stderr);
-            return CLI_USAGE;
+            return cli_usage_opt(usage, opt);
         }
     }
     if (optind < argc)
@@ -710,7 +697,7 @@ int cmd_score(int argc, char **argv)
         goto out;
     }
     struct logx_progress p;
-    fill_progress("score", ctx.total, &st, &p);
+    cli_batch_progress("score", ctx.total, &st, &p);
     cli_progress(&p, 1);
     char msg[512];
     snprintf(msg, sizeof(msg), "score: %zu rows (%zu ok, %zu no_history, "
@@ -772,9 +759,7 @@ int cmd_score(int argc, char **argv)
     if (store_path)
         runsum_input(&sum.inputs[sum.n_inputs++], "store", store_path);
     char found[4096];
-    if (!model_path && cli_find_file("models/default.json", found,
-                                     sizeof(found)) == 0)
-        model_path = found;
+    model_path = cli_model_path(model_path, found, sizeof(found));
     runsum_input(&sum.inputs[sum.n_inputs++], "model", model_path);
     status = cli_run_finish(&sum, c.out, report, status);
 out:

@@ -180,12 +180,8 @@ int cmd_store(int argc, char **argv)
             continue;
         if (opt == OPT_STORE) {
             o.store = optarg;
-        } else if (opt == 'h') {
-            fputs(usage, stdout);
-            return CLI_OK;
         } else {
-            fputs(usage, stderr);
-            return CLI_USAGE;
+            return cli_usage_opt(usage, opt);
         }
     }
     if (!o.store)
