@@ -99,6 +99,11 @@ $BIN score --vehicles $S/vehicles.csv --histories $S/histories.jsonl \
     --model "$T/own.json" --out "$T/o.csv" 2>"$T/err"; rc=$?
 check "scoring a model with own factors without --factors is a usage error" \
     bash -c "[ $rc -eq 2 ] && grep -q 'give them with --factors' '$T/err'"
+vin1=$(sed -n 2p $S/vehicles.csv | cut -d, -f1)
+$BIN explain --vin "$vin1" --histories $S/histories.jsonl \
+    --model "$T/own.json" >"$T/x.txt" 2>"$T/err"; rc=$?
+check "explain refuses a model with own factors instead of a wrong score" \
+    bash -c "[ $rc -eq 2 ] && [ ! -s '$T/x.txt' ] && grep -q 'uses own rating factors' '$T/err'"
 sed '2s/,[A-Za-z]*$/,Mars/' "$T/terr.csv" > "$T/terr2.csv"
 $BIN score --vehicles $S/vehicles.csv --histories $S/histories.jsonl \
     --model "$T/own.json" --factors "$T/terr2.csv" --out "$T/o.csv" 2>"$T/err"; rc=$?

@@ -305,6 +305,14 @@ int cmd_explain(int argc, char **argv)
     struct model *model = NULL;
     if (cli_load_model(model_path, &model) != CLI_OK)
         return CLI_FAIL;
+    if (model_has_own(model)) {
+        /* its score needs the vehicle's own factors, which explain does
+           not read: refuse rather than show a score the model never gives */
+        model_free(model);
+        return cli_fail(CLI_USAGE, "the model uses own rating factors: "
+                        "explain scores maintenance-only models (score "
+                        "--factors scores this one)");
+    }
     struct task_map *tasks = NULL;
     struct task_sched_table *sched = NULL;
     struct explain x;
