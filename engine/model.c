@@ -322,11 +322,19 @@ static void reason_text(const struct model_input *in,
     char value[48] = "unknown";
     if (!missing)
         format_value(in, f, make, value, sizeof(value));
-    char bench[64] = "";
+    char bench[192] = "";
     if (in->has_benchmark && !isnan(in->typical)) {
         char t[48];
         format_number(in->value_kind, in->typical, t, sizeof(t));
-        snprintf(bench, sizeof(bench), " (typical %s)", t);
+        const char *th = strstr(in->text, "%s");
+        if (use_missing && th)
+            /* the missing text has no value of its own: the benchmark
+               reads as the value's sentence, "(typical: services at 97%
+               of the maker's interval)" */
+            snprintf(bench, sizeof(bench), " (typical: %.*s%s%s)",
+                     (int)(th - in->text), in->text, t, th + 2);
+        else
+            snprintf(bench, sizeof(bench), " (typical %s)", t);
     }
     const char *hole = use_missing ? NULL : strstr(tmpl, "%s");
     if (hole)
@@ -334,9 +342,15 @@ static void reason_text(const struct model_input *in,
                  value, hole + 2);
     else
         snprintf(out, n, "%s %s", in->code, tmpl);
+    /* the benchmark after the text, cut to what fits */
     size_t len = strlen(out);
-    if (len + 1 < n)
-        snprintf(out + len, n - len, "%s", bench);
+    size_t bl = strlen(bench);
+    if (len + 1 < n) {
+        if (bl > n - len - 1)
+            bl = n - len - 1;
+        memcpy(out + len, bench, bl);
+        out[len + bl] = '\0';
+    }
 }
 
 /*

@@ -1600,14 +1600,16 @@ static void test_model_reasons_name_the_typical_value(void)
     CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
     CU_ASSERT_STRING_EQUAL(r.reasons[0].text,
                            "R04 0.44 services a year (typical 1.1)");
-    /* missing: the missing text, still with its yardstick */
+    /* missing: the missing text, with its yardstick as the value's
+       sentence (a bare "typical 1.1" would not say of what) */
     m->inputs[0].has_missing = 1;
     m->inputs[0].beta_missing = 1;
     x = NAN;
     r = plain_score(m, &x, 1);
     CU_ASSERT_EQUAL_FATAL(r.n_reasons, 1);
     CU_ASSERT_STRING_EQUAL(r.reasons[0].text,
-                           "R04 no dated service (typical 1.1)");
+                           "R04 no dated service (typical: 1.1 services a "
+                           "year)");
     model_free(m);
 }
 
