@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "eng.h"
+#include "model.h"
 #include "api/sc.h"
 #include "task.h"
 
@@ -166,6 +167,29 @@ int cli_find_file(const char *rel, char *out, size_t size)
     }
     snprintf(out, size, "%s/%s", SVCSCORE_SHARE, rel);
     return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+const char *cli_model_path(const char *path, char *found, size_t size)
+{
+    if (path)
+        return path;
+    if (cli_find_file("models/default.json", found, size) < 0)
+        return NULL;
+    return found;
+}
+
+int cli_load_model(const char *path, struct model **m)
+{
+    char found[4096];
+    path = cli_model_path(path, found, sizeof(found));
+    if (!path)
+        return cli_fail(CLI_FAIL, "cannot find models/default.json: "
+                        "use --model");
+    struct eng_err err = {0};
+    *m = model_load(path, &err);
+    if (!*m)
+        return cli_fail(CLI_FAIL, "%s", err.msg);
+    return CLI_OK;
 }
 
 int cli_load_taxonomy(const char *dir, struct task_map **tasks,

@@ -438,29 +438,6 @@ static void progress_cb(void *ud, const struct batch_stats *st,
     cli_progress(&p, 0);
 }
 
-const char *cli_model_path(const char *path, char *found, size_t size)
-{
-    if (path)
-        return path;
-    if (cli_find_file("models/default.json", found, size) < 0)
-        return NULL;
-    return found;
-}
-
-int cli_load_model(const char *path, struct model **m)
-{
-    char found[4096];
-    path = cli_model_path(path, found, sizeof(found));
-    if (!path)
-        return cli_fail(CLI_FAIL, "cannot find models/default.json: "
-                        "use --model");
-    struct eng_err err = {0};
-    *m = model_load(path, &err);
-    if (!*m)
-        return cli_fail(CLI_FAIL, "%s", err.msg);
-    return CLI_OK;
-}
-
 int cmd_score(int argc, char **argv)
 {
     static const struct option longopts[] = {
