@@ -47,6 +47,7 @@ static void api(cJSON *o, const struct runsum *s)
     num(p, "refresh_failures", (double)a->refresh_failures);
     num(p, "paused_seconds", a->paused_seconds);
     num(p, "bytes", (double)a->bytes);
+    num(p, "wire_bytes", (double)a->wire_bytes);
     num(p, "fetch_seconds", s->fetch_s);
     num(p, "rows_resumed", (double)s->resumed);
     num(p, "rows_fetched", (double)s->fetched);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <curl/curl.h>
 
@@ -1249,6 +1250,9 @@ struct hostile {
     char log[160];
 };
 
+/* The api reply's length when it holds NUL bytes (gzip); 0: strlen(). */
+static size_t hostile_api_len;
+
 static void hostile_serve(int ls, const struct hostile *h,
                           const char *api_reply, const char *token_reply,
                           int trickle_ms)
@@ -1282,12 +1286,14 @@ static void hostile_serve(int ls, const struct hostile *h,
         }
         int token = strncmp(req, "POST /oauth/token", 17) == 0;
         const char *reply = token ? token_reply : api_reply;
+        size_t rlen = !token && hostile_api_len ? hostile_api_len
+                                                : strlen(reply);
         const char *body = strstr(reply, "\r\n\r\n");
         size_t head = body && !token && trickle_ms > 0
-                          ? (size_t)(body + 4 - reply) : strlen(reply);
+                          ? (size_t)(body + 4 - reply) : rlen;
         if (write(fd, reply, head) < 0)
-            head = strlen(reply);
-        for (size_t i = head; reply[i]; i++) {
+            head = rlen;
+        for (size_t i = head; i < rlen; i++) {
             struct timespec ts = {trickle_ms / 1000,
                                   (trickle_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
@@ -1493,6 +1499,91 @@ static void test_sc_sim_does_not_follow_redirects(void)
     CU_ASSERT_EQUAL(hostile_requests(&h, NULL), 1);
     CU_ASSERT_EQUAL(hostile_requests(&h, "/elsewhere"), 0);
     hostile_run_release(&hr);
+}
+
+/* An HTTP answer of status 200 whose body is gz (n bytes), as encoding. */
+static size_t gzip_reply(char *out, size_t cap, const char *encoding,
+                         const unsigned char *gz, size_t n)
+{
+    int h = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: "
+                     "application/json\r\nContent-Encoding: %s\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                     encoding, n);
+    CU_ASSERT_FATAL(h > 0 && (size_t)h + n < cap);
+    memcpy(out + h, gz, n);
+    return (size_t)h + n;
+}
+
+static void test_sc_sim_decodes_gzip_and_refuses_a_damaged_body(void)
+{
+    static const char history[] =
+        "[{\"serviceId\":\"s1\",\"odometerDistance\":1000,"
+        "\"serviceDate\":\"2024-01-02\",\"serviceTasks\":[],"
+        "\"serviceDetails\":[],\"serviceCost\":{}},"
+        "{\"serviceId\":\"s2\",\"odometerDistance\":9000,"
+        "\"serviceDate\":\"2024-09-02\",\"serviceTasks\":[],"
+        "\"serviceDetails\":[],\"serviceCost\":{}}]";
+    unsigned char gz[1024];
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    CU_ASSERT_FATAL(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+                                 Z_DEFAULT_STRATEGY) == Z_OK);
+    zs.next_in = (unsigned char *)history;
+    zs.avail_in = (uInt)strlen(history);
+    zs.next_out = gz;
+    zs.avail_out = sizeof(gz);
+    CU_ASSERT_FATAL(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+    size_t n = zs.total_out;
+    deflateEnd(&zs);
+    unsigned char bad[1024];
+    memcpy(bad, gz, n);
+    for (size_t i = 12; i < n - 8; i += 3)
+        bad[i] ^= 0x5a;
+    static const struct {
+        const char *what, *encoding, *status, *message;
+        int variant;            /* 0 whole, 1 damaged, 2 cut short */
+    } cases[] = {
+        {"whole", "gzip", "ok", NULL, 0},
+        {"x-gzip", "x-gzip", "ok", NULL, 0},
+        {"damaged", "gzip", "error:NETWORK:BAD_CONTENT_ENCODING", "damaged", 1},
+        {"cut", "gzip", "error:NETWORK:BAD_CONTENT_ENCODING", "cut short", 2},
+        {"brotli", "br", "error:NETWORK:BAD_CONTENT_ENCODING", "'br'", 0},
+    };
+    char dir[128];
+    make_dir("gzip", dir, sizeof(dir));
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char reply[2048];
+        const unsigned char *body = cases[k].variant == 1 ? bad : gz;
+        size_t len = cases[k].variant == 2 ? n / 2 : n;
+        hostile_api_len = gzip_reply(reply, sizeof(reply), cases[k].encoding,
+                                     body, len);
+        struct hostile h;
+        CU_ASSERT_FATAL(hostile_start(&h, dir, reply, NO_TOKEN_CALL, 0) == 0);
+        struct hostile_run hr;
+        hostile_run_init(&hr, h.origin, NULL, "AT-gz", "RT-gz", 86400, 1);
+        hr.c.retries = 1;
+        CU_ASSERT_EQUAL(drive(&hr.c, &hr.r, &hr.stats), ENG_OK);
+        hostile_stop(&h);
+        hostile_api_len = 0;
+        CU_ASSERT_STRING_EQUAL(hr.r.got[0].status, cases[k].status);
+        if (cases[k].message)
+            CU_ASSERT_PTR_NOT_NULL(strstr(hr.r.got[0].message,
+                                          cases[k].message));
+        /* one request each try, and each asked for gzip alone */
+        int tries = strcmp(cases[k].status, "ok") == 0 ? 1 : 2;
+        CU_ASSERT_EQUAL(hostile_requests(&h, NULL), tries);
+        char *log = slurp(h.log);
+        CU_ASSERT_EQUAL(count_lines_with(log, "Accept-Encoding: gzip\r",
+                                         NULL), tries);
+        free(log);
+        if (strcmp(cases[k].status, "ok") == 0) {
+            /* decoded bytes counted as the body, compressed as received */
+            CU_ASSERT_EQUAL(hr.stats.bytes, strlen(history));
+            CU_ASSERT(hr.stats.wire_bytes >= n);
+            CU_ASSERT(hr.stats.wire_bytes < strlen(history) + 200);
+        }
+        hostile_run_release(&hr);
+    }
 }
 
 static void test_sc_sim_refuses_a_token_that_would_add_headers(void)
@@ -1761,6 +1852,8 @@ static CU_TestInfo sim_tests[] = {
     {"cuts a server that trickles its answer",
      test_sc_sim_cuts_a_server_that_trickles_its_answer},
     {"does not follow redirects", test_sc_sim_does_not_follow_redirects},
+    {"decodes gzip and refuses a damaged body",
+     test_sc_sim_decodes_gzip_and_refuses_a_damaged_body},
     {"refuses a token that would add headers",
      test_sc_sim_refuses_a_token_that_would_add_headers},
     {"stores nothing from a token answer with CR/LF",

@@ -225,6 +225,8 @@ struct sc_stats {
     unsigned long pauses;           /* app-wide rate-limit pauses */
     double paused_seconds;
     unsigned long long bytes;       /* response bytes (decoded) */
+    unsigned long long wire_bytes;  /* as received: headers and bodies,
+                                       gzip bodies still compressed */
     unsigned long responses[SC_HTTP_CODES]; /* answers by HTTP status;
                                        [0]: none (network, timeout) */
 };

@@ -333,6 +333,7 @@ void sc_free(struct sc_client *sc)
         free(s->body.p);
     }
     free(sc->slots);
+    sc_xfer_free_inflaters(sc);
     if (sc->multi)
         curl_multi_cleanup(sc->multi);
     if (sc->epfd >= 0)

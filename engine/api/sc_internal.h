@@ -28,7 +28,7 @@
 #define SC_LIST_LIMIT 50        /* vehicles per GET /vehicles page */
 #define SC_BODY_KEEP (1u << 20) /* a slot keeps this much buffer between
                                    transfers; bigger ones are released */
-#define SC_HDR_MAX 5            /* header lines of one request, at most */
+#define SC_HDR_MAX 6            /* header lines of one request, at most */
 #define SC_FD_SPARE 64          /* open files beyond one per transfer:
                                    the cache's spare connections, the
                                    run's own files */
@@ -111,6 +111,9 @@ struct sc_slot {
     int oom;
     int slow;               /* cut by the low-speed limit */
     int secret_body;        /* the answer may hold tokens: wipe it */
+    int enc;                /* the answer's Content-Encoding (SC_ENC_*) */
+    char enc_name[24];      /* its name when it is not gzip */
+    struct sc_inflater *inf; /* held while a gzip body is being decoded */
     unsigned long long got; /* bytes of this answer so far */
     unsigned long long win_got; /* got when the speed window began */
     double win_at;          /* when it began; 0 before the first byte */
@@ -129,6 +132,9 @@ struct sc_slot {
     size_t url_cap;
     char errbuf[CURL_ERROR_SIZE];
 };
+
+/* Content-Encoding of an answer: svcscore asks for gzip and decodes it. */
+enum { SC_ENC_IDENTITY, SC_ENC_GZIP, SC_ENC_DONE, SC_ENC_BAD, SC_ENC_OTHER };
 
 /* The application token of the client-credentials grant (v3). */
 struct sc_cc {
@@ -160,6 +166,7 @@ struct sc_client {
     double curl_due;        /* libcurl's timer, monotonic; HUGE_VAL none */
     struct sc_slot *slots;
     int nslots;
+    struct sc_inflater *inflaters; /* free gzip decoders, kept for reuse */
     int busy;
     int refreshes_running;
     int kick;               /* a task was queued in front during a pass */
@@ -215,6 +222,9 @@ void sc_xfer_reset(struct sc_slot *s);
 
 /* Frees the buffers slot s keeps between requests (after sc_xfer_reset). */
 void sc_xfer_free(struct sc_slot *s);
+
+/* Frees the client's pool of gzip decoders. */
+void sc_xfer_free_inflaters(struct sc_client *sc);
 
 /*
  * Makes slot s's easy handle and sets the options every request shares

@@ -296,7 +296,12 @@ static int api_metrics(struct buf *b, const struct sc_stats *s,
                  "rate limit", s->paused_seconds, err);
     if (rc == ENG_OK)
         rc = one(b, "svcscore_response_bytes_total", "counter",
-                 "Bytes of API answers received", (double)s->bytes, err);
+                 "Bytes of API answer bodies, decoded", (double)s->bytes,
+                 err);
+    if (rc == ENG_OK)
+        rc = one(b, "svcscore_received_bytes_total", "counter",
+                 "Bytes received from the API as sent: headers and "
+                 "compressed bodies", (double)s->wire_bytes, err);
     return rc;
 }
 
