@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* The stdio buffer of a file output (not of stdout). */
+#define OUT_BUFFER (256 * 1024)
+
 #define MAX_LINKS 40            /* as the kernel's limit on a path */
 #define GZ_CHUNK (64u << 10)
 
@@ -24,6 +27,7 @@ struct out_file {
     char *tmp;        /* temporary file beside path, NULL when direct */
     z_stream *z;      /* gzip state, or NULL */
     unsigned char *zbuf;
+    char *vbuf;       /* f's buffer, OUT_BUFFER bytes; freed after fclose */
     int failed;
 };
 
@@ -192,6 +196,7 @@ static void free_file(struct out_file *o)
         deflateEnd(o->z);
     free(o->z);
     free(o->zbuf);
+    free(o->vbuf);
     free(o->name);
     free(o->path);
     free(o->tmp);
@@ -234,6 +239,11 @@ struct out_file *out_open_flags(const char *path, unsigned flags,
             unlink(o->tmp);
         goto fail;
     }
+    /* stdio's 4 KB would mean a write() per bundle line; glibc ignores a
+     * size without a buffer, so the buffer is ours */
+    o->vbuf = malloc(OUT_BUFFER);
+    if (o->vbuf)
+        setvbuf(o->f, o->vbuf, _IOFBF, OUT_BUFFER);
     return o;
 fail:
     free_file(o);
@@ -345,6 +355,35 @@ int out_commit(struct out_file *o, struct eng_err *err)
             unlink(o->tmp);
     }
     free_file(o);
+    return rc;
+}
+
+int out_install(const char *src, const char *path, unsigned flags,
+                struct eng_err *err)
+{
+    if (strcmp(path, "-") == 0 || (flags & OUT_GZIP)
+        || ((flags & OUT_GZIP_BY_NAME) && ends_with_gz(path)))
+        return 1;
+    char *real = resolve_links(path, err);
+    if (!real)
+        return err ? err->code : ENG_EIO;
+    struct stat sb;
+    int exists = stat(real, &sb) == 0;
+    int rc = ENG_OK;
+    if ((exists && !S_ISREG(sb.st_mode)) || (!exists && errno != ENOENT)) {
+        rc = 1;             /* out_open() says what it makes of it */
+    } else {
+        /* a replaced file keeps its permissions, as out_open() does */
+        chmod(src, exists ? (sb.st_mode & 07777) : 0644);
+        if (rename(src, real) == 0)
+            sync_dir(real);
+        else if (errno == EXDEV)
+            rc = 1;         /* the link leads to another file system */
+        else
+            rc = eng_err_set(err, ENG_EIO, "cannot rename to '%s': %s",
+                             real, strerror(errno));
+    }
+    free(real);
     return rc;
 }
 

@@ -53,6 +53,17 @@ int out_write(struct out_file *o, const void *data, size_t n,
  */
 int out_commit(struct out_file *o, struct eng_err *err);
 
+/*
+ * Puts src, a finished and synced file, in place of path, as out_commit()
+ * would after writing the same bytes: links followed, a replaced file's
+ * permissions kept, the rename synced.  Returns ENG_OK; 1 when a rename
+ * cannot do it (stdout, a device, FIFO or socket, a gzip output, another
+ * file system), src untouched, for the caller to copy it with out_open();
+ * or an error.
+ */
+int out_install(const char *src, const char *path, unsigned flags,
+                struct eng_err *err);
+
 /* Drops the output: removes the temporary file, frees o.  Accepts NULL. */
 void out_abort(struct out_file *o);
 

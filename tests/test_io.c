@@ -309,6 +309,67 @@ static void test_out_writes_a_unix_socket_directly(void)
     unlink(path);
 }
 
+/* Writes text to path, a file made for out_install() to put in place. */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_out_install_renames_a_file_as_commit_would(void)
+{
+    const char *src = "tmp/out_inst.partial";
+    const char *dst = "tmp/out_inst.jsonl";
+    const char *link = "tmp/out_inst_link.jsonl";
+    struct eng_err err = {0};
+    struct stat sb, lb;
+    unlink(dst);
+    unlink(link);
+    /* a new file: renamed, 0644 whatever the source's mode */
+    write_file(src, "a\n");
+    chmod(src, 0600);
+    CU_ASSERT_EQUAL_FATAL(stat(src, &sb), 0);
+    CU_ASSERT_EQUAL(out_install(src, dst, OUT_GZIP_BY_NAME, &err), ENG_OK);
+    CU_ASSERT_EQUAL(access(src, F_OK), -1);
+    CU_ASSERT_STRING_EQUAL(tu_read_text(dst), "a\n");
+    CU_ASSERT_EQUAL(stat(dst, &lb), 0);
+    CU_ASSERT_EQUAL(lb.st_ino, sb.st_ino);      /* not a copy */
+    CU_ASSERT_EQUAL(lb.st_mode & 0777, 0644);
+    /* a replaced file keeps its permissions */
+    chmod(dst, 0600);
+    write_file(src, "b\n");
+    CU_ASSERT_EQUAL(out_install(src, dst, 0, &err), ENG_OK);
+    CU_ASSERT_STRING_EQUAL(tu_read_text(dst), "b\n");
+    CU_ASSERT_EQUAL(stat(dst, &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+    /* through a link: the target is replaced, the link stays a link */
+    CU_ASSERT_EQUAL_FATAL(symlink("out_inst.jsonl", link), 0);
+    write_file(src, "c\n");
+    CU_ASSERT_EQUAL(out_install(src, link, 0, &err), ENG_OK);
+    CU_ASSERT_EQUAL(lstat(link, &sb), 0);
+    CU_ASSERT(S_ISLNK(sb.st_mode));
+    CU_ASSERT_STRING_EQUAL(tu_read_text(dst), "c\n");
+    /* what a rename cannot do is left to out_open(), src untouched */
+    write_file(src, "d\n");
+    CU_ASSERT_EQUAL(out_install(src, "-", 0, &err), 1);
+    CU_ASSERT_EQUAL(out_install(src, "tmp/out_inst.jsonl.gz",
+                                OUT_GZIP_BY_NAME, &err), 1);
+    CU_ASSERT_EQUAL(out_install(src, dst, OUT_GZIP, &err), 1);
+    if (stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode)) {
+        CU_ASSERT_EQUAL(out_install(src, "/dev/null", 0, &err), 1);
+        CU_ASSERT_EQUAL(stat("/dev/null", &lb), 0);
+        CU_ASSERT(S_ISCHR(lb.st_mode));
+    }
+    CU_ASSERT_EQUAL(out_install(src, "tmp", 0, &err), 1);   /* a folder */
+    CU_ASSERT_STRING_EQUAL(tu_read_text(src), "d\n");
+    CU_ASSERT_STRING_EQUAL(tu_read_text(dst), "c\n");
+    unlink(src);
+    unlink(link);
+    unlink(dst);
+}
+
 static void test_out_refuses_a_folder(void)
 {
     struct eng_err err = {0};
@@ -482,6 +543,8 @@ static CU_TestInfo io_tests[] = {
     {"out writes a Unix socket directly",
      test_out_writes_a_unix_socket_directly},
     {"out refuses a folder", test_out_refuses_a_folder},
+    {"out_install renames a file as commit would",
+     test_out_install_renames_a_file_as_commit_would},
     {"out gzip by name round-trips", test_out_gzip_by_name_round_trips},
     {"pipe keeps input order and results for any jobs",
      test_pipe_keeps_input_order_and_results_for_any_jobs},

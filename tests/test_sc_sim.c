@@ -24,6 +24,7 @@
 
 #include <curl/curl.h>
 
+#include "api/fetch.h"
 #include "api/sc.h"
 #include "ptrain.h"
 #include "test_util.h"
@@ -610,6 +611,104 @@ static void test_sc_sim_fetches_the_full_history_window(void)
                                      "records=2"), 1);
     free(log);
     fix_check_no_secrets(&f);
+    fix_release(&f);
+}
+
+/* A fetch of the fixture's vehicle list into out; fills st. */
+static int fetch_into(struct fix *f, const char *out, const char *tokens,
+                      size_t hold_bytes, struct fetch_stats *st)
+{
+    char list[160];
+    snprintf(list, sizeof(list), "%s/vehicles.csv", f->dir);
+    struct fetch_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.vehicles_path = list;
+    cfg.out_path = out;
+    cfg.token_store = tokens;
+    cfg.sc = f->c;
+    cfg.sc.tokens = NULL;
+    cfg.hold_bytes = hold_bytes;
+    cfg.refresh_after_days = -1;
+    memset(st, 0, sizeof(*st));
+    struct eng_err e = {0};
+    int rc = fetch_run(&cfg, st, &e);
+    if (rc != ENG_OK)
+        fprintf(stderr, "fetch: %s\n", e.msg);
+    return rc;
+}
+
+/* A bundle line without what differs between two fetches of it. */
+static void strip_run_fields(char *line)
+{
+    static const char *const keys[] = {"\"fetched_at\":\"",
+                                       "\"request_id\":\""};
+    for (size_t k = 0; k < 2; k++) {
+        char *p = strstr(line, keys[k]);
+        if (!p)
+            continue;
+        char *v = p + strlen(keys[k]);
+        char *end = strchr(v, '"');
+        if (end)
+            memmove(v, end, strlen(end) + 1);
+    }
+}
+
+static void test_sc_sim_fetch_writes_the_bundle_in_order_renamed_or_copied(void)
+{
+    /* rows 1 and 4 fail their VIN check digit: status rows, journalled
+     * as they are read, so row 4's line comes before the answers of rows
+     * 2 and 3 and must be held back */
+    struct fix f;
+    fix_init(&f, "fetchorder", 3600, 3600);
+    f.fleet[3].vin = "1FTFW1E50NFA00004";
+    CU_ASSERT_FATAL(fix_serve(&f, 4, "--latency-ms", "20", NULL) == 0);
+    char a[160], b[160], ta[160], tb[160];
+    snprintf(a, sizeof(a), "%s/renamed.jsonl", f.dir);
+    snprintf(b, sizeof(b), "%s/copied.jsonl", f.dir);
+    snprintf(ta, sizeof(ta), "%s/tok-a.jsonl", f.dir);
+    snprintf(tb, sizeof(tb), "%s/tok-b.jsonl", f.dir);
+    struct fetch_stats sa, sb;
+    CU_ASSERT_EQUAL(fetch_into(&f, a, ta, 0, &sa), ENG_OK);
+    CU_ASSERT_EQUAL(fetch_into(&f, b, tb, 1, &sb), ENG_OK);
+    fix_stop(&f);
+    CU_ASSERT(sa.held >= 1);
+    CU_ASSERT_EQUAL(sa.renamed, 1);
+    CU_ASSERT_EQUAL(sb.held, 0);           /* nothing may be held ... */
+    CU_ASSERT_EQUAL(sb.renamed, 0);        /* ... so it was copied */
+    CU_ASSERT_EQUAL(sa.ok + sa.no_history, 2);
+    CU_ASSERT_EQUAL(sb.ok + sb.no_history, 2);
+    CU_ASSERT_EQUAL(sa.errors, 2);
+    char pa[200], pb[200];
+    snprintf(pa, sizeof(pa), "%s.partial", a);
+    snprintf(pb, sizeof(pb), "%s.partial", b);
+    CU_ASSERT_EQUAL(access(pa, F_OK), -1);
+    CU_ASSERT_EQUAL(access(pb, F_OK), -1);
+    struct stat st;
+    CU_ASSERT_FATAL(stat(a, &st) == 0);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0644);
+    /* both in input order, and alike but for the fetch's own fields */
+    char *ta_text = slurp(a), *tb_text = slurp(b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ta_text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tb_text);
+    char *sa_p = NULL, *sb_p = NULL;
+    char *la = strtok_r(ta_text, "\n", &sa_p);
+    char *lb = strtok_r(tb_text, "\n", &sb_p);
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(la);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
+        char want[32];
+        snprintf(want, sizeof(want), "{\"index\":%d,", i);
+        CU_ASSERT_EQUAL(strncmp(la, want, strlen(want)), 0);
+        strip_run_fields(la);
+        strip_run_fields(lb);
+        CU_ASSERT_STRING_EQUAL(la, lb);
+        la = strtok_r(NULL, "\n", &sa_p);
+        lb = strtok_r(NULL, "\n", &sb_p);
+    }
+    CU_ASSERT_PTR_NULL(la);
+    CU_ASSERT_PTR_NULL(lb);
+    free(ta_text);
+    free(tb_text);
     fix_release(&f);
 }
 
@@ -1852,6 +1951,8 @@ static CU_TestInfo sim_tests[] = {
     {"cuts a server that trickles its answer",
      test_sc_sim_cuts_a_server_that_trickles_its_answer},
     {"does not follow redirects", test_sc_sim_does_not_follow_redirects},
+    {"fetch writes the bundle in order, renamed or copied",
+     test_sc_sim_fetch_writes_the_bundle_in_order_renamed_or_copied},
     {"decodes gzip and refuses a damaged body",
      test_sc_sim_decodes_gzip_and_refuses_a_damaged_body},
     {"refuses a token that would add headers",

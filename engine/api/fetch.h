@@ -83,6 +83,8 @@ struct fetch_config {
                                       its last success is this old; -1:
                                       always */
     int retry_errors;              /* permanent errors are due again */
+    size_t hold_bytes;             /* journal lines held back to keep it in
+                                      input order; 0: 16 MiB (fetch.c) */
     void *ud;                      /* for progress() and row() */
 };
 
@@ -98,6 +100,8 @@ struct fetch_stats {
     struct sc_stats sc;            /* the client's counters, this run */
     int started;                   /* the client ran: the counts mean
                                       something even if it then failed */
+    size_t held;                   /* lines that waited for earlier rows' */
+    int renamed;                   /* the journal became the bundle */
 };
 
 /*

@@ -1,7 +1,8 @@
 /*
  * sc — the Smartcar client's engine: jobs, discovery, token refreshes and
- * retries scheduled over one libcurl multi handle (the transfers themselves
- * are in sc_xfer.c, the set-up in sc_client.c, the policy in sc_policy.c).
+ * retries scheduled over libcurl multi handles, one per 256 transfer slots
+ * (the transfers themselves are in sc_xfer.c, the set-up in sc_client.c,
+ * the policy in sc_policy.c).
  *
  * Every HTTP request is a task.  Pending tasks wait in one queue with a due
  * time; each turn of the loop starts those that are due, whose token is
@@ -840,7 +841,7 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
     struct sc_task *t = s->task;
     long http = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &http);
-    curl_multi_remove_handle(sc->multi, s->easy);
+    curl_multi_remove_handle(s->mu->m, s->easy);
     sc->busy--;
     if (t->kind == SC_K_REFRESH)
         sc->refreshes_running--;
@@ -1024,19 +1025,32 @@ static int events(struct sc_client *sc, int ms)
     }
     int running = 0;
     for (int i = 0; i < n; i++) {
+        int fd = (int)(uint32_t)ev[i].data.u64;
+        struct sc_multi *mu = &sc->multis[ev[i].data.u64 >> 32];
+        if (fd >= 0 && (size_t)fd < sc->nfdstate
+            && (sc->fdstate[fd] & SC_FD_PARKED)) {
+            /* a parked socket libcurl no longer watches (on_socket()) */
+            epoll_ctl(sc->epfd, EPOLL_CTL_DEL, fd, NULL);
+            sc->fdstate[fd] = 0;
+            continue;
+        }
         int what = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0)
                    | (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0)
                    | (ev[i].events & (EPOLLERR | EPOLLHUP)
                           ? CURL_CSELECT_ERR : 0);
-        if (curl_multi_socket_action(sc->multi, ev[i].data.fd, what,
+        if (curl_multi_socket_action(mu->m, fd, what,
                                      &running) != CURLM_OK) {
             fatal(sc, ENG_EHTTP, "libcurl socket action failed");
             return -1;
         }
     }
-    if (sc_mono() >= sc->curl_due) {
-        sc->curl_due = HUGE_VAL; /* the call sets the next one */
-        if (curl_multi_socket_action(sc->multi, CURL_SOCKET_TIMEOUT, 0,
+    double now = sc_mono();
+    for (int k = 0; k < sc->nmulti; k++) {
+        struct sc_multi *mu = &sc->multis[k];
+        if (now < mu->due)
+            continue;
+        mu->due = HUGE_VAL;     /* the call sets the next one */
+        if (curl_multi_socket_action(mu->m, CURL_SOCKET_TIMEOUT, 0,
                                      &running) != CURLM_OK) {
             fatal(sc, ENG_EHTTP, "libcurl socket action failed");
             return -1;
@@ -1148,7 +1162,7 @@ static void clear_run(struct sc_client *sc)
         struct sc_slot *s = &sc->slots[i];
         if (!s->task)
             continue;
-        curl_multi_remove_handle(sc->multi, s->easy);
+        curl_multi_remove_handle(s->mu->m, s->easy);
         sc->busy--;
         struct sc_task *t = s->task;
         sc_xfer_reset(s);
@@ -1214,8 +1228,10 @@ int sc_run(struct sc_client *sc, sc_next_fn next, sc_done_fn done, void *ud,
             break;
         if (eof && sc->active == 0 && sc->refreshes_running == 0)
             break;
-        if (sc->curl_due < wake)
-            wake = sc->curl_due;
+        for (int k = 0; k < sc->nmulti; k++) {
+            if (sc->multis[k].due < wake)
+                wake = sc->multis[k].due;
+        }
         double wait = wake - sc_mono();
         int ms = wait <= 0 ? 0
                  : wait * 1000 > SC_MAX_WAIT_MS ? SC_MAX_WAIT_MS
@@ -1224,15 +1240,17 @@ int sc_run(struct sc_client *sc, sc_next_fn next, sc_done_fn done, void *ud,
             break;
         if (sc->cfg.tick)
             sc->cfg.tick(sc->cfg.tick_ud);
-        CURLMsg *m;
-        int left;
-        while (!sc->stop_rc
-               && (m = curl_multi_info_read(sc->multi, &left)) != NULL) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            char *priv = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-            finish_transfer(sc, (struct sc_slot *)priv, m->data.result);
+        for (int k = 0; k < sc->nmulti; k++) {
+            CURLMsg *m;
+            int left;
+            while (!sc->stop_rc && (m = curl_multi_info_read(
+                                        sc->multis[k].m, &left)) != NULL) {
+                if (m->msg != CURLMSG_DONE)
+                    continue;
+                char *priv = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+                finish_transfer(sc, (struct sc_slot *)priv, m->data.result);
+            }
         }
     }
     int rc = sc->stop_rc;

@@ -1,6 +1,6 @@
 /*
  * sc — the Smartcar API client: service histories for a stream of vehicles,
- * many transfers at once on one libcurl multi handle.
+ * many transfers at once on libcurl multi handles in one thread.
  *
  * Driving is pull-style, so that a batch of millions of vehicles runs in
  * bounded memory: sc_run() asks the caller's next() for a vehicle whenever

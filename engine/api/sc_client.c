@@ -290,12 +290,24 @@ struct sc_client *sc_new(const struct sc_config *cfg, struct eng_err *err)
     sc->bucket_at = sc_mono();
     sc->cc.state = TOK_STALE;
 
-    sc->multi = curl_multi_init();
-    if (!sc->multi
-        || curl_multi_setopt(sc->multi, CURLMOPT_MAXCONNECTS,
-                             (long)cfg->concurrency + 4) != CURLM_OK) {
-        eng_err_set(err, ENG_EHTTP, "libcurl multi interface unavailable");
-        goto fail;
+    sc->nmulti = (cfg->concurrency + SC_CONNS_PER_MULTI - 1)
+                 / SC_CONNS_PER_MULTI;
+    sc->multis = calloc((size_t)sc->nmulti, sizeof(*sc->multis));
+    if (!sc->multis)
+        goto oom;
+    for (int i = 0; i < sc->nmulti; i++) {
+        struct sc_multi *mu = &sc->multis[i];
+        /* slot k uses multi handle k % nmulti: its share, rounded up */
+        long share = (cfg->concurrency - i + sc->nmulti - 1) / sc->nmulti;
+        mu->sc = sc;
+        mu->idx = (unsigned)i;
+        mu->m = curl_multi_init();
+        if (!mu->m || curl_multi_setopt(mu->m, CURLMOPT_MAXCONNECTS,
+                                        share + 4) != CURLM_OK) {
+            eng_err_set(err, ENG_EHTTP, "libcurl multi interface "
+                        "unavailable");
+            goto fail;
+        }
     }
     if (sc_events_init(sc) < 0) {
         eng_err_set(err, ENG_EHTTP, "cannot watch the transfers' sockets "
@@ -334,8 +346,12 @@ void sc_free(struct sc_client *sc)
     }
     free(sc->slots);
     sc_xfer_free_inflaters(sc);
-    if (sc->multi)
-        curl_multi_cleanup(sc->multi);
+    free(sc->fdstate);
+    for (int i = 0; sc->multis && i < sc->nmulti; i++) {
+        if (sc->multis[i].m)
+            curl_multi_cleanup(sc->multis[i].m);
+    }
+    free(sc->multis);
     if (sc->epfd >= 0)
         close(sc->epfd);
     free(sc->api);

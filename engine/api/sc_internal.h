@@ -104,6 +104,7 @@ struct sc_body {
 /* One reusable transfer: an easy handle and its buffers. */
 struct sc_slot {
     struct sc_client *sc;
+    struct sc_multi *mu;    /* the multi handle the slot's transfers use */
     CURL *easy;
     struct sc_task *task;   /* NULL when free */
     struct sc_body body;
@@ -133,6 +134,25 @@ struct sc_slot {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/*
+ * One libcurl multi handle, its share of the slots and its timer.  libcurl
+ * looks for a free kept-alive connection by walking all of a host's
+ * connections in a multi handle's cache, once per request: at a thousand
+ * connections that walk was a twentieth of the client's CPU, so a client
+ * has a multi handle per SC_CONNS_PER_MULTI slots.
+ */
+#define SC_CONNS_PER_MULTI 256
+
+struct sc_multi {
+    CURLM *m;
+    double due;             /* libcurl's timer, monotonic; HUGE_VAL none */
+    struct sc_client *sc;
+    unsigned idx;           /* in sc->multis */
+};
+
+/* What epoll holds of a descriptor: in the set, and libcurl's interest. */
+enum { SC_FD_IN_SET = 1, SC_FD_PARKED = 2, SC_FD_OUT = 4 };
+
 /* Content-Encoding of an answer: svcscore asks for gzip and decodes it. */
 enum { SC_ENC_IDENTITY, SC_ENC_GZIP, SC_ENC_DONE, SC_ENC_BAD, SC_ENC_OTHER };
 
@@ -161,9 +181,11 @@ struct sc_client {
                                with a v3 origin configured */
     char since[11];
     char until[11];
-    CURLM *multi;
+    struct sc_multi *multis;
+    int nmulti;
     int epfd;               /* the sockets libcurl watches (epoll) */
-    double curl_due;        /* libcurl's timer, monotonic; HUGE_VAL none */
+    unsigned char *fdstate; /* by descriptor: SC_FD_* bits (on_socket()) */
+    size_t nfdstate;
     struct sc_slot *slots;
     int nslots;
     struct sc_inflater *inflaters; /* free gzip decoders, kept for reuse */
@@ -235,7 +257,7 @@ void sc_xfer_free_inflaters(struct sc_client *sc);
 int sc_xfer_init(struct sc_client *sc, struct sc_slot *s);
 
 /*
- * Hands libcurl's sockets and timer to sc's epoll set and sc->curl_due
+ * Hands each multi handle's sockets and timer to sc's epoll set and its due
  * (the multi socket interface: each turn touches only the sockets that are
  * ready, however many transfers run).  Returns ENG_OK or ENG_EHTTP.
  */

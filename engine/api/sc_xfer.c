@@ -475,7 +475,7 @@ int sc_xfer_send(struct sc_client *sc, struct sc_slot *s,
     } else {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
-    if (curl_multi_add_handle(sc->multi, e) != CURLM_OK) {
+    if (curl_multi_add_handle(s->mu->m, e) != CURLM_OK) {
         sc_xfer_reset(s);
         return ENG_EHTTP;
     }
@@ -489,6 +489,7 @@ int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
         return ENG_EHTTP;
     s->easy = e;
     s->sc = sc;
+    s->mu = &sc->multis[(s - sc->slots) % sc->nmulti];
     CURLcode rc = CURLE_OK;
     /* a macro, not a function: curl_easy_setopt checks each value's type */
 #define SET(opt, val)                                                      \
@@ -523,13 +524,40 @@ int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
     return rc == CURLE_OK ? ENG_OK : ENG_EHTTP;
 }
 
-/* libcurl says which events a socket waits for: mirror it in epoll. */
+/*
+ * libcurl says which events a socket waits for: mirror it in epoll.  A
+ * kept-alive connection is dropped from libcurl's set after each answer
+ * and added again for the next request; rather than two more epoll_ctl()
+ * calls a request, a socket that waited only for input stays in the epoll
+ * set, parked: should it become readable while parked (the server closed
+ * it), sc_fd_parked() takes it out then.
+ */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
                      void *sockp)
 {
     (void)easy;
-    struct sc_client *sc = ud;
+    struct sc_multi *mu = ud;
+    struct sc_client *sc = mu->sc;
+    if (fd < 0)
+        return -1;
+    if ((size_t)fd >= sc->nfdstate) {
+        size_t n = sc->nfdstate ? sc->nfdstate : 1024;
+        while (n <= (size_t)fd)
+            n *= 2;
+        unsigned char *st = realloc(sc->fdstate, n);
+        if (!st)
+            return -1;
+        memset(st + sc->nfdstate, 0, n - sc->nfdstate);
+        sc->fdstate = st;
+        sc->nfdstate = n;
+    }
+    unsigned char *st = &sc->fdstate[fd];
     if (what == CURL_POLL_REMOVE) {
+        if (*st == SC_FD_IN_SET) {      /* in the set, for input only */
+            *st = SC_FD_IN_SET | SC_FD_PARKED;
+            return 0;
+        }
+        *st = 0;
         /* it may be closed already, which removed it: no error then */
         epoll_ctl(sc->epfd, EPOLL_CTL_DEL, fd, NULL);
         return 0;
@@ -538,40 +566,51 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
     memset(&ev, 0, sizeof(ev));
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u)
                 | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    ev.data.fd = fd;
-    /* sockp is set while libcurl knows the socket as one in the set */
-    int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    /* the multi handle's number beside the descriptor (sc.c: events()) */
+    ev.data.u64 = (uint64_t)mu->idx << 32 | (uint32_t)fd;
+    int op = *st & SC_FD_IN_SET ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(sc->epfd, op, fd, &ev) != 0) {
+        /* a parked socket closed and its number given to a new one */
         op = errno == EEXIST ? EPOLL_CTL_MOD
              : errno == ENOENT ? EPOLL_CTL_ADD : -1;
-        if (op < 0 || epoll_ctl(sc->epfd, op, fd, &ev) != 0)
+        if (op < 0 || epoll_ctl(sc->epfd, op, fd, &ev) != 0) {
+            *st = 0;
             return -1;
+        }
     }
+    *st = SC_FD_IN_SET | (what & CURL_POLL_OUT ? SC_FD_OUT : 0);
     if (!sockp)
-        curl_multi_assign(sc->multi, fd, sc);
+        curl_multi_assign(mu->m, fd, mu);
     return 0;
 }
 
-/* libcurl's one timer: when it next wants CURL_SOCKET_TIMEOUT. */
+/* A multi handle's timer: when it next wants CURL_SOCKET_TIMEOUT. */
 static int on_timer(CURLM *multi, long ms, void *ud)
 {
     (void)multi;
-    struct sc_client *sc = ud;
-    sc->curl_due = ms < 0 ? HUGE_VAL : sc_mono() + (double)ms / 1000;
+    struct sc_multi *mu = ud;
+    mu->due = ms < 0 ? HUGE_VAL : sc_mono() + (double)ms / 1000;
     return 0;
 }
 
 int sc_events_init(struct sc_client *sc)
 {
-    sc->curl_due = HUGE_VAL;
     sc->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (sc->epfd < 0)
         return ENG_EHTTP;
-    CURLM *m = sc->multi;
-    if (curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK
-        || curl_multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)sc) != CURLM_OK
-        || curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK
-        || curl_multi_setopt(m, CURLMOPT_TIMERDATA, (void *)sc) != CURLM_OK)
-        return ENG_EHTTP;
+    for (int i = 0; i < sc->nmulti; i++) {
+        struct sc_multi *mu = &sc->multis[i];
+        CURLM *m = mu->m;
+        mu->due = HUGE_VAL;
+        if (curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket)
+            != CURLM_OK
+            || curl_multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)mu)
+            != CURLM_OK
+            || curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer)
+            != CURLM_OK
+            || curl_multi_setopt(m, CURLMOPT_TIMERDATA, (void *)mu)
+            != CURLM_OK)
+            return ENG_EHTTP;
+    }
     return ENG_OK;
 }
