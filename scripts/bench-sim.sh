@@ -5,7 +5,8 @@
 #
 #   scripts/bench-sim.sh [FLEET_DIR] [SECONDS]
 #
-# Two runs: no latency and no faults (raw requests/s), then --latency-ms 50
+# Three runs: no latency and no faults (raw requests/s), the same asking
+# for gzip (the simulator then compresses every answer), then --latency-ms 50
 # with 64 connections (expected near 64 / 0.05 s = 1280 requests/s, which
 # shows that waiting answers hold no server thread).  Requests go to random
 # vehicles of the fleet, each with its user's token, read by wrk's Lua
@@ -49,18 +50,20 @@ for line in io.lines(os.getenv("BENCH_PAIRS")) do
   toks[#toks + 1] = tok
 end
 local n, seed = #ids, 12345
+local gzip = os.getenv("BENCH_GZIP") == "1"
 request = function()
   seed = (seed * 1103515245 + 12345) % 2147483648
   local k = seed % n + 1
+  local h = { ["Authorization"] = "Bearer " .. toks[k] }
+  if gzip then h["Accept-Encoding"] = "gzip" end
   return wrk.format("GET", "/v2.0/vehicles/" .. ids[k] ..
-    "/service/history?start_date=2000-01-01",
-    { ["Authorization"] = "Bearer " .. toks[k] })
+    "/service/history?start_date=2000-01-01", h)
 end
 EOF
 
-run() {     # run LABEL SIM_ARGS...
-    local label=$1
-    shift
+run() {     # run LABEL GZIP SIM_ARGS...
+    local label=$1 gz=$2
+    shift 2
     rm -f "$T/port"
     bin/smartcar-sim --fleet "$FLEET" --port-file "$T/port" --rate-bucket 0 \
         --now "$NOW" "$@" 2> "$T/sim.err" &
@@ -70,7 +73,7 @@ run() {     # run LABEL SIM_ARGS...
         kill -0 "$PID" 2>/dev/null || { cat "$T/sim.err"; exit 1; }
         sleep 0.05
     done
-    BENCH_PAIRS=$T/pairs wrk -t1 -c64 -d"${SECS}s" -s "$T/bench.lua" \
+    BENCH_PAIRS=$T/pairs BENCH_GZIP=$gz wrk -t1 -c64 -d"${SECS}s" -s "$T/bench.lua" \
         "http://127.0.0.1:$(cat "$T/port")/" > "$T/wrk.out"
     kill -TERM "$PID"
     wait "$PID"
@@ -83,5 +86,6 @@ run() {     # run LABEL SIM_ARGS...
 
 echo "bench-sim: fleet $FLEET ($(wc -l < "$T/pairs") vehicles)," \
      "64 connections, clock at $NOW"
-run "no latency, no faults" --threads 2
-run "latency 50 ms (+-50%)" --threads 2 --latency-ms 50
+run "no latency, no faults" 0 --threads 2
+run "same, Accept-Encoding: gzip" 1 --threads 2
+run "latency 50 ms (+-50%)" 0 --threads 2 --latency-ms 50
