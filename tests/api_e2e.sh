@@ -83,6 +83,8 @@ check "stored rotations were used, not refreshed again ($r1 stored + $r2 new, $p
     bash -c "[ $r1 -gt 0 ] && [ $((r1 + r2)) -le $((pairs + 4)) ]"
 check "every row ok or no_history" \
     bash -c "[ \$(grep -c '\"status\":\"\(ok\|no_history\)\"' '$T/b2.jsonl') -eq 300 ]"
+check "the resumed bundle holds each row once, in input order" \
+    bash -c "sed 's/^{\"index\":\([0-9]*\),.*/\1/' '$T/b2.jsonl' | cmp -s - <(seq 0 299)"
 
 echo "api: fetch writes gzip when the name ends in .gz"
 sim --seed 7
