@@ -143,7 +143,7 @@ build/san/%.o: %.c
 # Fuzzing (tests/fuzz/README.md): one libFuzzer target per parser of
 # untrusted input, built with clang for 'make fuzz'; the same targets built
 # with $(CC) and the sanitizers replay the committed corpus in 'make test'.
-FUZZ_TARGETS := hist line veh model tok token envelope instant jscan
+FUZZ_TARGETS := hist line veh model tok token envelope instant jscan gzip
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS   = $(CSTD) $(filter-out -Werror,$(WARN)) $(PKG_CFLAGS) \

@@ -245,6 +245,15 @@ void sc_xfer_reset(struct sc_slot *s);
 /* Frees the buffers slot s keeps between requests (after sc_xfer_reset). */
 void sc_xfer_free(struct sc_slot *s);
 
+/*
+ * libcurl's write callback (ud is the slot): appends n bytes of the answer
+ * to s->body, decoding them when s->enc is SC_ENC_GZIP; sets s->too_big
+ * past cfg.max_body decoded bytes, s->enc to SC_ENC_DONE at the gzip
+ * stream's end or SC_ENC_BAD on damage.  Returns n, or 0 to stop the
+ * transfer.  s->inf is still held when a gzip stream has not ended.
+ */
+size_t sc_xfer_on_body(char *data, size_t size, size_t n, void *ud);
+
 /* Frees the client's pool of gzip decoders. */
 void sc_xfer_free_inflaters(struct sc_client *sc);
 

@@ -188,8 +188,10 @@ static int body_room(struct sc_slot *s, size_t want)
 /* Decodes k gzip bytes into the body; 0 to stop the transfer. */
 static size_t gunzip(struct sc_slot *s, char *data, size_t k)
 {
+    if (s->enc == SC_ENC_DONE && k > 0)
+        s->enc = SC_ENC_BAD;    /* bytes past the stream's end */
     if (s->enc != SC_ENC_GZIP)
-        return k;       /* past the end, or unreadable: refused at the end */
+        return k;       /* unreadable: refused when the answer ends */
     if (!s->inf && !(s->inf = inflater_take(s->sc))) {
         s->oom = 1;
         return 0;
@@ -197,27 +199,42 @@ static size_t gunzip(struct sc_slot *s, char *data, size_t k)
     z_stream *zs = &s->inf->zs;
     zs->next_in = (unsigned char *)data;
     zs->avail_in = (uInt)k;
-    while (zs->avail_in > 0) {
+    /* inflate may hold output back when it filled the room given: it
+     * runs again then, even with no input left */
+    int full = 0;
+    while (zs->avail_in > 0 || full) {
         size_t left = s->sc->cfg.max_body - s->body.len;
-        if (left == 0) {
-            s->too_big = 1;
-            return 0;
+        /* at the cap only the stream's end may follow: inflate gets one
+         * spare byte, and a byte written there is one too many */
+        unsigned char spare;
+        unsigned char *out = &spare;
+        size_t room = 1;
+        if (left > 0) {
+            if (s->body.cap <= s->body.len + 1) {
+                /* a history is usually four to eight times its gzip size */
+                size_t want = k < 4096 ? 16384 : 8 * k;
+                if (body_room(s, want < left ? want : left) < 0)
+                    return 0;
+            }
+            out = (unsigned char *)s->body.p + s->body.len;
+            room = s->body.cap - s->body.len - 1;
+            if (room > left)
+                room = left;
         }
-        if (s->body.cap <= s->body.len + 1) {
-            /* a history is usually four to eight times its gzip size */
-            size_t want = k < 4096 ? 16384 : 8 * k;
-            if (body_room(s, want < left ? want : left) < 0)
-                return 0;
-        }
-        size_t room = s->body.cap - s->body.len - 1;
-        if (room > left)
-            room = left;
-        zs->next_out = (unsigned char *)s->body.p + s->body.len;
+        zs->next_out = out;
         zs->avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
         uInt before = zs->avail_out;
         int zrc = inflate(zs, Z_NO_FLUSH);
-        s->body.len += before - zs->avail_out;
-        s->body.p[s->body.len] = '\0';
+        size_t made = before - zs->avail_out;
+        if (out == &spare && made > 0) {
+            s->too_big = 1;
+            return 0;
+        }
+        full = zs->avail_out == 0 && made > 0;
+        if (out != &spare) {
+            s->body.len += made;
+            s->body.p[s->body.len] = '\0';
+        }
         if (zrc == Z_STREAM_END) {
             /* one member, as servers send; anything after it is refused */
             s->enc = zs->avail_in > 0 ? SC_ENC_BAD : SC_ENC_DONE;
@@ -233,7 +250,7 @@ static size_t gunzip(struct sc_slot *s, char *data, size_t k)
     return k;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
+size_t sc_xfer_on_body(char *data, size_t size, size_t n, void *ud)
 {
     struct sc_slot *s = ud;
     size_t k = size * n;
@@ -511,7 +528,7 @@ int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(sc->cfg.connect_timeout * 1000));
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_USERAGENT, sc->ua);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEFUNCTION, sc_xfer_on_body);
     SET(CURLOPT_WRITEDATA, (void *)s);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, (void *)s);
