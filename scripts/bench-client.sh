@@ -17,8 +17,9 @@
 # vehicles x requests per vehicle x latency / concurrency.  Each figure is
 # the median of BENCH_RUNS runs (default 3).  Prints, per concurrency: the
 # wall time, the ideal, their ratio, requests per second, the client's CPU
-# (user + system over wall) and the simulator's, and the CPU microseconds
-# each side spent per request (client + simulator).
+# (user + system over wall) and the simulator's, the CPU microseconds
+# each side spent per request (client + simulator), and the client's peak
+# resident memory.
 #   BENCH_DIR   where the fleet is generated (default bench-data/)
 #   BENCH_CONC  concurrencies to run (default "64 256 1024")
 #   BENCH_SVCSCORE, BENCH_SIM  the binaries (default bin/svcscore and
@@ -74,48 +75,50 @@ for _ in $(seq 600); do [ -s "$DIR/csim.port" ] && break; sleep 0.05; done
 ORIGIN="http://127.0.0.1:$(cat "$DIR/csim.port")"
 export SMARTCAR_AUTH_ORIGIN=$ORIGIN
 
-# one run: prints "wall client_cpu% requests sim_cpu% client_us sim_us",
-# the last two being CPU microseconds per request
+# one run: prints "wall client_cpu% requests sim_cpu% client_us sim_us
+# client_rss_mb", client_us and sim_us being CPU microseconds per request
 run() {
     local c=$1 out="$DIR/client.jsonl"
     head -n $(( 1 + $(vehicles_for "$c") )) "$F/vehicles.csv" > "$DIR/client-list.csv"
     rm -f "$out" "$out.partial" "$DIR/client-tok.jsonl"
     local s0 s1
     s0=$(jiffies "$SPID")
-    $PIN0 /usr/bin/time -o "$DIR/client.time" -f '%e %U %S' \
+    $PIN0 /usr/bin/time -o "$DIR/client.time" -f '%e %U %S %M' \
         $BIN fetch --vehicles "$DIR/client-list.csv" --api "$ORIGIN" \
         --token-store "$DIR/client-tok.jsonl" --out "$out" \
         --concurrency "$c" 2> "$DIR/client.err" > /dev/null
     s1=$(jiffies "$SPID")
     local reqs
     reqs=$(sed -n 's/.*fetch: \([0-9]*\) requests.*/\1/p' "$DIR/client.err")
-    read -r e u s < <(tail -1 "$DIR/client.time")
+    read -r e u s m < <(tail -1 "$DIR/client.time")
     echo "$e $(calc "100 * ($u + $s) / $e") $reqs" \
          "$(calc "100 * ($s1 - $s0) / $HZ / $e")" \
          "$(calc "1000000 * ($u + $s) / $reqs")" \
-         "$(calc "1000000 * ($s1 - $s0) / $HZ / $reqs")"
+         "$(calc "1000000 * ($s1 - $s0) / $HZ / $reqs")" "$(calc "$m / 1024")"
 }
 
 printf 'bench-client: %d ms latency, %s s of ideal time per run (vehicles = %s x concurrency), median of %d runs\n' \
     "$LAT" "$SECS" "$(awk -v s="$SECS" -v l="$LAT" 'BEGIN { print s * 1000 / l }')" "$RUNS"
 printf '  load average before: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '  %11s %8s %8s %8s %7s %10s %11s %8s %14s\n' concurrency vehicles wall ideal ratio \
-    requests/s "client CPU" "sim CPU" "CPU us/req c+s"
+printf '  %11s %8s %8s %8s %7s %10s %11s %8s %14s %11s\n' concurrency vehicles wall ideal ratio \
+    requests/s "client CPU" "sim CPU" "CPU us/req c+s" "client RSS"
 for c in $CONC; do
-    walls=() cpus=() simc=() cus=() sus=() reqs=0
+    walls=() cpus=() simc=() cus=() sus=() rss=() reqs=0
     for _ in $(seq "$RUNS"); do
-        read -r w p q sp cu su < <(run "$c")
+        read -r w p q sp cu su mb < <(run "$c")
         walls+=("$w") cpus+=("$p") simc+=("$sp") cus+=("$cu") sus+=("$su")
+        rss+=("$mb")
         reqs=$q
     done
+    mb=$(printf '%s\n' "${rss[@]}" | median)
     w=$(printf '%s\n' "${walls[@]}" | median)
     p=$(printf '%s\n' "${cpus[@]}" | median)
     sp=$(printf '%s\n' "${simc[@]}" | median)
     cu=$(printf '%s\n' "${cus[@]}" | median)
     su=$(printf '%s\n' "${sus[@]}" | median)
     ideal=$(calc "$reqs * $LAT / 1000 / $c")
-    printf '  %11d %8d %7.2fs %7.2fs %6.2fx %10.0f %10.0f%% %7.0f%% %7.0f+%-6.0f\n' \
+    printf '  %11d %8d %7.2fs %7.2fs %6.2fx %10.0f %10.0f%% %7.0f%% %7.0f+%-6.0f %8.0f MB\n' \
         "$c" "$reqs" "$w" "$ideal" "$(calc "$w / $ideal")" "$(calc "$reqs / $w")" \
-        "$p" "$sp" "$cu" "$su"
+        "$p" "$sp" "$cu" "$su" "$mb"
 done
 printf '  load average after:  %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
