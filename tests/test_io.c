@@ -363,6 +363,17 @@ static void test_out_install_renames_a_file_as_commit_would(void)
         CU_ASSERT(S_ISCHR(lb.st_mode));
     }
     CU_ASSERT_EQUAL(out_install(src, "tmp", 0, &err), 1);   /* a folder */
+    /* a link to another file system, where rename() cannot go */
+    struct stat here, there;
+    const char *far = "/dev/shm/svcscore_out_inst.jsonl";
+    if (stat("tmp", &here) == 0 && stat("/dev/shm", &there) == 0
+        && here.st_dev != there.st_dev) {
+        unlink(link);
+        CU_ASSERT_EQUAL_FATAL(symlink(far, link), 0);
+        CU_ASSERT_EQUAL(out_install(src, link, 0, &err), 1);
+        CU_ASSERT_EQUAL(access(far, F_OK), -1);
+        unlink(far);
+    }
     CU_ASSERT_STRING_EQUAL(tu_read_text(src), "d\n");
     CU_ASSERT_STRING_EQUAL(tu_read_text(dst), "c\n");
     unlink(src);

@@ -282,15 +282,21 @@ static int place_line(struct run *r, size_t index, const char *line,
     return ENG_OK;
 }
 
+/* The row whose line the journal takes next, past other shards' rows. */
+static size_t next_row(struct run *r)
+{
+    while (r->next < r->seen && r->places[r->next].other_shard)
+        r->next++;
+    return r->next;
+}
+
 /* Places the held lines whose turn has come (all of them when the order
  * is given up), lowest row first. */
 static int place_held(struct run *r, struct eng_err *err)
 {
     while (r->nheld > 0) {
         if (r->ordered) {
-            while (r->next < r->seen && r->places[r->next].other_shard)
-                r->next++;
-            if (r->held[0].index != r->next)
+            if (r->held[0].index != next_row(r))
                 return ENG_OK;
             r->next++;
         }
@@ -388,14 +394,12 @@ static int journal(struct run *r, size_t index, const char *vin,
     snprintf(p->vin, sizeof(p->vin), "%s", vin ? vin : "");
     r->st->fetched++;
     if (r->ordered) {
-        while (r->next < r->seen && r->places[r->next].other_shard)
+        if (index == next_row(r))
             r->next++;
-        if (index != r->next && hold(r, index, b->data, b->len) == 0)
+        else if (hold(r, index, b->data, b->len) == 0)
             return ENG_OK;
-        if (index != r->next)
-            r->ordered = 0;     /* held too long: write as lines come */
         else
-            r->next++;
+            r->ordered = 0;     /* held too long: write as lines come */
     }
     if (place_line(r, index, b->data, b->len, err) < 0
         || place_held(r, err) < 0)
@@ -497,8 +501,8 @@ static long window_start(const struct run *r, const struct store_state *ss)
 /* ------------------------------------------------------------------ */
 /* Resuming: what an earlier run left in the journal. */
 
-static void line_status(const char *line, size_t n, char *status,
-                        size_t size);
+static int line_status(const char *line, size_t n, char *status,
+                       size_t size);
 
 /* A journal line whose row is fetched again (status_redo()). */
 static int line_redo(const struct fetch_config *cfg, const char *line,
@@ -667,9 +671,13 @@ static int job_done(void *ud, const struct sc_result *res)
 /* ------------------------------------------------------------------ */
 /* Finishing: the journal, in input order, becomes the bundle. */
 
-/* The "status" value of a journal line, "" if none. */
-static void line_status(const char *line, size_t n, char *status,
-                        size_t size)
+/*
+ * The "status" value of a journal line's first n bytes, "" if none.
+ * Returns 1 when the value ends within them, 0 when n cut it or it is
+ * not there.
+ */
+static int line_status(const char *line, size_t n, char *status,
+                       size_t size)
 {
     const char *p = line;
     const char *key = "\"status\":\"";
@@ -683,27 +691,17 @@ static void line_status(const char *line, size_t n, char *status,
                 j++;
             }
             status[j] = '\0';
-            break;
+            return memchr(p + i + 10, '"', n - i - 10) != NULL;
         }
-    }
-}
-
-/* Whether the first n bytes of a journal line hold its whole status. */
-static int status_within(const char *line, size_t n)
-{
-    for (size_t i = 0; i + 10 < n; i++) {
-        if (memcmp(line + i, "\"status\":\"", 10) == 0)
-            return memchr(line + i + 10, '"', n - i - 10) != NULL;
     }
     return 0;
 }
 
+/* Counts row index's status and tells the caller's row callback. */
 static void count_status(const struct run *r, size_t index,
-                         const char *line, size_t n)
+                         const char *status)
 {
     struct fetch_stats *st = r->st;
-    char status[64];
-    line_status(line, n, status, sizeof(status));
     if (r->cfg->row)
         r->cfg->row(r->cfg->ud, index, status);
     if (strcmp(status, "ok") == 0)
@@ -780,6 +778,7 @@ static int finish(struct run *r, const char *journal_path,
             continue;
         size_t n = !o && p->len > FETCH_HEAD_BYTES ? FETCH_HEAD_BYTES
                                                    : p->len;
+        char status[64];
         for (;;) {
             buf_reset(&b);
             char *dst = buf_extend(&b, n, err);
@@ -792,13 +791,13 @@ static int finish(struct run *r, const char *journal_path,
                                  journal_path);
                 break;
             }
-            if (n == p->len || status_within(dst, n))
+            if (line_status(dst, n, status, sizeof(status)) || n == p->len)
                 break;
             n = p->len;         /* a head too short: the whole line */
         }
         if (rc < 0)
             break;
-        count_status(r, i, b.data, n);
+        count_status(r, i, status);
         if (o)
             rc = out_write(o, b.data, n, err);
     }

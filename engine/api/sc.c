@@ -847,16 +847,7 @@ static void finish_transfer(struct sc_client *sc, struct sc_slot *s,
         sc->refreshes_running--;
     sc->stats.bytes += s->body.len;
     sc->stats.wire_bytes += s->got;
-    if (cc == CURLE_OK && s->enc == SC_ENC_OTHER) {
-        cc = CURLE_BAD_CONTENT_ENCODING;
-        snprintf(s->errbuf, sizeof(s->errbuf), "an answer in Content-Encoding"
-                 " '%s', not the gzip asked for", s->enc_name);
-    } else if (cc == CURLE_OK && (s->enc == SC_ENC_BAD
-                                  || (s->enc == SC_ENC_GZIP && s->inf))) {
-        cc = CURLE_BAD_CONTENT_ENCODING;
-        snprintf(s->errbuf, sizeof(s->errbuf), "the gzip body is %s",
-                 s->enc == SC_ENC_BAD ? "damaged" : "cut short");
-    }
+    cc = sc_xfer_body_result(s, cc);
     sc->stats.responses[http >= 100 && http < SC_HTTP_CODES ? http : 0]++;
     if (s->slow) {
         cc = CURLE_OPERATION_TIMEDOUT;

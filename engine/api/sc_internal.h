@@ -254,6 +254,14 @@ void sc_xfer_free(struct sc_slot *s);
  */
 size_t sc_xfer_on_body(char *data, size_t size, size_t n, void *ud);
 
+/*
+ * The transfer's code once its answer has ended: cc, or, for an answer
+ * that came whole, CURLE_BAD_CONTENT_ENCODING (with s->errbuf saying why)
+ * when its body was in an encoding not asked for, or gzip that was
+ * damaged or cut short.
+ */
+CURLcode sc_xfer_body_result(struct sc_slot *s, CURLcode cc);
+
 /* Frees the client's pool of gzip decoders. */
 void sc_xfer_free_inflaters(struct sc_client *sc);
 

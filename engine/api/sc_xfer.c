@@ -250,6 +250,24 @@ static size_t gunzip(struct sc_slot *s, char *data, size_t k)
     return k;
 }
 
+CURLcode sc_xfer_body_result(struct sc_slot *s, CURLcode cc)
+{
+    if (cc != CURLE_OK)
+        return cc;
+    if (s->enc == SC_ENC_OTHER) {
+        snprintf(s->errbuf, sizeof(s->errbuf), "an answer in Content-Encoding"
+                 " '%s', not the gzip asked for", s->enc_name);
+        return CURLE_BAD_CONTENT_ENCODING;
+    }
+    /* a decoder still held: the stream began and never ended */
+    if (s->enc == SC_ENC_BAD || (s->enc == SC_ENC_GZIP && s->inf)) {
+        snprintf(s->errbuf, sizeof(s->errbuf), "the gzip body is %s",
+                 s->enc == SC_ENC_BAD ? "damaged" : "cut short");
+        return CURLE_BAD_CONTENT_ENCODING;
+    }
+    return CURLE_OK;
+}
+
 size_t sc_xfer_on_body(char *data, size_t size, size_t n, void *ud)
 {
     struct sc_slot *s = ud;
@@ -547,7 +565,7 @@ int sc_xfer_init(struct sc_client *sc, struct sc_slot *s)
  * and added again for the next request; rather than two more epoll_ctl()
  * calls a request, a socket that waited only for input stays in the epoll
  * set, parked: should it become readable while parked (the server closed
- * it), sc_fd_parked() takes it out then.
+ * it), events() in sc.c takes it out then.
  */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
                      void *sockp)

@@ -18,23 +18,14 @@
 #include "api/sc_internal.h"
 #include "fuzz.h"
 
+enum { REFUSED, WHOLE, TOO_BIG };
+
 struct outcome {
     char *body;
     size_t len;
     int enc, too_big, stopped, held;
+    int verdict;                /* what the client makes of it at the end */
 };
-
-enum { REFUSED, WHOLE, TOO_BIG };
-
-/* What the client makes of it when the answer ends (sc.c). */
-static int verdict(const struct outcome *o)
-{
-    if (o->too_big)
-        return TOO_BIG;
-    if (o->enc == SC_ENC_DONE || (o->enc == SC_ENC_GZIP && !o->held))
-        return WHOLE;           /* the second: no byte came at all */
-    return REFUSED;
-}
 
 static void feed(size_t cap, const uint8_t *data, size_t size, size_t piece,
                  struct outcome *o)
@@ -59,6 +50,9 @@ static void feed(size_t cap, const uint8_t *data, size_t size, size_t piece,
     o->enc = s.enc;
     o->too_big = s.too_big;
     o->held = s.inf != NULL;
+    o->verdict = s.too_big ? TOO_BIG
+                 : sc_xfer_body_result(&s, CURLE_OK) == CURLE_OK ? WHOLE
+                 : REFUSED;
     o->len = s.body.len;
     o->body = s.body.p;
     s.body.p = NULL;
@@ -81,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct outcome whole, cut;
     feed(cap, data, size, size ? size : 1, &whole);
     feed(cap, data, size, piece, &cut);
-    int v = verdict(&whole);
-    FUZZ_CHECK(v == verdict(&cut));
+    int v = whole.verdict;
+    FUZZ_CHECK(v == cut.verdict);
     if (v == WHOLE) {
         FUZZ_CHECK(whole.len == cut.len);
         FUZZ_CHECK(whole.len == 0
